@@ -1,0 +1,300 @@
+"""The Typer layer: parse arguments, call the core, pick a renderer, map errors to exit codes.
+
+Exit codes: 0 success, 1 budget exceeded (check), 2 usage/configuration/input
+error, 3 internal error (a bug). Heavy modules (onnx, numpy, the core) are
+imported inside the commands so that ``wattprint --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="wattprint",
+    help="Energy and carbon footprint of AI models: training runs and per-layer ONNX inference.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+hardware_app = typer.Typer(help="Browse hardware profiles (TDP, peak throughput, memory, sources).", no_args_is_help=True)
+regions_app = typer.Typer(help="Browse grid regions (carbon intensity, year, source).", no_args_is_help=True)
+app.add_typer(hardware_app, name="hardware")
+app.add_typer(regions_app, name="regions")
+
+EXIT_OK, EXIT_BUDGET, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+_state = {"debug": False}
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Units(str, Enum):
+    metric = "metric"
+    imperial = "imperial"
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"wattprint: error: {message}\n")
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map WattprintError to exit 2 with one line on stderr; a traceback only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wattprint.errors import WattprintError
+
+        try:
+            return func(*args, **kwargs)
+        except WattprintError as exc:
+            if _state["debug"]:
+                raise
+            _err(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
+            if _state["debug"]:
+                raise
+            _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        from wattprint import __version__
+
+        typer.echo(f"wattprint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    _state["debug"] = debug or bool(os.environ.get("WATTPRINT_DEBUG"))
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple]) -> None:
+    """Write a result in the chosen format. Machine formats go to plain stdout, never through Rich."""
+    from wattprint import render
+
+    if fmt is Format.table:
+        render.print_tables(console(), title, sections())
+    elif fmt is Format.json:
+        sys.stdout.write(render.to_json(doc()))
+    elif fmt is Format.csv:
+        header, rows = csv()
+        sys.stdout.write(render.to_csv(header, rows))
+    else:
+        sys.stdout.write(render.to_markdown(title, sections()))
+
+
+def _hardware_db(hw_files: Optional[List[Path]]):
+    from wattprint.hardware import load_hardware
+
+    return load_hardware(tuple(hw_files or ()))
+
+
+HW_FILE_OPTION = typer.Option(None, "--hw-file", help="Extra hardware profile YAML (repeatable); merged over the built-in ones.")
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+
+
+# ----------------------------------------------------------------------------- train
+
+
+@app.command()
+@handle_errors
+def train(
+    spec: Optional[Path] = typer.Argument(None, help="Training run spec (YAML). Flags override its fields."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", help="Hardware profile id or alias (a100, h100, v100, tpu-v3...)."),
+    count: Optional[int] = typer.Option(None, "--count", help="Number of accelerators."),
+    hours: Optional[float] = typer.Option(None, "--hours", help="Wall-clock hours of the run."),
+    gpu_hours: Optional[float] = typer.Option(None, "--gpu-hours", help="Device-hours (instead of --hours)."),
+    power: Optional[float] = typer.Option(None, "--power", help="Average draw per device, W (default: TDP x utilisation)."),
+    utilization: Optional[float] = typer.Option(None, "--utilization", help="Average fraction of TDP drawn (0-1]."),
+    pue: Optional[float] = typer.Option(None, "--pue", help="Datacenter PUE (default: provider's or global average)."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Cloud provider for the PUE default (aws, gcp, azure)."),
+    region: Optional[str] = typer.Option(None, "--region", help="Grid region id (default: world)."),
+    intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
+    grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (YAML constant or CSV/YAML time series)."),
+    start: Optional[str] = typer.Option(None, "--start", help="Run start (ISO 8601, e.g. 2022-07-01T00:00Z) for hourly grid files."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of the run."),
+    units: Units = typer.Option(Units.metric, "--units", help="metric (g/kg/t, km) or imperial (lbs, miles)."),
+    fmt: Format = FORMAT_OPTION,
+    hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+) -> None:
+    """Energy and emissions of a training run, from a spec file or flags."""
+    from wattprint.grid import parse_start
+    from wattprint.render.train import train_csv, train_doc, train_sections
+    from wattprint.training import estimate_training, load_training_spec
+
+    overrides = {
+        "hardware": hardware,
+        "count": count,
+        "hours": hours,
+        "gpu_hours": gpu_hours,
+        "power_w": power,
+        "utilization": utilization,
+        "pue": pue,
+        "provider": provider,
+        "region": region,
+        "intensity_gco2e_per_kwh": intensity,
+        "grid_file": str(grid_file) if grid_file else None,
+        "start": parse_start(start) if start else None,
+        "name": name,
+    }
+    run_spec = load_training_spec(spec, overrides)
+    result = estimate_training(run_spec, _hardware_db(hw_file), units.value)
+    emit(
+        fmt,
+        title=f"Training run: {result.name}",
+        doc=lambda: train_doc(result, units.value),
+        sections=lambda: train_sections(result, units.value),
+        csv=lambda: train_csv(result),
+    )
+
+
+# ----------------------------------------------------------------------------- hardware
+
+
+@hardware_app.command("list")
+@handle_errors
+def hardware_list(
+    kind: Optional[str] = typer.Option(None, "--kind", help="gpu, tpu, cpu, edge or npu."),
+    fmt: Format = FORMAT_OPTION,
+    hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+) -> None:
+    """List hardware profiles."""
+    from wattprint.errors import WattprintError
+    from wattprint.hardware import KINDS
+    from wattprint.render.reference import hardware_list_csv, hardware_list_doc, hardware_list_sections
+
+    if kind is not None and kind not in KINDS:
+        raise WattprintError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
+    profiles = _hardware_db(hw_file).list(kind)
+    emit(
+        fmt,
+        title=f"Hardware profiles ({len(profiles)})",
+        doc=lambda: hardware_list_doc(profiles),
+        sections=lambda: hardware_list_sections(profiles),
+        csv=lambda: hardware_list_csv(profiles),
+    )
+
+
+@hardware_app.command("show")
+@handle_errors
+def hardware_show(
+    profile_id: str = typer.Argument(..., metavar="ID", help="Profile id or alias."),
+    fmt: Format = FORMAT_OPTION,
+    hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+) -> None:
+    """Show one hardware profile with the source of each figure."""
+    from wattprint.render.reference import profile_csv, profile_doc, profile_sections
+
+    p = _hardware_db(hw_file).get(profile_id)
+    emit(
+        fmt,
+        title=f"{p.id}: {p.name}",
+        doc=lambda: profile_doc(p),
+        sections=lambda: profile_sections(p),
+        csv=lambda: profile_csv(p),
+    )
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+@regions_app.command("list")
+@handle_errors
+def regions_list(
+    search: Optional[str] = typer.Option(None, "--search", "-s", help="Only regions whose id or name contains TEXT."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="world, continent, country, us-egrid, us-state, ca-province, cloud..."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """List grid regions with their carbon intensity."""
+    from wattprint.grid import load_regions
+    from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
+
+    regions = load_regions().search(search, kind)
+    emit(
+        fmt,
+        title=f"Grid regions ({len(regions)})",
+        doc=lambda: region_list_doc(regions),
+        sections=lambda: region_list_sections(regions),
+        csv=lambda: region_list_csv(regions),
+    )
+
+
+@regions_app.command("show")
+@handle_errors
+def regions_show(
+    region_id: str = typer.Argument(..., metavar="ID", help="Region id or alias (fr, fra, us-ca, aws-us-east-1...)."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Show one grid region with its source."""
+    from wattprint.grid import load_regions
+    from wattprint.render.reference import region_list_csv, region_doc, region_sections
+
+    r = load_regions().get(region_id)
+    emit(
+        fmt,
+        title=f"{r.id}: {r.name}",
+        doc=lambda: region_doc(r),
+        sections=lambda: region_sections(r),
+        csv=lambda: region_list_csv([r]),
+    )
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@app.command()
+@handle_errors
+def demo(
+    units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Run the bundled examples: a training run (Strubell et al. 2019's Transformer-big) on the default region."""
+    from wattprint.datafiles import package_data
+    from wattprint.render.train import train_csv, train_doc, train_sections
+    from wattprint.training import estimate_training, load_training_spec
+
+    run_spec = load_training_spec(package_data("demo-train.yaml"), {})
+    result = estimate_training(run_spec, _hardware_db(None), units.value)
+    emit(
+        fmt,
+        title=f"Demo training run: {result.name}",
+        doc=lambda: train_doc(result, units.value),
+        sections=lambda: train_sections(result, units.value),
+        csv=lambda: train_csv(result),
+    )
+
+
+def main() -> None:
+    app(prog_name="wattprint")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

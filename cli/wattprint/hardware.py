@@ -1,0 +1,298 @@
+"""Hardware profiles: the sourced figures of accelerators and host CPUs.
+
+A profile is one YAML file under ``hwprofiles/`` (shipped) or a user folder.
+To add a device, add one file; the schema is :class:`ProfileSpec`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wattprint.datafiles import data_dir
+from wattprint.errors import MissingFigureError, UnknownIdError, WattprintError
+from wattprint.yamlio import format_validation_error, load_yaml
+
+PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
+KINDS = ("gpu", "tpu", "cpu", "edge", "npu")
+#: Figures that must be covered by a source's ``fields`` list when present.
+FIGURE_FIELDS = (
+    "tdp_w",
+    "idle_w",
+    "typical_power_w",
+    "peak_tflops",
+    "memory_gb",
+    "memory_bandwidth_gbps",
+    "process_node",
+    "die_area_mm2",
+    "embodied",
+)
+USER_DIR_ENV = "WATTPRINT_HWPROFILES"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSpec(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    title: str
+    publisher: str
+    year: int = Field(ge=1990, le=2030)
+    url: str | None = None
+    licence: str | None = None
+    fields: list[str] = Field(min_length=1, description="which figures this source supports")
+    note: str | None = None
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        for name in value:
+            base = name.split(".")[0]
+            if base not in FIGURE_FIELDS:
+                raise ValueError(f"unknown figure {name!r}; expected one of {', '.join(FIGURE_FIELDS)}")
+        return value
+
+
+class EmbodiedSpec(_Strict):
+    kgco2e: float = Field(gt=0)
+    model: str = Field(description="which embodied-carbon model produced the figure")
+    scope: str = Field(description="what it covers, e.g. 'die + HBM, manufacturing only'")
+
+
+class EfficiencySpec(_Strict):
+    """Fractions of datasheet peak reached in practice (calibration)."""
+
+    compute: float = Field(gt=0, le=1)
+    memory: float = Field(gt=0, le=1)
+    basis: str
+
+
+class ProfileSpec(_Strict):
+    """The YAML schema of one hardware profile."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="lower-case kebab case")
+    name: str
+    vendor: str
+    kind: Literal["gpu", "tpu", "cpu", "edge", "npu"]
+    aliases: list[str] = []
+    released: int | None = Field(default=None, ge=1990, le=2030)
+    tdp_w: float | None = Field(default=None, gt=0, description="board/package TDP in watts")
+    idle_w: float | None = Field(default=None, ge=0)
+    typical_power_w: float | None = Field(
+        default=None, gt=0, description="measured mean power where no TDP is published (e.g. TPU)"
+    )
+    peak_tflops: dict[Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"], float] = Field(
+        default_factory=dict, description="dense peak TFLOPS (TOPS for int8), never the sparsity figure"
+    )
+    memory_gb: float | None = Field(default=None, gt=0)
+    memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
+    process_node: str | None = None
+    die_area_mm2: float | None = Field(default=None, gt=0)
+    embodied: EmbodiedSpec | None = None
+    efficiency: EfficiencySpec | None = None
+    notes: str | None = None
+    sources: list[SourceSpec] = Field(min_length=1)
+
+    @field_validator("peak_tflops")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, tflops in value.items():
+            if not tflops > 0:
+                raise ValueError(f"peak_tflops.{key} must be > 0")
+        return value
+
+    @model_validator(mode="after")
+    def _sourced(self) -> "ProfileSpec":
+        covered = {f.split(".")[0] for s in self.sources for f in s.fields}
+        for name in FIGURE_FIELDS:
+            value = getattr(self, name)
+            if value not in (None, {}) and name not in covered:
+                raise ValueError(f"figure {name!r} has no source: list it under a source's 'fields'")
+        if self.idle_w is not None and self.tdp_w is not None and self.idle_w > self.tdp_w:
+            raise ValueError("idle_w is above tdp_w")
+        return self
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    publisher: str
+    year: int
+    url: str | None = None
+    licence: str | None = None
+
+    def cite(self) -> str:
+        return f"{self.publisher}, {self.title} ({self.year})"
+
+
+@dataclass(frozen=True)
+class HardwareProfile:
+    id: str
+    name: str
+    vendor: str
+    kind: str
+    tdp_w: float | None
+    idle_w: float | None = None
+    typical_power_w: float | None = None
+    peak_tflops: dict[str, float] = field(default_factory=dict)
+    memory_gb: float | None = None
+    memory_bandwidth_gbps: float | None = None
+    process_node: str | None = None
+    die_area_mm2: float | None = None
+    embodied_kgco2e: float | None = None
+    embodied_model: str | None = None
+    efficiency_compute: float | None = None
+    efficiency_memory: float | None = None
+    efficiency_basis: str | None = None
+    aliases: tuple[str, ...] = ()
+    released: int | None = None
+    sources: tuple[Source, ...] = ()
+    #: (figure, source) pairs: which source supports which figure
+    figure_sources: tuple[tuple[str, Source], ...] = ()
+    notes: str | None = None
+    origin: str = "built-in"
+
+    def figure_source(self, figure: str) -> Source | None:
+        return dict(self.figure_sources).get(figure.split(".")[0])
+
+    def require(self, figure: str, hint: str) -> float:
+        """A figure the estimate needs; raise a clear error when it is not known."""
+        value = getattr(self, figure)
+        if value is None:
+            raise MissingFigureError(f"hardware profile {self.id!r} has no {figure} (not published)", hint=hint)
+        return value
+
+    def peak(self, precision: str) -> float | None:
+        """Dense peak in TFLOPS at ``precision``, None when not published."""
+        return self.peak_tflops.get(precision)
+
+
+def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
+    sources = tuple(
+        Source(id=s.id, title=s.title, publisher=s.publisher, year=s.year, url=s.url, licence=s.licence)
+        for s in spec.sources
+    )
+    figure_sources: dict[str, Source] = {}
+    for s_spec, src in zip(spec.sources, sources):
+        for f in s_spec.fields:
+            figure_sources.setdefault(f.split(".")[0], src)
+    return HardwareProfile(
+        id=spec.id,
+        name=spec.name,
+        vendor=spec.vendor,
+        kind=spec.kind,
+        tdp_w=spec.tdp_w,
+        idle_w=spec.idle_w,
+        typical_power_w=spec.typical_power_w,
+        peak_tflops=dict(spec.peak_tflops),
+        memory_gb=spec.memory_gb,
+        memory_bandwidth_gbps=spec.memory_bandwidth_gbps,
+        process_node=spec.process_node,
+        die_area_mm2=spec.die_area_mm2,
+        embodied_kgco2e=spec.embodied.kgco2e if spec.embodied else None,
+        embodied_model=spec.embodied.model if spec.embodied else None,
+        efficiency_compute=spec.efficiency.compute if spec.efficiency else None,
+        efficiency_memory=spec.efficiency.memory if spec.efficiency else None,
+        efficiency_basis=spec.efficiency.basis if spec.efficiency else None,
+        aliases=tuple(a.lower() for a in spec.aliases),
+        released=spec.released,
+        sources=sources,
+        figure_sources=tuple(figure_sources.items()),
+        notes=spec.notes,
+        origin=origin,
+    )
+
+
+def load_profile_file(path: Path, origin: str | None = None) -> list[HardwareProfile]:
+    """Load one profile YAML file (a mapping, or a list of mappings)."""
+    data = load_yaml(path, "hardware profile")
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise WattprintError(f"{path}: expected a mapping of profile fields, got {type(item).__name__}")
+        try:
+            spec = ProfileSpec.model_validate(item)
+        except ValidationError as exc:
+            raise _located(path, exc, index if isinstance(data, list) else None) from None
+        out.append(_to_profile(spec, origin or str(path)))
+    return out
+
+
+def _located(path: Path, exc: ValidationError, index: int | None) -> WattprintError:
+    if index is None:
+        return format_validation_error(path, exc)
+
+    class _Shifted:  # prefix the list index so the line lookup finds the item
+        def errors(self):
+            return [{**e, "loc": (index, *e["loc"])} for e in exc.errors()]
+
+    return format_validation_error(path, _Shifted())
+
+
+@dataclass(frozen=True)
+class HardwareDB:
+    profiles: dict[str, HardwareProfile]
+    aliases: dict[str, str]
+
+    def get(self, key: str) -> HardwareProfile:
+        k = key.strip().lower()
+        if k in self.profiles:
+            return self.profiles[k]
+        if k in self.aliases:
+            return self.profiles[self.aliases[k]]
+        names = list(self.profiles) + list(self.aliases)
+        raise UnknownIdError("hardware", key, difflib.get_close_matches(k, names, n=3, cutoff=0.5))
+
+    def list(self, kind: str | None = None) -> list[HardwareProfile]:
+        items = sorted(self.profiles.values(), key=lambda p: (p.kind, p.vendor.lower(), p.id))
+        return [p for p in items if kind is None or p.kind == kind]
+
+
+def user_profile_dir() -> Path:
+    """``$WATTPRINT_HWPROFILES``, else ``$XDG_CONFIG_HOME/wattprint/hwprofiles`` (~/.config/...)."""
+    if os.environ.get(USER_DIR_ENV):
+        return Path(os.environ[USER_DIR_ENV])
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "wattprint" / "hwprofiles"
+
+
+def _profiles_in(folder: Path, origin: str | None) -> list[HardwareProfile]:
+    out: list[HardwareProfile] = []
+    for path in sorted(folder.glob("*.y*ml")):
+        out.extend(load_profile_file(path, origin))
+    return out
+
+
+@cache
+def builtin_profiles() -> tuple[HardwareProfile, ...]:
+    return tuple(_profiles_in(data_dir("hwprofiles"), "built-in"))
+
+
+def load_hardware(extra_files: tuple[Path, ...] = (), use_user_dir: bool = True) -> HardwareDB:
+    """Built-in profiles, then the user folder, then ``--hw-file`` files; later ones win."""
+    layers = [builtin_profiles()]
+    user = user_profile_dir()
+    if use_user_dir and user.is_dir():
+        layers.append(tuple(_profiles_in(user, None)))
+    for path in extra_files:
+        layers.append(tuple(load_profile_file(Path(path))))
+    profiles: dict[str, HardwareProfile] = {}
+    for layer in layers:
+        for p in layer:
+            profiles[p.id] = p
+    aliases: dict[str, str] = {}
+    for p in profiles.values():
+        for a in p.aliases:
+            if a in profiles and a != p.id:
+                continue  # a real id always wins over an alias
+            aliases[a] = p.id
+    return HardwareDB(profiles=profiles, aliases=aliases)
