@@ -118,7 +118,7 @@ def test_suggestions_for_unknown_ids(cli):
 @pytest.mark.parametrize(
     "text,needle",
     [
-        ("hardware: a100\nhours: [1\n", ":2:"),  # YAML syntax error with line and column
+        ("hardware: a100\nhours: 1: 2\n", "bad.yaml:2:9: YAML syntax error"),  # line and column
         ("hardware: a100\nhours: 1\ngpus: 4\n", "unknown field 'gpus'"),
         ("hardware: a100\nhours: 1\ncount: 0\n", "count"),
         ("hardware: a100\nhours: 1\nhost:\n  cpu_power_w: -1\n", "host.cpu_power_w"),

@@ -176,6 +176,79 @@ def train(
     )
 
 
+# ----------------------------------------------------------------------------- infer
+
+
+class Precision(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+
+
+@app.command()
+@handle_errors
+def infer(
+    model: Path = typer.Argument(..., help="ONNX model file."),
+    hardware: str = typer.Option("h100-sxm", "--hardware", help="Hardware profile id or alias."),
+    dim: Optional[List[str]] = typer.Option(None, "--dim", help="Bind a symbolic dim: NAME=N (repeatable)."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Batch size (binds the first dim of the inputs)."),
+    precision: Optional[Precision] = typer.Option(None, "--precision", help="Cost all float tensors at this precision (default: the model's dtypes)."),
+    region: Optional[str] = typer.Option(None, "--region", help="Grid region id (default: world)."),
+    intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
+    grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (a series uses its mean)."),
+    pue: Optional[float] = typer.Option(None, "--pue", help="Datacenter PUE."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Cloud provider for the PUE default."),
+    inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
+    rate: Optional[str] = typer.Option(None, "--rate", help="Serving rate, e.g. 1e6/day, 200/s."),
+    days: Optional[float] = typer.Option(None, "--days", help="Days served at --rate (default 365)."),
+    top: int = typer.Option(25, "--top", help="Show the N most energy-hungry layers (0: all)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Group layers: 'op'."),
+    units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
+    fmt: Format = FORMAT_OPTION,
+    hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+) -> None:
+    """Per-layer work and energy of one inference of an ONNX model, and emissions at a serving volume."""
+    from wattprint.errors import WattprintError
+    from wattprint.estimate import InferOptions, infer_model, parse_dims
+    from wattprint.render.infer import infer_csv, infer_doc, infer_sections
+
+    if by not in (None, "op"):
+        raise WattprintError(f"--by {by!r} is not supported", hint="use --by op")
+    options = InferOptions(
+        hardware=hardware,
+        dims=parse_dims(dim),
+        batch=batch,
+        precision=precision.value if precision else None,
+        region=region,
+        intensity=intensity,
+        grid_file=str(grid_file) if grid_file else None,
+        pue=pue,
+        provider=provider,
+        inferences=inferences,
+        rate=rate,
+        days=days,
+        units=units.value,
+    )
+    result = infer_model(model, options, _hardware_db(hw_file))
+    _warn_lines(list(result.model.warnings) + list(result.warnings), fmt)
+    emit(
+        fmt,
+        title=f"Inference: {model.name} on {result.hardware.id}",
+        doc=lambda: infer_doc(result),
+        sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op"),
+        csv=lambda: infer_csv(result),
+    )
+
+
+def _warn_lines(warnings: list[str], fmt: Format) -> None:
+    """Warnings go to stderr for machine formats (the table shows them in its Assumptions)."""
+    if fmt is not Format.table:
+        for w in warnings:
+            sys.stderr.write(f"wattprint: warning: {w}\n")
+
+
 # ----------------------------------------------------------------------------- hardware
 
 
@@ -276,19 +349,41 @@ def demo(
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
-    """Run the bundled examples: a training run (Strubell et al. 2019's Transformer-big) on the default region."""
-    from wattprint.datafiles import package_data
-    from wattprint.render.train import train_csv, train_doc, train_sections
-    from wattprint.training import estimate_training, load_training_spec
+    """Run the bundled examples on the default region: a training run and an inference, no files needed.
 
-    run_spec = load_training_spec(package_data("demo-train.yaml"), {})
-    result = estimate_training(run_spec, _hardware_db(None), units.value)
+    Training: Transformer-big as accounted by Strubell et al. (2019), 8 x P100 for 84 h.
+    Inference: ResNet-50 (the ONNX model zoo copy that ships inside the onnx package) on an H100,
+    served 1 million times a day for a year.
+    """
+    from wattprint.datafiles import package_data
+    from wattprint.estimate import InferOptions, demo_model_path, infer_model, train_run
+    from wattprint.render.infer import infer_csv, infer_doc, infer_sections
+    from wattprint.render.train import train_csv, train_doc, train_sections
+
+    trained = train_run(package_data("demo-train.yaml"), {}, units=units.value)
+    served = infer_model(demo_model_path(), InferOptions(rate="1e6/day", days=365, units=units.value))
+    if fmt is Format.json:
+        from wattprint import render
+
+        sys.stdout.write(render.to_json({"kind": "demo", "train": train_doc(trained, units.value), "infer": infer_doc(served)}))
+        return
     emit(
         fmt,
-        title=f"Demo training run: {result.name}",
-        doc=lambda: train_doc(result, units.value),
-        sections=lambda: train_sections(result, units.value),
-        csv=lambda: train_csv(result),
+        title=f"Demo 1/2, training run: {trained.name}",
+        doc=dict,
+        sections=lambda: train_sections(trained, units.value),
+        csv=lambda: train_csv(trained),
+    )
+    if fmt is Format.csv:
+        return
+    sys.stdout.write("\n")
+    sys.stdout.flush()
+    emit(
+        fmt,
+        title=f"Demo 2/2, inference: ResNet-50 (onnx model zoo) on {served.hardware.id}, 1e6 inferences/day for a year",
+        doc=dict,
+        sections=lambda: infer_sections(served, units.value, top=10),
+        csv=lambda: infer_csv(served),
     )
 
 

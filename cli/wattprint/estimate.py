@@ -1,0 +1,106 @@
+"""High-level entry points: loaders + core in one call, shared by the commands.
+
+``infer``, ``check`` and ``lifecycle`` all estimate a model the same way
+through :func:`infer_model`; training goes through :func:`train_run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from wattprint.errors import WattprintError
+from wattprint.grid import choose_grid, choose_pue
+from wattprint.hardware import HardwareDB, load_hardware
+from wattprint.inference import InferenceResult, estimate_inference, serving_volume
+from wattprint.training import TrainingResult, estimate_training, load_training_spec
+
+PRECISION_CHOICES = ("fp32", "fp16", "bf16", "fp8", "int8")
+DEFAULT_INFER_HARDWARE = "h100-sxm"
+
+
+@dataclass(frozen=True)
+class InferOptions:
+    """Everything `wattprint infer` takes besides the model path."""
+
+    hardware: str = DEFAULT_INFER_HARDWARE
+    dims: Mapping[str, int] = field(default_factory=dict)
+    batch: int | None = None
+    precision: str | None = None
+    region: str | None = None
+    intensity: float | None = None
+    grid_file: str | None = None
+    pue: float | None = None
+    provider: str | None = None
+    inferences: float | None = None
+    rate: str | None = None
+    days: float | None = None
+    units: str = "metric"
+
+
+def parse_dims(pairs: list[str] | None) -> dict[str, int]:
+    """['batch=8', 'seq=512'] -> {'batch': 8, 'seq': 512}."""
+    dims: dict[str, int] = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise WattprintError(f"--dim {pair!r} is not NAME=N", hint="e.g. --dim sequence_length=128")
+        try:
+            dims[name.strip()] = int(value)
+        except ValueError:
+            raise WattprintError(f"--dim {pair!r}: {value!r} is not a whole number") from None
+    return dims
+
+
+def infer_model(
+    path: str | Path, options: InferOptions, hardware: HardwareDB | None = None
+) -> InferenceResult:
+    from wattprint.onnx_graph import analyze_model
+
+    if options.precision is not None and options.precision not in PRECISION_CHOICES:
+        raise WattprintError(f"--precision {options.precision!r} is not one of {', '.join(PRECISION_CHOICES)}")
+    if options.batch is not None and options.batch < 1:
+        raise WattprintError(f"--batch {options.batch} must be >= 1")
+    db = hardware or load_hardware()
+    profile = db.get(options.hardware)
+    inferences, basis = serving_volume(options.inferences, options.rate, options.days)
+    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
+    pue = choose_pue(options.pue, options.provider or grid.provider)
+    model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
+    batch = _batch_of(model, options)
+    return estimate_inference(
+        model,
+        profile,
+        batch=batch,
+        pue=pue,
+        grid=grid,
+        inferences=inferences,
+        volume_basis=basis,
+        hardware_requested=options.hardware,
+        units=options.units,
+    )
+
+
+def _batch_of(model: Any, options: InferOptions) -> int:
+    """Samples per evaluated graph: the bound first dim of the first input, else --batch, else 1."""
+    for _name, shape, _dtype in model.inputs:
+        if shape:
+            return max(1, int(shape[0]))
+    return options.batch or 1
+
+
+def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric") -> TrainingResult:
+    spec = load_training_spec(spec_path, overrides)
+    return estimate_training(spec, load_hardware(hw_files), units)
+
+
+def demo_model_path() -> Path:
+    """ResNet-50 from the ONNX model zoo, as shipped inside the onnx package (weights as ConstantOfShape)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnx")
+    path = Path(spec.origin).parent / "backend" / "test" / "data" / "light" / "light_resnet50.onnx"
+    if not path.is_file():
+        raise WattprintError(f"demo model not found at {path}", hint="reinstall the onnx package")
+    return path

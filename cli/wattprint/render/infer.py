@@ -1,0 +1,188 @@
+"""Renderers for inference results: per-layer rows, by-op groups, totals and assumptions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from wattprint.inference import InferenceResult, LayerEnergy
+from wattprint.render import Section
+from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
+from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
+
+SCHEMA = "https://wattprint.dev/schemas/infer-result-1.json"
+BAR_WIDTH = 12
+
+
+def _shape(shape: Any) -> str:
+    return "?" if shape is None else "x".join(str(d) for d in shape) or "scalar"
+
+
+def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
+    n = layer.node
+    return {
+        "name": n.name,
+        "op_type": n.op_type,
+        "domain": n.domain,
+        "output_shape": list(n.output_shape) if n.output_shape is not None else None,
+        "precision": n.precision,
+        "macs": n.macs,
+        "flops": n.flops,
+        "elementwise_ops": n.elementwise_ops,
+        "reduction_ops": n.reduction_ops,
+        "transcendental_ops": n.transcendental_ops,
+        "params": n.params,
+        "bytes_read": n.bytes_read,
+        "bytes_written": n.bytes_written,
+        "weight_bytes": n.weight_bytes,
+        "time_s": layer.time_s,
+        "bound": layer.bound,
+        "peak_precision": layer.peak_precision,
+        "accelerator_energy_per_batch_j": layer.energy_j,
+        "accelerator_energy_per_inference_j": layer.energy_j / batch,
+        "counted": n.counted,
+        "note": n.note,
+    }
+
+
+def infer_doc(r: InferenceResult) -> dict[str, Any]:
+    m, hw, cal = r.model, r.hardware, r.calibration
+    return {
+        "$schema": SCHEMA,
+        "kind": "infer",
+        "model": m.path,
+        "macs": m.macs,
+        "flops": m.flops,
+        "params": m.params,
+        "bytes_read": m.bytes_read,
+        "bytes_written": m.bytes_written,
+        "batch": r.batch,
+        "time_per_inference_s": r.time_per_inference_s,
+        "accelerator_energy_per_inference_j": r.accelerator_energy_per_inference_j,
+        "system_energy_per_inference_j": r.system_energy_per_inference_j,
+        "energy_per_inference_j": r.energy_per_inference_j,
+        "co2e_per_inference_g": r.co2e_per_inference_g,
+        "inferences": r.inferences,
+        "energy_kwh": r.energy_kwh,
+        "co2e_kg": r.co2e_kg,
+        "inputs": {
+            "hardware": hw.id,
+            "hardware_requested": r.hardware_requested,
+            "hardware_name": hw.name,
+            "hardware_origin": hw.origin,
+            "tdp_w": hw.tdp_w,
+            "accelerator_power_w": r.accelerator_power_w,
+            "memory_bandwidth_gbps": hw.memory_bandwidth_gbps,
+            "peak_tflops": dict(hw.peak_tflops),
+            "compute_efficiency": hw.efficiency_compute or cal.compute_efficiency,
+            "memory_efficiency": hw.efficiency_memory or cal.memory_efficiency,
+            "busy_power_fraction": cal.busy_power_fraction,
+            "host_factor": cal.host_factor,
+            "calibration_basis": hw.efficiency_basis or cal.basis,
+            "model_inputs": [{"name": n, "shape": list(s), "dtype": d} for n, s, d in m.inputs],
+            "dims": dict(m.dims),
+            "producer": m.producer,
+            "opset": m.opset,
+            "volume": r.volume_basis,
+            **pue_doc(r.pue),
+            **grid_doc(r.grid),
+        },
+        "layers": [layer_doc(layer, r.batch) for layer in r.layers],
+        "not_counted": [{"op_type": op, "count": c, "reason": why} for op, c, why in m.not_counted],
+        "warnings": list(m.warnings) + list(r.warnings),
+        "comparisons": comparisons_doc(r.comparisons),
+        **provenance(),
+    }
+
+
+def _bar(share: float) -> str:
+    full = share * BAR_WIDTH
+    return "█" * int(full) + ("▌" if full - int(full) >= 0.5 else "")
+
+
+def infer_sections(r: InferenceResult, units: str = "metric", top: int = 25, by_op: bool = False) -> list[Section]:
+    total = r.accelerator_energy_per_batch_j or 1.0
+    sections: list[Section] = []
+    if by_op:
+        groups: dict[str, list[LayerEnergy]] = defaultdict(list)
+        for layer in r.layers:
+            groups[layer.node.op_type].append(layer)
+        rows = []
+        for op, items in sorted(groups.items(), key=lambda kv: -sum(x.energy_j for x in kv[1])):
+            e = sum(x.energy_j for x in items)
+            rows.append((op, str(len(items)), fmt_count(sum(x.node.macs for x in items)),
+                         fmt_count(sum(x.node.params for x in items)),
+                         fmt_count(sum(x.node.bytes_read + x.node.bytes_written for x in items), "B"),
+                         fmt_energy_j(e / r.batch), f"{100 * e / total:5.1f}% {_bar(e / total)}"))
+        sections.append(Section("Energy by op type (per inference, at the accelerator)",
+                                ("op", "nodes", "MACs", "params", "bytes", "energy", "share"), tuple(rows), numeric=(1, 2, 3, 4, 5)))
+    else:
+        ranked = sorted(r.layers, key=lambda x: -x.energy_j)
+        shown = ranked if top <= 0 else ranked[:top]
+        order = {id(x): i for i, x in enumerate(r.layers)}
+        shown.sort(key=lambda x: order[id(x)])
+        rows = []
+        for layer in shown:
+            n = layer.node
+            rows.append((n.name, n.op_type, _shape(n.output_shape), fmt_count(n.macs), fmt_count(n.params),
+                         fmt_count(n.bytes_read + n.bytes_written, "B"), f"{fmt_number(layer.time_s * 1e6, 3)} µs",
+                         fmt_energy_j(layer.energy_j / r.batch), f"{100 * layer.energy_j / total:5.1f}% {_bar(layer.energy_j / total)}"))
+        hidden = len(r.layers) - len(shown)
+        caption = f"{hidden} smaller layers not shown (--top 0 shows all, --by op groups them)" if hidden else None
+        title = f"Layers (top {len(shown)} by energy, in graph order)" if hidden else "Layers"
+        sections.append(Section(title, ("name", "op", "output", "MACs", "params", "bytes", "time", "energy", "share"),
+                                tuple(rows), numeric=(3, 4, 5, 6, 7), caption=caption))
+    m = r.model
+    totals = [
+        ("MACs", f"{fmt_count(m.macs)} ({fmt_count(m.flops)} FLOPs incl. other ops)"),
+        ("parameters", fmt_count(m.params)),
+        ("memory traffic", f"{fmt_count(m.bytes_read, 'B')} read, {fmt_count(m.bytes_written, 'B')} written per batch of {r.batch}"),
+        ("time per inference", f"{fmt_number(r.time_per_inference_s * 1e6, 3)} µs (roofline, batch {r.batch})"),
+        ("energy per inference", f"{fmt_energy_j(r.accelerator_energy_per_inference_j)} at the accelerator, "
+                                 f"{fmt_energy_j(r.system_energy_per_inference_j)} server, "
+                                 f"{fmt_energy_j(r.energy_per_inference_j)} at the wall (PUE)"),
+        ("CO2e per inference", fmt_mass_kg(r.co2e_per_inference_g / 1000, units)),
+    ]
+    if r.inferences is not None:
+        totals.append(("volume", r.volume_basis or f"{r.inferences:g}"))
+        totals.append(("energy at volume", fmt_energy_kwh(r.energy_kwh or 0.0)))
+        totals.append(("CO2e at volume", fmt_mass_kg(r.co2e_kg or 0.0, units)))
+    sections.append(Section("Totals", ("", ""), tuple(totals), key_value=True))
+    if r.inferences is not None:
+        sections.append(comparisons_section(r.co2e_kg or 0.0, r.comparisons, units))
+    hw, cal = r.hardware, r.calibration
+    used = hw.id if r.hardware_requested.lower() == hw.id else f"{hw.id} (from {r.hardware_requested!r})"
+    assumptions = [
+        ("model", f"{m.path} ({m.producer}, opset {m.opset})"),
+        ("inputs", "; ".join(f"{n} {_shape(s)} {d}" for n, s, d in m.inputs) or "-"),
+        ("hardware", f"{used}: {hw.name}"),
+        ("power while busy", f"{fmt_number(r.accelerator_power_w, 4)} W"
+                             + (f" ({cal.busy_power_fraction:g} x TDP {hw.tdp_w:g} W)" if hw.tdp_w else " (measured mean)")),
+        ("efficiency", f"compute {hw.efficiency_compute or cal.compute_efficiency:g} of peak, "
+                       f"memory {hw.efficiency_memory or cal.memory_efficiency:g} of {fmt_number(hw.memory_bandwidth_gbps or 0, 4)} GB/s"),
+        ("host factor", f"{cal.host_factor:.2f} (server / accelerators)"),
+        ("calibration", hw.efficiency_basis or cal.basis),
+    ]
+    assumptions += pue_rows(r.pue) + grid_rows(r.grid)
+    for w in list(m.warnings) + list(r.warnings):
+        assumptions.append(("warning", w))
+    sections.append(Section("Assumptions", ("", ""), tuple(assumptions), key_value=True))
+    if m.not_counted:
+        sections.append(Section("Not counted", ("op", "nodes", "why"),
+                                tuple((op, str(c), why) for op, c, why in m.not_counted), numeric=(1,),
+                                styles=tuple("yellow" for _ in m.not_counted)))
+    return sections
+
+
+LAYER_COLUMNS = ["name", "op_type", "domain", "output_shape", "precision", "macs", "flops", "elementwise_ops",
+                 "reduction_ops", "transcendental_ops", "params", "bytes_read", "bytes_written", "weight_bytes",
+                 "time_s", "bound", "accelerator_energy_per_inference_j", "counted", "note"]
+
+
+def infer_csv(r: InferenceResult) -> tuple[list[str], list[list[Any]]]:
+    rows = []
+    for layer in r.layers:
+        d = layer_doc(layer, r.batch)
+        d["output_shape"] = _shape(layer.node.output_shape)
+        rows.append([d[c] for c in LAYER_COLUMNS])
+    return list(LAYER_COLUMNS), rows
