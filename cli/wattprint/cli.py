@@ -124,6 +124,15 @@ FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format
 # ----------------------------------------------------------------------------- train
 
 
+class TrainPrecision(str, Enum):
+    fp32 = "fp32"
+    tf32 = "tf32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+
+
 @app.command()
 @handle_errors
 def train(
@@ -132,6 +141,13 @@ def train(
     count: Optional[int] = typer.Option(None, "--count", help="Number of accelerators."),
     hours: Optional[float] = typer.Option(None, "--hours", help="Wall-clock hours of the run."),
     gpu_hours: Optional[float] = typer.Option(None, "--gpu-hours", help="Device-hours (instead of --hours)."),
+    params: Optional[float] = typer.Option(None, "--params", help="Model parameters N: with --tokens, 6*N*D FLOPs.", rich_help_panel="From compute"),
+    tokens: Optional[float] = typer.Option(None, "--tokens", help="Training tokens D.", rich_help_panel="From compute"),
+    model: Optional[Path] = typer.Option(None, "--model", help="ONNX model: with --samples, 3x forward FLOPs per sample.", rich_help_panel="From compute"),
+    samples: Optional[float] = typer.Option(None, "--samples", help="Training samples per epoch.", rich_help_panel="From compute"),
+    epochs: Optional[float] = typer.Option(None, "--epochs", help="Epochs (default 1).", rich_help_panel="From compute"),
+    mfu: Optional[float] = typer.Option(None, "--mfu", help="Model FLOPs utilisation (default: published median 0.28).", rich_help_panel="From compute"),
+    precision: Optional[TrainPrecision] = typer.Option(None, "--precision", help="Precision whose peak applies (default bf16).", rich_help_panel="From compute"),
     power: Optional[float] = typer.Option(None, "--power", help="Average draw per device, W (default: TDP x utilisation)."),
     utilization: Optional[float] = typer.Option(None, "--utilization", help="Average fraction of TDP drawn (0-1]."),
     pue: Optional[float] = typer.Option(None, "--pue", help="Datacenter PUE (default: provider's or global average)."),
@@ -140,38 +156,68 @@ def train(
     intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (YAML constant or CSV/YAML time series)."),
     start: Optional[str] = typer.Option(None, "--start", help="Run start (ISO 8601, e.g. 2022-07-01T00:00Z) for hourly grid files."),
+    best_start: bool = typer.Option(False, "--best-start", help="Find the start with the least emissions in --window (needs an hourly --grid-file).", rich_help_panel="What-if"),
+    window: Optional[float] = typer.Option(None, "--window", help="Hours after --start to search (default: the whole series).", rich_help_panel="What-if"),
+    compare_region: Optional[List[str]] = typer.Option(None, "--compare-region", help="Also estimate in these regions (comma-separated).", rich_help_panel="What-if"),
+    compare_hardware: Optional[List[str]] = typer.Option(None, "--compare-hardware", help="Also estimate on these devices (comma-separated).", rich_help_panel="What-if"),
+    embodied: bool = typer.Option(False, "--embodied", help="Include amortised embodied emissions in the totals.", rich_help_panel="Embodied"),
+    lifetime_years: Optional[float] = typer.Option(None, "--lifetime-years", help="Device service life (default 5).", rich_help_panel="Embodied"),
+    host_embodied_kg: Optional[float] = typer.Option(None, "--host-embodied-kg", help="Server embodied kgCO2e per device slot (default 312.5).", rich_help_panel="Embodied"),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the run."),
     units: Units = typer.Option(Units.metric, "--units", help="metric (g/kg/t, km) or imperial (lbs, miles)."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Energy and emissions of a training run, from a spec file or flags."""
+    from wattprint.errors import WattprintError
     from wattprint.grid import parse_start
     from wattprint.render.train import train_csv, train_doc, train_sections
+    from wattprint.render.whatif import alternatives_doc, alternatives_section, best_start_doc, best_start_section
     from wattprint.training import estimate_training, load_training_spec
+    from wattprint import whatif
 
     overrides = {
-        "hardware": hardware,
-        "count": count,
-        "hours": hours,
-        "gpu_hours": gpu_hours,
-        "power_w": power,
-        "utilization": utilization,
-        "pue": pue,
-        "provider": provider,
-        "region": region,
-        "intensity_gco2e_per_kwh": intensity,
-        "grid_file": str(grid_file) if grid_file else None,
-        "start": parse_start(start) if start else None,
-        "name": name,
+        "hardware": hardware, "count": count, "hours": hours, "gpu_hours": gpu_hours,
+        "params": params, "tokens": tokens, "model": str(model) if model else None, "samples": samples,
+        "epochs": epochs, "mfu": mfu, "precision": precision.value if precision else None,
+        "power_w": power, "utilization": utilization, "pue": pue, "provider": provider,
+        "region": region, "intensity_gco2e_per_kwh": intensity, "grid_file": str(grid_file) if grid_file else None,
+        "start": parse_start(start) if start else None, "name": name, "embodied": embodied,
+        "lifetime_years": lifetime_years, "host_embodied_kg": host_embodied_kg,
     }
     run_spec = load_training_spec(spec, overrides)
-    result = estimate_training(run_spec, _hardware_db(hw_file), units.value)
+    db = _hardware_db(hw_file)
+    if best_start:
+        from wattprint.grid import GridSeries, load_grid_file
+
+        if run_spec.grid_file is None:
+            raise WattprintError("--best-start needs an hourly --grid-file")
+        series = load_grid_file(Path(run_spec.grid_file))
+        if run_spec.start is None and isinstance(series, GridSeries):
+            run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
+    result = estimate_training(run_spec, db, units.value)
+    doc, extra = train_doc(result, units.value), []
+    regions, devices = whatif.split_ids(compare_region), whatif.split_ids(compare_hardware)
+    if regions:
+        alts = whatif.train_regions(run_spec, db, result, regions)
+        doc["what_if_regions"] = alternatives_doc(alts)
+        extra.append(alternatives_section("What if: other regions", alts, units.value))
+    if devices:
+        alts = whatif.train_hardware(run_spec, db, result, devices)
+        doc["what_if_hardware"] = alternatives_doc(alts)
+        extra.append(alternatives_section(
+            "What if: other hardware", alts, units.value,
+            caption=None if result.compute else "Same work: hours scaled by the ratio of peak throughput at the run's precision.",
+        ))
+    if best_start:
+        found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window)
+        doc["best_start"] = best_start_doc(found)
+        extra.append(best_start_section(found, units.value))
     emit(
         fmt,
         title=f"Training run: {result.name}",
-        doc=lambda: train_doc(result, units.value),
-        sections=lambda: train_sections(result, units.value),
+        doc=lambda: doc,
+        sections=lambda: train_sections(result, units.value) + extra,
         csv=lambda: train_csv(result),
     )
 
@@ -247,6 +293,72 @@ def _warn_lines(warnings: list[str], fmt: Format) -> None:
     if fmt is not Format.table:
         for w in warnings:
             sys.stderr.write(f"wattprint: warning: {w}\n")
+
+
+# ----------------------------------------------------------------------------- lifecycle
+
+
+@app.command()
+@handle_errors
+def lifecycle(
+    spec: Optional[Path] = typer.Argument(None, help="Training run spec (YAML); the train flags below override it."),
+    model: Path = typer.Option(..., "--model", help="The trained model (ONNX) to serve."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", help="Training hardware."),
+    count: Optional[int] = typer.Option(None, "--count", help="Training accelerators."),
+    hours: Optional[float] = typer.Option(None, "--hours", help="Training wall-clock hours."),
+    gpu_hours: Optional[float] = typer.Option(None, "--gpu-hours", help="Training device-hours."),
+    params: Optional[float] = typer.Option(None, "--params", help="Parameters N (with --tokens: 6*N*D FLOPs)."),
+    tokens: Optional[float] = typer.Option(None, "--tokens", help="Training tokens D."),
+    power: Optional[float] = typer.Option(None, "--power", help="Training draw per device, W."),
+    pue: Optional[float] = typer.Option(None, "--pue", help="PUE for both phases."),
+    region: Optional[str] = typer.Option(None, "--region", help="Grid region for both phases (default: world)."),
+    intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity for both phases, gCO2e/kWh."),
+    serve_hardware: str = typer.Option("h100-sxm", "--serve-hardware", help="Serving hardware."),
+    dim: Optional[List[str]] = typer.Option(None, "--dim", help="Bind a symbolic dim of the model: NAME=N."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Serving batch size."),
+    precision: Optional[Precision] = typer.Option(None, "--serve-precision", help="Serving precision."),
+    inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
+    rate: Optional[str] = typer.Option("1e6/day", "--rate", help="Serving rate, e.g. 1e6/day."),
+    days: Optional[float] = typer.Option(None, "--days", help="Days served (default 365)."),
+    units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
+    fmt: Format = FORMAT_OPTION,
+    hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+) -> None:
+    """Training plus serving: total emissions and when serving outweighs training."""
+    from wattprint.estimate import InferOptions, infer_model, parse_dims
+    from wattprint.inference import parse_rate_per_day
+    from wattprint.lifecycle import lifecycle as combine
+    from wattprint.render.lifecycle import lifecycle_doc, lifecycle_sections
+    from wattprint.training import estimate_training, load_training_spec
+
+    db = _hardware_db(hw_file)
+    overrides = {"hardware": hardware, "count": count, "hours": hours, "gpu_hours": gpu_hours, "params": params,
+                 "tokens": tokens, "power_w": power, "pue": pue, "region": region, "intensity_gco2e_per_kwh": intensity}
+    trained = estimate_training(load_training_spec(spec, overrides), db, units.value)
+    if inferences is not None:
+        rate = None
+    served = infer_model(model, InferOptions(
+        hardware=serve_hardware, dims=parse_dims(dim), batch=batch, precision=precision.value if precision else None,
+        region=trained.grid.label if trained.grid.kind == "region" else None,
+        intensity=None if trained.grid.kind == "region" else trained.grid.intensity_gco2e_per_kwh,
+        pue=trained.pue.pue, inferences=inferences, rate=rate, days=days, units=units.value,
+    ), db)
+    result = combine(trained, served, parse_rate_per_day(rate) if rate else None)
+    emit(
+        fmt,
+        title=f"Lifecycle: {result.training.name} + serving {model.name}",
+        doc=lambda: lifecycle_doc(result, units.value),
+        sections=lambda: lifecycle_sections(result, units.value),
+        csv=lambda: _lifecycle_csv(result),
+    )
+
+
+def _lifecycle_csv(result) -> tuple:
+    header = ["phase", "energy_kwh", "co2e_kg"]
+    rows = [["training", result.training.energy_kwh, result.training.co2e_kg],
+            ["serving", result.inference.energy_kwh, result.serving_co2e_kg],
+            ["total", result.total_energy_kwh, result.total_co2e_kg]]
+    return header, rows
 
 
 # ----------------------------------------------------------------------------- hardware
@@ -386,6 +498,8 @@ def demo(
         csv=lambda: infer_csv(served),
     )
 
+
+from wattprint.cli_check import register as _register_check; _register_check(app)
 
 def main() -> None:
     app(prog_name="wattprint")

@@ -13,7 +13,7 @@ import math
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 from wattprint.datafiles import data_dir
@@ -85,27 +85,54 @@ class GridSeries:
     def mean(self) -> float:
         return math.fsum(self.values) / len(self.values)
 
-    def average_over(self, start: datetime, hours: float) -> float:
-        """Time-weighted mean intensity over [start, start + hours)."""
-        t0 = start.timestamp()
-        t1 = t0 + hours * 3600.0
-        if hours <= 0:
-            raise WattprintError("run length must be > 0 hours to integrate a grid series")
-        if t0 < self.times[0] or t1 > self.times[-1] + self.step_s + 1e-6:
+    @cached_property
+    def _prefix(self) -> tuple[float, ...]:
+        """Cumulative integral (gCO2e/kWh x s) at the start of each interval."""
+        out, acc = [0.0], 0.0
+        for v in self.values:
+            acc += v * self.step_s
+            out.append(acc)
+        return tuple(out)
+
+    def _integral(self, t: float) -> float:
+        i = min(max(bisect_right(self.times, t) - 1, 0), len(self.values) - 1)
+        return self._prefix[i] + self.values[i] * (t - self.times[i])
+
+    def _check_inside(self, t0: float, t1: float) -> None:
+        if t0 < self.times[0] - 1e-6 or t1 > self.times[-1] + self.step_s + 1e-6:
             raise WattprintError(
                 f"{self.path}: the run ({_iso(t0)} to {_iso(t1)}) extends beyond the grid series "
                 f"({_iso(self.times[0])} to {_iso(self.times[-1] + self.step_s)})",
                 hint="pick a --start inside the series or supply a longer series",
             )
-        i = bisect_right(self.times, t0) - 1
-        total = 0.0
-        t = t0
-        while t < t1 - 1e-9:
-            seg_end = min(self.times[i] + self.step_s, t1)
-            total += self.values[i] * (seg_end - t)
-            t = seg_end
-            i += 1
-        return total / (t1 - t0)
+
+    def average_over(self, start: datetime, hours: float) -> float:
+        """Time-weighted mean intensity over [start, start + hours)."""
+        if hours <= 0:
+            raise WattprintError("run length must be > 0 hours to integrate a grid series")
+        t0 = start.timestamp()
+        t1 = t0 + hours * 3600.0
+        self._check_inside(t0, t1)
+        return (self._integral(t1) - self._integral(t0)) / (t1 - t0)
+
+    def best_start(self, earliest: datetime, hours: float, window_hours: float | None) -> tuple[datetime, float]:
+        """The start in [earliest, earliest + window] (on the series' steps) with the lowest mean intensity.
+
+        Candidates are ``earliest`` and every series timestamp after it whose run still fits in the
+        series; each costs O(log n) through the prefix integral.
+        """
+        if hours <= 0:
+            raise WattprintError("run length must be > 0 hours to search a start time")
+        t_first = earliest.timestamp()
+        run_s = hours * 3600.0
+        self._check_inside(t_first, t_first + run_s)
+        last_start = self.times[-1] + self.step_s - run_s
+        if window_hours is not None:
+            last_start = min(last_start, t_first + window_hours * 3600.0)
+        candidates = [t_first] + [t for t in self.times[bisect_right(self.times, t_first):] if t <= last_start + 1e-6]
+        best = min(candidates, key=lambda t: (self._integral(t + run_s) - self._integral(t), t))
+        mean = (self._integral(best + run_s) - self._integral(best)) / run_s
+        return datetime.fromtimestamp(best, timezone.utc), mean
 
 
 def _iso(ts: float) -> str:

@@ -120,7 +120,7 @@ class InferenceResult:
         return None if self.inferences is None else self.co2e_per_inference_g * self.inferences / 1000
 
 
-def _peak_for(profile: HardwareProfile, precision: str, warnings: set[str]) -> tuple[float, str]:
+def peak_for(profile: HardwareProfile, precision: str, warnings: set[str]) -> tuple[float, str]:
     wanted = precision if precision in _FALLBACK else _VECTOR
     for candidate in _FALLBACK[wanted]:
         value = profile.peak(candidate)
@@ -170,7 +170,7 @@ def estimate_inference(
     bandwidth = profile.memory_bandwidth_gbps * 1e9 * eff_m
     power = busy_power_w(profile, calibration)
     warnings: set[str] = set()
-    vector_peak, _ = _peak_for(profile, _VECTOR, warnings)
+    vector_peak, _ = peak_for(profile, _VECTOR, warnings)
     vector_rate = vector_peak * eff_c
     peaks: dict[str, tuple[float, str]] = {}
     layers = []
@@ -183,7 +183,7 @@ def estimate_inference(
         used = None
         if node.macs:
             if node.precision not in peaks:
-                peaks[node.precision] = _peak_for(profile, node.precision, warnings)
+                peaks[node.precision] = peak_for(profile, node.precision, warnings)
             peak, used = peaks[node.precision]
             t_c = 2 * node.macs / (peak * eff_c)
         other = node.elementwise_ops + node.reduction_ops + node.transcendental_ops

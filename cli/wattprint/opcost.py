@@ -74,12 +74,17 @@ INT8_CLASS = frozenset({2, 3})
 LOWBIT_INT = frozenset({2, 3, 21, 22, 25, 26})
 
 
+_NAMES = {k: n for k, (n, _) in DTYPES.items()}
+_BITS = {k: b for k, (_, b) in DTYPES.items()}
+
+
 def dtype_name(dt: int) -> str:
-    return DTYPES.get(dt, ("unknown", 32))[0]
+    return _NAMES.get(dt, "unknown")
 
 
 def dtype_bits(dt: int) -> int:
-    return DTYPES.get(dt, ("unknown", 32))[1]
+    """Bits per element (unknown dtypes are costed as 32-bit)."""
+    return _BITS.get(dt, 32)
 
 
 def nbytes(numel: int, bits: int) -> int:
@@ -977,8 +982,21 @@ def _gather(v: OpView) -> Counts:
 @rule("NonZero", "Unique", "NonMaxSuppression", "StringNormalizer", "RegexFullMatch", "StringSplit",
       "StringConcat")
 def _data_dependent(v: OpView) -> Counts:
-    v.oshape(0)  # output size is data dependent: counted only when the graph walk knows it
-    return Counts(reduction=v.in_numel(0))
+    n = v.in_numel(0)
+    if v.outputs and v.outputs[0] is not None and v.outputs[0].shape is None:
+        raise NotCountable("output size is data-dependent")
+    return Counts(reduction=n)
+
+
+SEQUENCE_OPS = (
+    "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength",
+    "SplitToSequence", "ConcatFromSequence", "SequenceMap",
+)
+
+
+@rule(*SEQUENCE_OPS)
+def _sequence(v: OpView) -> Counts:
+    raise NotCountable("sequence-typed values are not costed")
 
 
 @rule("DynamicQuantizeLinear")

@@ -12,14 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wattprint.comparisons import Comparison, compare
-from wattprint.errors import WattprintError
+from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
+from wattprint.ranges import Span, grid_factor_range, ranges
 from wattprint.yamlio import format_validation_error, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
@@ -54,6 +55,18 @@ class TrainingSpec(BaseModel):
     count: int = Field(default=1, ge=1, description="number of accelerators")
     hours: float | None = Field(default=None, gt=0, description="wall-clock hours")
     gpu_hours: float | None = Field(default=None, gt=0, description="device-hours (count x hours)")
+    params: float | None = Field(default=None, gt=0, description="model parameters N (with tokens: 6 N D FLOPs)")
+    tokens: float | None = Field(default=None, gt=0, description="training tokens D")
+    model: str | None = Field(default=None, description="ONNX model (with samples: 3 x forward FLOPs per sample)")
+    samples: float | None = Field(default=None, gt=0, description="training samples per epoch")
+    epochs: float = Field(default=1, gt=0)
+    mfu: float | None = Field(default=None, gt=0, le=1, description="model FLOPs utilisation, for compute-based runs")
+    precision: Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8"] = Field(
+        default="bf16", description="precision whose peak the compute-based estimate uses"
+    )
+    embodied: bool = Field(default=False, description="include amortised embodied emissions in the totals")
+    lifetime_years: float | None = Field(default=None, gt=0, description="device service life for embodied")
+    host_embodied_kg: float | None = Field(default=None, ge=0, description="server embodied kgCO2e per device slot")
     power_w: float | None = Field(default=None, gt=0, description="average draw per device, W")
     utilization: float | None = Field(default=None, gt=0, le=1, description="fraction of TDP drawn on average")
     host: HostSpec | None = None
@@ -66,8 +79,22 @@ class TrainingSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainingSpec":
-        if (self.hours is None) == (self.gpu_hours is None):
-            raise ValueError("give exactly one of hours or gpu_hours")
+        ways = [
+            self.hours is not None,
+            self.gpu_hours is not None,
+            self.params is not None or self.tokens is not None,
+            self.model is not None or self.samples is not None,
+        ]
+        if sum(ways) != 1:
+            raise ValueError(
+                "give exactly one of: hours, gpu_hours, params + tokens, or model + samples"
+            )
+        if ways[2] and (self.params is None or self.tokens is None):
+            raise ValueError("a compute-based run needs both params and tokens")
+        if ways[3] and (self.model is None or self.samples is None):
+            raise ValueError("a model-based run needs both model and samples")
+        if self.mfu is not None and not (ways[2] or ways[3]):
+            raise ValueError("mfu applies only to compute-based runs (params + tokens, or model + samples)")
         if self.power_w is not None and self.utilization is not None:
             raise ValueError("give power_w or utilization, not both (power_w is already the average draw)")
         if sum(x is not None for x in (self.region, self.grid_file, self.intensity_gco2e_per_kwh)) > 1:
@@ -80,6 +107,13 @@ FLAG_NAMES = {
     "count": "--count",
     "hours": "--hours",
     "gpu_hours": "--gpu-hours",
+    "params": "--params",
+    "tokens": "--tokens",
+    "model": "--model",
+    "samples": "--samples",
+    "epochs": "--epochs",
+    "mfu": "--mfu",
+    "precision": "--precision",
     "power_w": "--power",
     "utilization": "--utilization",
     "pue": "--pue",
@@ -89,7 +123,17 @@ FLAG_NAMES = {
     "start": "--start",
     "name": "--name",
     "provider": "--provider",
+    "embodied": "--embodied",
+    "lifetime_years": "--lifetime-years",
+    "host_embodied_kg": "--host-embodied-kg",
 }
+#: groups of fields where a flag replaces the whole group from the file
+_GROUPS = (
+    ("region", "grid_file", "intensity_gco2e_per_kwh"),
+    ("hours", "gpu_hours", "params", "tokens", "model", "samples", "epochs", "mfu"),
+    ("power_w", "utilization"),
+)
+_LENGTH_FIELDS = ("hours", "gpu_hours", "params", "tokens", "model", "samples")
 
 
 def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> TrainingSpec:
@@ -102,28 +146,24 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
         if not isinstance(loaded, dict):
             raise WattprintError(f"{path}: a training spec is a mapping of fields (name, hardware, count, hours, ...)")
         data.update(loaded)
-        if isinstance(data.get("grid_file"), str) and not Path(data["grid_file"]).is_absolute():
-            data["grid_file"] = str(Path(path).parent / data["grid_file"])  # relative to the spec file
-    flags = {k: v for k, v in overrides.items() if v is not None}
-    if any(k in flags for k in ("region", "grid_file", "intensity_gco2e_per_kwh")):
-        for k in ("region", "grid_file", "intensity_gco2e_per_kwh"):
-            data.pop(k, None)  # a grid choice on the command line replaces the file's
-    if "hours" in flags or "gpu_hours" in flags:
-        data.pop("hours", None)
-        data.pop("gpu_hours", None)
-    if "power_w" in flags or "utilization" in flags:
-        data.pop("power_w", None)
-        data.pop("utilization", None)
+        for key in ("grid_file", "model"):  # paths in a spec are relative to the spec file
+            if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+                data[key] = str(Path(path).parent / data[key])
+    flags = {k: v for k, v in overrides.items() if v is not None and v is not False}
+    for group in _GROUPS:
+        if any(k in flags for k in group):
+            for k in group:
+                data.pop(k, None)
     data.update(flags)
     if "hardware" not in data:
         raise WattprintError(
             f"{path}: missing required field 'hardware'" if path else "no hardware given",
             hint="pass --hardware ID (see 'wattprint hardware list') or a spec file",
         )
-    if "hours" not in data and "gpu_hours" not in data:
+    if not any(k in data for k in _LENGTH_FIELDS):
         raise WattprintError(
-            f"{path}: missing 'hours' (or 'gpu_hours')" if path else "no run length given",
-            hint="pass --hours H or --gpu-hours H",
+            f"{path}: missing 'hours' (or gpu_hours, params + tokens, model + samples)" if path else "no run length given",
+            hint="pass --hours H, --gpu-hours H, --params N --tokens D, or --model M.onnx --samples S",
         )
     try:
         return TrainingSpec.model_validate(data)
@@ -137,6 +177,31 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
             where = f"{flag}: " if flag else ""
             raise WattprintError(f"{where}{err['msg']}{shown}") from None
         raise format_validation_error(path, exc) from None
+
+
+@dataclass(frozen=True)
+class ComputeBasis:
+    """How a compute-based run's device-hours were derived."""
+
+    train_flops: float
+    formula: str
+    peak_tflops: float
+    peak_precision: str
+    mfu: float
+    mfu_basis: str
+
+
+@dataclass(frozen=True)
+class Embodied:
+    """Manufacturing emissions amortised over the run's share of the devices' service life."""
+
+    co2e_kg: float
+    device_kg: float  # per device, from the profile
+    host_kg_per_device: float
+    lifetime_years: float
+    share: float  # run hours / lifetime hours
+    model: str
+    included: bool
 
 
 @dataclass(frozen=True)
@@ -159,17 +224,59 @@ class TrainingResult:
     energy_kwh: float
     pue: PUEChoice
     grid: GridChoice
-    co2e_kg: float
+    operational_co2e_kg: float
+    co2e_kg: float  # operational, plus embodied when included
     start: datetime | None
+    compute: ComputeBasis | None
+    embodied: Embodied | None
+    energy_range: Span
+    co2e_range: Span
     comparisons: tuple[Comparison, ...]
     assumptions: tuple[str, ...]
 
 
+def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
+    if spec.params is not None:
+        return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
+    from wattprint.onnx_graph import analyze_model
+
+    model = analyze_model(spec.model)
+    batch = next((max(1, s[0]) for _n, s, _d in model.inputs if s), 1)
+    forward = model.flops / batch
+    return (
+        3.0 * forward * spec.samples * spec.epochs,
+        f"3 x {forward:.3g} forward FLOPs x {spec.samples:.3g} samples x {spec.epochs:g} epochs",
+    )
+
+
+def _compute_hours(spec: TrainingSpec, profile: HardwareProfile) -> tuple[float, ComputeBasis]:
+    from wattprint.inference import peak_for
+
+    flops, formula = _train_flops(spec)
+    warnings: set[str] = set()
+    peak, used = peak_for(profile, spec.precision, warnings)
+    mfu_range = ranges()["mfu"]
+    mfu = spec.mfu if spec.mfu is not None else float(mfu_range["central"])
+    basis = "given" if spec.mfu is not None else f"default: {mfu_range['source']}"
+    hours = flops / (spec.count * peak * mfu) / 3600.0
+    return hours, ComputeBasis(flops, formula, peak / 1e12, used, mfu, basis)
+
+
 def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "metric") -> TrainingResult:
     profile = hardware.get(spec.hardware)
-    hours = spec.hours if spec.hours is not None else spec.gpu_hours / spec.count
-    device_hours = hours * spec.count
     assumptions: list[str] = []
+    compute = None
+    if spec.hours is not None:
+        hours = spec.hours
+    elif spec.gpu_hours is not None:
+        hours = spec.gpu_hours / spec.count
+    else:
+        hours, compute = _compute_hours(spec, profile)
+        assumptions.append(
+            f"device-hours from compute: {compute.formula} = {compute.train_flops:.3g} FLOPs at "
+            f"{compute.mfu:g} of the {compute.peak_precision} peak ({compute.peak_tflops:g} TFLOPS)"
+        )
+    device_hours = hours * spec.count
 
     utilization = None
     if spec.power_w is not None:
@@ -204,10 +311,6 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     if spec.host is None:
         assumptions.append("host CPU and DRAM power not given: accelerators only (add host: to the spec)")
 
-    accel_kwh = power * device_hours / 1000.0
-    host_kwh = (cpu_w + dram_w) * hours / 1000.0
-    it_kwh = accel_kwh + host_kwh
-
     grid = choose_grid(
         region=spec.region,
         intensity=spec.intensity_gco2e_per_kwh,
@@ -216,10 +319,40 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
         hours=hours,
     )
     pue = choose_pue(spec.pue, spec.provider or grid.provider)
-    energy_kwh = it_kwh * pue.pue
-    co2e_kg = energy_kwh * grid.intensity_gco2e_per_kwh / 1000.0
+
+    def energy(p_device: float, run_hours: float, pue_value: float) -> tuple[float, float, float]:
+        accel = p_device * spec.count * run_hours / 1000.0
+        host_kwh = (cpu_w + dram_w) * run_hours / 1000.0
+        return accel, host_kwh, (accel + host_kwh) * pue_value
+
+    accel_kwh, host_kwh, energy_kwh = energy(power, hours, pue.pue)
+    it_kwh = accel_kwh + host_kwh
+    operational = energy_kwh * grid.intensity_gco2e_per_kwh / 1000.0
     if grid.is_default:
         assumptions.append("no region given: using the world average grid intensity (pass --region)")
+
+    embodied = _embodied(spec, profile, hours, assumptions)
+    co2e = operational + (embodied.co2e_kg if embodied and embodied.included else 0.0)
+
+    # low / high: every assumed input at its documented extreme (user-given inputs are exact)
+    r = ranges()
+    p_lo = p_hi = power
+    if basis.startswith("TDP") and spec.utilization is None:
+        p_lo, p_hi = profile.tdp_w * float(r["utilization"]["low"]), profile.tdp_w * float(r["utilization"]["high"])
+    h_lo = h_hi = hours
+    if compute is not None and spec.mfu is None:
+        h_lo = hours * compute.mfu / float(r["mfu"]["high"])
+        h_hi = hours * compute.mfu / float(r["mfu"]["low"])
+    pue_lo = pue_hi = pue.pue
+    if spec.pue is None:
+        pue_lo, pue_hi = min(pue.pue, float(r["pue_default"]["low"])), max(pue.pue, float(r["pue_default"]["high"]))
+    g_lo, g_hi = grid_factor_range(grid.kind)
+    e_lo, e_hi = energy(p_lo, h_lo, pue_lo)[2], energy(p_hi, h_hi, pue_hi)[2]
+    extra = embodied.co2e_kg if embodied and embodied.included else 0.0
+    intensity = grid.intensity_gco2e_per_kwh / 1000.0
+    energy_range = Span(e_lo, energy_kwh, e_hi)
+    co2e_range = Span(e_lo * intensity * g_lo + extra, co2e, e_hi * intensity * g_hi + extra)
+
     return TrainingResult(
         name=spec.name,
         hardware=profile,
@@ -239,10 +372,42 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
         energy_kwh=energy_kwh,
         pue=pue,
         grid=grid,
-        co2e_kg=co2e_kg,
+        operational_co2e_kg=operational,
+        co2e_kg=co2e,
         start=spec.start,
-        comparisons=compare(co2e_kg, units),
+        compute=compute,
+        embodied=embodied,
+        energy_range=energy_range,
+        co2e_range=co2e_range,
+        comparisons=compare(co2e, units),
         assumptions=tuple(assumptions),
+    )
+
+
+def _embodied(spec: TrainingSpec, profile: HardwareProfile, hours: float, assumptions: list[str]) -> Embodied | None:
+    """Amortised manufacturing emissions: (device + host share) x count x run hours / service-life hours."""
+    if profile.embodied_kgco2e is None:
+        if spec.embodied:
+            raise MissingFigureError(
+                f"hardware profile {profile.id!r} has no embodied figure (no published estimate)",
+                hint="drop --embodied, or add 'embodied:' to the profile with --hw-file",
+            )
+        return None
+    e = ranges()["embodied"]
+    lifetime = spec.lifetime_years if spec.lifetime_years is not None else float(e["lifetime_years"])
+    host_kg = spec.host_embodied_kg if spec.host_embodied_kg is not None else float(e["host_kg_per_device"])
+    share = hours / (lifetime * 8760.0)
+    total = (profile.embodied_kgco2e + host_kg) * spec.count * share
+    if not spec.embodied:
+        assumptions.append("embodied emissions reported apart, not in the totals (pass --embodied to include)")
+    return Embodied(
+        co2e_kg=total,
+        device_kg=profile.embodied_kgco2e,
+        host_kg_per_device=host_kg,
+        lifetime_years=lifetime,
+        share=share,
+        model=f"device: {profile.embodied_model}; host: {e['host_source']}; lifetime: {e['lifetime_source']}",
+        included=spec.embodied,
     )
 
 

@@ -84,7 +84,7 @@ def fmt_mass_kg(kg: float, units: str = "metric") -> str:
     """CO2e mass auto-scaled: mg/g/kg/t, or lbs (imperial, as in the literature)."""
     if units == "imperial":
         return f"{_sig(kg / KG_PER_LB, 4)} lbs"
-    return _scaled(kg, [(1000.0, "t"), (1.0, "kg"), (1e-3, "g"), (1e-6, "mg")])
+    return _scaled(kg, [(1000.0, "t"), (1.0, "kg"), (1e-3, "g"), (1e-6, "mg"), (1e-9, "µg")])
 
 
 def fmt_energy_kwh(kwh: float) -> str:

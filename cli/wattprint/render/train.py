@@ -30,6 +30,11 @@ def train_doc(r: TrainingResult, units: str = "metric") -> dict[str, Any]:
         "energy_kwh": r.energy_kwh,
         "co2e_kg": r.co2e_kg,
         "co2e_lbs": r.co2e_kg / KG_PER_LB,
+        "operational_co2e_kg": r.operational_co2e_kg,
+        "embodied_co2e_kg": r.embodied.co2e_kg if r.embodied else None,
+        "embodied_included": bool(r.embodied and r.embodied.included),
+        "energy_kwh_range": r.energy_range.doc(),
+        "co2e_kg_range": r.co2e_range.doc(),
         "accelerators_kwh": r.accelerator_kwh,
         "host_kwh": r.host_kwh,
         "it_kwh": r.it_kwh,
@@ -50,6 +55,21 @@ def train_doc(r: TrainingResult, units: str = "metric") -> dict[str, Any]:
             "host_cpu_power_w": r.host_cpu_power_w,
             "host_dram_power_w": r.host_dram_power_w,
             "start": r.start.isoformat() if r.start else None,
+            "compute": None if r.compute is None else {
+                "train_flops": r.compute.train_flops,
+                "formula": r.compute.formula,
+                "peak_tflops": r.compute.peak_tflops,
+                "peak_precision": r.compute.peak_precision,
+                "mfu": r.compute.mfu,
+                "mfu_basis": r.compute.mfu_basis,
+            },
+            "embodied": None if r.embodied is None else {
+                "device_kgco2e": r.embodied.device_kg,
+                "host_kgco2e_per_device": r.embodied.host_kg_per_device,
+                "lifetime_years": r.embodied.lifetime_years,
+                "run_share_of_lifetime": r.embodied.share,
+                "model": r.embodied.model,
+            },
             **pue_doc(r.pue),
             **grid_doc(r.grid),
             "units": units,
@@ -77,19 +97,31 @@ def train_sections(r: TrainingResult, units: str = "metric") -> list[Section]:
         numeric=(1, 2),
         styles=("", "", "", "bold"),
     )
-    emissions = Section(
-        title="Emissions",
-        columns=("", ""),
-        rows=(("CO2e", fmt_mass_kg(r.co2e_kg, units)),),
-        key_value=True,
-        styles=("bold",),
-    )
+    em_rows = [
+        ("CO2e", f"{fmt_mass_kg(r.co2e_kg, units)}   (range {fmt_mass_kg(r.co2e_range.low, units)} to "
+                 f"{fmt_mass_kg(r.co2e_range.high, units)})"),
+        ("energy range", f"{fmt_energy_kwh(r.energy_range.low)} to {fmt_energy_kwh(r.energy_range.high)}"),
+    ]
+    styles = ["bold", ""]
+    if r.embodied is not None:
+        e = r.embodied
+        state = "included in CO2e" if e.included else "not in CO2e; --embodied adds it"
+        em_rows.insert(1, ("operational", fmt_mass_kg(r.operational_co2e_kg, units)))
+        em_rows.insert(2, ("embodied (amortised)", f"{fmt_mass_kg(e.co2e_kg, units)} ({state}): {r.count} x "
+                           f"({fmt_number(e.device_kg, 3)} + {fmt_number(e.host_kg_per_device, 4)} kg) x "
+                           f"{fmt_number(100 * e.share, 3)}% of a {e.lifetime_years:g}-year life"))
+        styles[1:1] = ["", ""]
+    emissions = Section(title="Emissions", columns=("", ""), rows=tuple(em_rows), key_value=True, styles=tuple(styles))
     assumptions = [
         ("run", r.name),
         ("hardware", f"{used}: {hw.name}"),
         ("devices", f"{r.count} x {fmt_number(r.hours, 4)} h = {fmt_number(r.device_hours, 4)} device-hours"),
         ("power per device", f"{fmt_number(r.power_w, 4)} W ({r.power_basis})"),
     ]
+    if r.compute is not None:
+        c = r.compute
+        assumptions.append(("compute", f"{c.formula} = {c.train_flops:.3g} FLOPs"))
+        assumptions.append(("utilisation of peak", f"MFU {c.mfu:g} of {c.peak_tflops:g} TFLOPS {c.peak_precision} ({c.mfu_basis})"))
     src = hw.figure_source("tdp_w")
     if r.utilization is not None and src:
         assumptions.append(("TDP source", src.cite()))
@@ -110,7 +142,10 @@ def train_csv(r: TrainingResult) -> tuple[list[str], list[list[Any]]]:
     """One row per run: the totals, then the inputs, flat."""
     doc = train_doc(r)
     flat = {k: v for k, v in doc.items() if not isinstance(v, (dict, list)) and not k.startswith("$")}
-    flat.update(doc["inputs"])
+    for key in ("energy_kwh_range", "co2e_kg_range"):
+        for bound, value in doc[key].items():
+            flat[f"{key.removesuffix('_range')}_{bound}"] = value
+    flat.update({k: v for k, v in doc["inputs"].items() if not isinstance(v, (dict, list))})
     return list(flat), [list(flat.values())]
 
 

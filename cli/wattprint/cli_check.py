@@ -1,0 +1,198 @@
+"""`wattprint check`: enforce a carbon budget (wattprint.yaml) in CI.
+
+Registered on the main Typer app by :func:`register`. Exit codes: 0 every
+error-level assertion holds, 1 a budget is exceeded, 2 usage/config/input
+error, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    junit = "junit"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warn = "warn"
+
+
+OUTPUT_FORMATS = {".json": CheckFormat.json, ".md": CheckFormat.markdown, ".markdown": CheckFormat.markdown,
+                  ".xml": CheckFormat.junit}
+
+
+def _console():
+    """Rich on a terminal; plain, unwrapped and colour-free when stdout is not a TTY."""
+    from rich.console import Console
+
+    if sys.stdout.isatty():
+        return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=True, color_system=None, width=10_000, force_terminal=False)
+
+
+def _render(fmt: CheckFormat, report, fail_on: str, report_only: bool) -> str:
+    from wattprint import render
+    from wattprint.render.check import check_doc, check_junit, check_markdown
+
+    if fmt is CheckFormat.json:
+        return render.to_json(check_doc(report))
+    if fmt is CheckFormat.junit:
+        return check_junit(report, fail_on)
+    return check_markdown(report, fail_on, report_only) + "\n"
+
+
+def _write(path: Path, text: str, what: str) -> None:
+    from wattprint.errors import WattprintError
+
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WattprintError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
+
+
+def _append(path: str, text: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        sys.stderr.write(f"wattprint: warning: cannot append to {path}: {exc.strerror or exc}\n")
+
+
+def _short(path: Path) -> Path:
+    """A path relative to the working directory when it lies inside it (shorter messages), else as is."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _in_actions() -> bool:
+    """In GitHub Actions (GITHUB_ACTIONS set, and not to a false value)."""
+    return os.environ.get("GITHUB_ACTIONS", "").strip().lower() not in ("", "0", "false")
+
+
+def _annotation_path(budget: Path) -> str:
+    """The budget file relative to the workspace (what GitHub needs to place an annotation)."""
+    root = os.environ.get("GITHUB_WORKSPACE") or os.getcwd()
+    try:
+        rel = os.path.relpath(budget.resolve(), Path(root).resolve())
+    except ValueError:  # another drive on Windows
+        return budget.as_posix()
+    return Path(rel).as_posix() if not rel.startswith("..") else budget.as_posix()
+
+
+def register(app: typer.Typer) -> None:
+    from wattprint import cli as base
+
+    @app.command("check")
+    @base.handle_errors
+    def check(
+        config: Optional[Path] = typer.Option(
+            None, "--config", "-c", metavar="PATH",
+            help="Budget file (default: $WATTPRINT_CONFIG, else wattprint.yaml or carbon-budget.yaml found upward "
+                 "from here to the repository root).",
+        ),
+        baseline: Optional[Path] = typer.Option(
+            None, "--baseline", metavar="FILE", help="Baseline JSON for max_increase checks (from --write-baseline or --format json). "
+                                     "Missing: relative checks are skipped with a notice."),
+        write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE", help="Write this run's results as a baseline JSON."),
+        fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format on stdout."),
+        output: Optional[List[Path]] = typer.Option(
+            None, "--output", "-o", metavar="FILE", help="Also write the report to FILE (repeatable; .json, .md or .xml for JUnit)."),
+        fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="error: only error-level assertions fail; warn: warnings fail too."),
+        report_only: bool = typer.Option(False, "--report-only", help="Report, but never fail on budgets (exit 0)."),
+        hw_file: Optional[List[Path]] = base.HW_FILE_OPTION,
+    ) -> None:
+        """Check models and training runs against a carbon budget (wattprint.yaml); exit 1 when one is exceeded."""
+        from wattprint.budget import exit_code, find_budget, load_baseline, load_budget, run_check
+        from wattprint.errors import WattprintError
+        from wattprint.render.check import (
+            escape_data,
+            escape_property,
+            check_doc,
+            check_markdown,
+            check_sections,
+            github_annotations,
+            github_outputs,
+            summary_line,
+        )
+
+        targets_out = []
+        for path in output or ():
+            kind = OUTPUT_FORMATS.get(path.suffix.lower())
+            if kind is None:
+                raise WattprintError(f"-o {path}: cannot tell the format from {path.suffix or 'no extension'!r}",
+                                     hint="use .json, .md or .xml (JUnit)")
+            targets_out.append((path, kind))
+
+        budget_path = None
+        try:
+            budget_path = _short(find_budget(config, Path.cwd(), os.environ))
+            budget = load_budget(budget_path)
+            base_doc = load_baseline(baseline) if baseline is not None else None
+            report = run_check(budget, base_doc, baseline_path=baseline, hw_files=tuple(hw_file or ()))
+        except WattprintError as exc:
+            if _in_actions():  # the error also shows as an annotation, and the step's outputs say so
+                where = f"file={escape_property(_annotation_path(budget_path))}," if budget_path else ""
+                sys.stdout.write(f"::error {where}title={escape_property('wattprint check: configuration error')}::{escape_data(str(exc))}\n")
+                sys.stdout.flush()
+                if os.environ.get("GITHUB_OUTPUT"):
+                    _append(os.environ["GITHUB_OUTPUT"], "status=error\nfailed=0\nwarnings=0\n")
+            raise
+        shown_path = _annotation_path(budget_path)
+        report = dataclasses.replace(report, budget_file=Path(shown_path))
+        fail = fail_on.value
+
+        for path, kind in targets_out:
+            _write(path, _render(kind, report, fail, report_only), "report")
+        if write_baseline is not None:
+            from wattprint import render
+
+            _write(write_baseline, render.to_json(check_doc(report)), "baseline")
+
+        machine = fmt is not CheckFormat.table
+        for target in report.targets:
+            for w in target.warnings:
+                sys.stderr.write(f"wattprint: warning: {target.name}: {w}\n")
+        for notice in report.notices:
+            sys.stderr.write(f"wattprint: notice: {notice}\n")
+        if machine:
+            sys.stdout.write(_render(fmt, report, fail, report_only))
+        else:
+            from wattprint.render import print_tables
+
+            console = _console()
+            print_tables(console, f"Carbon budget: {shown_path}", check_sections(report))
+        summary = summary_line(report, fail, report_only)
+        if write_baseline is not None:
+            summary += f"; baseline written to {write_baseline}"
+        (sys.stderr if machine else sys.stdout).write(summary + "\n")
+        sys.stdout.flush()
+
+        if _in_actions():
+            stream = sys.stderr if machine else sys.stdout
+            for line in github_annotations(report, shown_path, fail, report_only):
+                stream.write(line + "\n")
+            stream.flush()
+            if os.environ.get("GITHUB_STEP_SUMMARY"):
+                _append(os.environ["GITHUB_STEP_SUMMARY"], check_markdown(report, fail, report_only) + "\n")
+            if os.environ.get("GITHUB_OUTPUT"):
+                _append(os.environ["GITHUB_OUTPUT"], github_outputs(report))
+
+        code = exit_code(report, fail, report_only)
+        if code:
+            raise typer.Exit(code)
