@@ -38,7 +38,7 @@ from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wattprint.errors import WattprintError
-from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number, parse_quantity
+from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
 from wattprint.yamlio import format_validation_error, key_line, load_yaml
 
 BUDGET_FILE_NAMES = ("wattprint.yaml", "carbon-budget.yaml")
@@ -594,7 +594,7 @@ def fmt_metric(metric: str, value: float | None) -> str:
     if metric == "energy_per_inference":
         return fmt_energy_j(value)
     if metric in ("co2e", "co2e_per_inference"):
-        return fmt_mass_kg(value / 1000.0)
+        return _scaled(value, [(1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "µg"), (1e-9, "ng")])
     return fmt_count(value)
 
 

@@ -251,14 +251,20 @@ def infer(
     days: Optional[float] = typer.Option(None, "--days", help="Days served at --rate (default 365)."),
     top: int = typer.Option(25, "--top", help="Show the N most energy-hungry layers (0: all)."),
     by: Optional[str] = typer.Option(None, "--by", help="Group layers: 'op'."),
+    task: Optional[str] = typer.Option(None, "--task", help="Task class for the energy label (default: guessed)."),
+    compare_region: Optional[List[str]] = typer.Option(None, "--compare-region", help="Also estimate in these regions (comma-separated).", rich_help_panel="What-if"),
+    compare_hardware: Optional[List[str]] = typer.Option(None, "--compare-hardware", help="Also estimate on these devices (comma-separated).", rich_help_panel="What-if"),
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Per-layer work and energy of one inference of an ONNX model, and emissions at a serving volume."""
     from wattprint.errors import WattprintError
+    from wattprint import whatif
     from wattprint.estimate import InferOptions, infer_model, parse_dims
+    from wattprint.label import energy_label
     from wattprint.render.infer import infer_csv, infer_doc, infer_sections
+    from wattprint.render.whatif import alternatives_doc, alternatives_section
 
     if by not in (None, "op"):
         raise WattprintError(f"--by {by!r} is not supported", hint="use --by op")
@@ -277,13 +283,26 @@ def infer(
         days=days,
         units=units.value,
     )
-    result = infer_model(model, options, _hardware_db(hw_file))
+    db = _hardware_db(hw_file)
+    result = infer_model(model, options, db)
+    label = energy_label(result.system_energy_per_inference_j, result.model, task)
+    doc, extra = infer_doc(result, label), []
+    regions, devices = whatif.split_ids(compare_region), whatif.split_ids(compare_hardware)
+    volume = "at the serving volume" if result.inferences is not None else "per million inferences"
+    if regions:
+        alts = whatif.infer_regions(result, regions)
+        doc["what_if_regions"] = alternatives_doc(alts)
+        extra.append(alternatives_section(f"What if: other regions ({volume})", alts, units.value))
+    if devices:
+        alts = whatif.infer_hardware(result, db, devices)
+        doc["what_if_hardware"] = alternatives_doc(alts)
+        extra.append(alternatives_section(f"What if: other hardware ({volume})", alts, units.value))
     _warn_lines(list(result.model.warnings) + list(result.warnings), fmt)
     emit(
         fmt,
         title=f"Inference: {model.name} on {result.hardware.id}",
-        doc=lambda: infer_doc(result),
-        sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op"),
+        doc=lambda: doc,
+        sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op", label=label) + extra,
         csv=lambda: infer_csv(result),
     )
 

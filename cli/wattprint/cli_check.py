@@ -123,7 +123,7 @@ def register(app: typer.Typer) -> None:
         from wattprint.render.check import (
             escape_data,
             escape_property,
-            check_doc,
+            check_baseline_json,
             check_markdown,
             check_sections,
             github_annotations,
@@ -160,9 +160,7 @@ def register(app: typer.Typer) -> None:
         for path, kind in targets_out:
             _write(path, _render(kind, report, fail, report_only), "report")
         if write_baseline is not None:
-            from wattprint import render
-
-            _write(write_baseline, render.to_json(check_doc(report)), "baseline")
+            _write(write_baseline, check_baseline_json(report), "baseline")
 
         machine = fmt is not CheckFormat.table
         for target in report.targets:

@@ -24,6 +24,7 @@ from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice
 from wattprint.hardware import HardwareProfile
+from wattprint.ranges import Span, grid_factor_range, ranges
 
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.opcost import ModelCost, NodeCost
@@ -70,6 +71,8 @@ class LayerEnergy:
     time_s: float
     bound: str  # "compute" | "memory" | "-"
     energy_j: float  # at the accelerator
+    compute_s: float = 0.0
+    memory_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,9 @@ class InferenceResult:
     volume_basis: str | None
     warnings: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
+    #: at the wall, per inference: low / central / high (docs/methodology.md, "Uncertainty")
+    energy_range_j: Span = Span(0.0, 0.0, 0.0)
+    co2e_range_g: Span = Span(0.0, 0.0, 0.0)
 
     @property
     def accelerator_energy_per_inference_j(self) -> float:
@@ -192,8 +198,22 @@ def estimate_inference(
         t = max(t_c, t_m)
         bound = "compute" if t_c >= t_m else "memory"
         total_t += t
-        layers.append(LayerEnergy(node, used, t, bound, t * power))
+        layers.append(LayerEnergy(node, used, t, bound, t * power, t_c, t_m))
     energy = total_t * power
+
+    # low / high: compute efficiency over its documented spread, default PUE over its range, shipped grid +/-
+    spread = ranges()["compute_efficiency"]
+    t_lo = sum(max(x.compute_s / float(spread["high_ratio"]), x.memory_s) for x in layers)
+    t_hi = sum(max(x.compute_s / float(spread["low_ratio"]), x.memory_s) for x in layers)
+    pue_lo = pue_hi = pue.pue
+    if pue.basis != "given":
+        pue_lo = min(pue.pue, float(ranges()["pue_default"]["low"]))
+        pue_hi = max(pue.pue, float(ranges()["pue_default"]["high"]))
+    g_lo, g_hi = grid_factor_range(grid.kind)
+    wall = power * calibration.host_factor / batch
+    e_range = Span(t_lo * wall * pue_lo, total_t * wall * pue.pue, t_hi * wall * pue_hi)
+    g_per_j = grid.intensity_gco2e_per_kwh / 3.6e6
+    co2e_range = Span(e_range.low * g_per_j * g_lo, e_range.central * g_per_j, e_range.high * g_per_j * g_hi)
     result = InferenceResult(
         model=model,
         hardware=profile,
@@ -210,6 +230,8 @@ def estimate_inference(
         volume_basis=volume_basis,
         warnings=tuple(sorted(warnings)),
         comparisons=(),
+        energy_range_j=e_range,
+        co2e_range_g=co2e_range,
     )
     if inferences is not None:
         result = replace(result, comparisons=compare(result.co2e_kg, units))

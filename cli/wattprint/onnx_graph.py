@@ -439,9 +439,15 @@ def _stripped_model(model: onnx.ModelProto, init_names: set[str], binding: _Bind
                 continue
         g.node.append(n)
     g.input.extend(extra)
-    bound = binding.bound
-    g.output.extend(_subst_type(vi, bound) for vi in src.output)
-    g.value_info.extend(_subst_type(vi, bound) for vi in src.value_info)
+    # Declared output/value_info shapes are left out: onnx would keep a stale declared shape over the
+    # one it infers. They are used afterwards, only where inference left a tensor unknown.
+    for vi in src.output:
+        o = g.output.add()
+        o.name = vi.name
+        if vi.type.HasField("tensor_type"):
+            o.type.tensor_type.elem_type = vi.type.tensor_type.elem_type
+        else:
+            o.type.CopyFrom(vi.type)
     return m
 
 
@@ -491,6 +497,14 @@ def _run_shape_inference(model, init_names, binding, warnings) -> dict:
         _collect_types(model.graph, inferred, bound=binding.bound)  # the model's own value_info
         return inferred
     _collect_types(result.graph, inferred)
+    declared: dict = {}
+    _collect_types(model.graph, declared, bound=binding.bound)
+    for name, (dt, shp) in declared.items():
+        have = inferred.get(name)
+        if have is None:
+            inferred[name] = (dt, shp)
+        elif have[1] is None or None in have[1]:
+            inferred[name] = (have[0] or dt, _merge(have[1], shp) if have[1] is not None else shp)
     return inferred
 
 

@@ -926,7 +926,7 @@ def _topk(v: OpView) -> Counts:
 # --------------------------------------------------------------------------
 
 
-@rule("Resize", "Upsample")
+@rule("Resize", "Upsample", weights=())  # roi / scales / sizes are not parameters
 def _resize(v: OpView) -> Counts:
     n = v.out_numel()
     mode = _s(v.attr("mode", b"nearest"))
@@ -941,7 +941,7 @@ def _resize(v: OpView) -> Counts:
     raise NotCountable(f"Resize mode '{mode}'")
 
 
-@rule("GridSample", "AffineGrid")
+@rule("GridSample", "AffineGrid", weights=())
 def _grid_sample(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=12 * n)  # bilinear: 4 taps + coordinate arithmetic

@@ -6,6 +6,8 @@ budgets, print or exit.
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -133,6 +135,21 @@ def check_doc(report: CheckReport) -> dict[str, Any]:
         "wattprint_version": prov["wattprint_version"],
         "data_version": report.data_version or prov["data_version"],
     }
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def check_baseline_json(report: CheckReport) -> str:
+    """The JSON result at full precision (``--format json`` rounds to 6 digits): what --write-baseline writes."""
+    return json.dumps(_finite(check_doc(report)), indent=2, ensure_ascii=False) + "\n"
 
 
 # ----------------------------------------------------------------------------- tables and Markdown

@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 from wattprint.inference import InferenceResult, LayerEnergy
+from wattprint.label import EnergyLabel
 from wattprint.render import Section
 from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
 from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
@@ -45,7 +46,14 @@ def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
     }
 
 
-def infer_doc(r: InferenceResult) -> dict[str, Any]:
+def label_doc(label: EnergyLabel | None) -> dict[str, Any] | None:
+    if label is None:
+        return None
+    return {"grade": label.grade, "task": label.task, "ratio_to_reference": label.ratio,
+            "reference_j": label.reference_j, "reference": label.reference, "reason": label.reason}
+
+
+def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str, Any]:
     m, hw, cal = r.model, r.hardware, r.calibration
     return {
         "$schema": SCHEMA,
@@ -62,9 +70,12 @@ def infer_doc(r: InferenceResult) -> dict[str, Any]:
         "system_energy_per_inference_j": r.system_energy_per_inference_j,
         "energy_per_inference_j": r.energy_per_inference_j,
         "co2e_per_inference_g": r.co2e_per_inference_g,
+        "energy_per_inference_j_range": r.energy_range_j.doc(),
+        "co2e_per_inference_g_range": r.co2e_range_g.doc(),
         "inferences": r.inferences,
         "energy_kwh": r.energy_kwh,
         "co2e_kg": r.co2e_kg,
+        "energy_label": label_doc(label),
         "inputs": {
             "hardware": hw.id,
             "hardware_requested": r.hardware_requested,
@@ -100,7 +111,9 @@ def _bar(share: float) -> str:
     return "█" * int(full) + ("▌" if full - int(full) >= 0.5 else "")
 
 
-def infer_sections(r: InferenceResult, units: str = "metric", top: int = 25, by_op: bool = False) -> list[Section]:
+def infer_sections(
+    r: InferenceResult, units: str = "metric", top: int = 25, by_op: bool = False, label: EnergyLabel | None = None
+) -> list[Section]:
     total = r.accelerator_energy_per_batch_j or 1.0
     sections: list[Section] = []
     if by_op:
@@ -141,12 +154,21 @@ def infer_sections(r: InferenceResult, units: str = "metric", top: int = 25, by_
         ("energy per inference", f"{fmt_energy_j(r.accelerator_energy_per_inference_j)} at the accelerator, "
                                  f"{fmt_energy_j(r.system_energy_per_inference_j)} server, "
                                  f"{fmt_energy_j(r.energy_per_inference_j)} at the wall (PUE)"),
-        ("CO2e per inference", fmt_mass_kg(r.co2e_per_inference_g / 1000, units)),
+        ("CO2e per inference", f"{fmt_mass_kg(r.co2e_per_inference_g / 1000, units)} (range "
+                               f"{fmt_mass_kg(r.co2e_range_g.low / 1000, units)} to {fmt_mass_kg(r.co2e_range_g.high / 1000, units)})"),
     ]
+    if label is not None:
+        if label.grade:
+            totals.append(("energy label", f"{label.grade} ({label.task}: {fmt_number(label.ratio, 3)}x the reference "
+                                           f"{fmt_energy_j(label.reference_j)} per inference)"))
+        else:
+            totals.append(("energy label", label.reason))
     if r.inferences is not None:
         totals.append(("volume", r.volume_basis or f"{r.inferences:g}"))
         totals.append(("energy at volume", fmt_energy_kwh(r.energy_kwh or 0.0)))
-        totals.append(("CO2e at volume", fmt_mass_kg(r.co2e_kg or 0.0, units)))
+        scale = (r.inferences or 0.0) / 1000.0
+        totals.append(("CO2e at volume", f"{fmt_mass_kg(r.co2e_kg or 0.0, units)} (range "
+                                         f"{fmt_mass_kg(r.co2e_range_g.low * scale, units)} to {fmt_mass_kg(r.co2e_range_g.high * scale, units)})"))
     sections.append(Section("Totals", ("", ""), tuple(totals), key_value=True))
     if r.inferences is not None:
         sections.append(comparisons_section(r.co2e_kg or 0.0, r.comparisons, units))
