@@ -1179,6 +1179,7 @@ _SAME_SHAPE = (
     "SkipSimplifiedLayerNormalization", "RotaryEmbedding", "BiasSoftmax", "GroupNorm", "SkipGroupNorm",
     "BiasDropout", "ReverseSequence", "Scatter", "ScatterND", "ScatterElements", "DequantizeLinear",
     "QuantizeLinear", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "BiasAdd", "PRelu",
+    "SwiGLU", "LpNormalization", "TensorScatter",
 )
 _BOOL_OUT = {"Not", "IsNaN", "IsInf"}
 

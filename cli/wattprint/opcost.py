@@ -853,6 +853,101 @@ rule("LSTM", weights=(1, 2, 3, 7))(_rnn)
 rule("GRU", "RNN", weights=(1, 2, 3))(_rnn)
 
 
+@rule("LinearAttention")
+def _linear_attention(v: OpView) -> Counts:
+    q, k, val = v.ishape(0), v.ishape(1), v.ishape(2)
+    qh = int(v.attr("q_num_heads", 1))
+    kvh = int(v.attr("kv_num_heads", qh))
+    b, t = q[0], q[1]
+    dk, dv = k[2] // kvh, val[2] // kvh
+    state = dk * dv
+    # recurrent form: per token, state update (k^T v, decay) per kv head, readout q.S per query head
+    return Counts(macs=b * t * (kvh + qh) * state, elementwise=b * t * kvh * state,
+                  note="linear attention (recurrent form)")
+
+
+@rule("CausalConvWithState", weights=(1, 2))
+def _causal_conv(v: OpView) -> Counts:
+    x, w = v.ishape(0), v.ishape(1)
+    n = math.prod(x)
+    return Counts(macs=n * w[-1], elementwise=n if v.has(2) else 0)
+
+
+@rule("DeformConv", weights=(1, 3))
+def _deform_conv(v: OpView) -> Counts:
+    macs = _conv_macs(v, 0, 1)
+    # bilinear sampling of every (output position, input channel, kernel tap): 4 taps, ~8 ops
+    return Counts(macs=macs, elementwise=8 * macs // max(v.ishape(1)[0] // int(v.attr("group", 1)), 1)
+                  + (v.out_numel() if v.has(3) else 0))
+
+
+@rule("RoiAlign")
+def _roi_align(v: OpView) -> Counts:
+    n = v.out_numel()
+    s = int(v.attr("sampling_ratio", 0)) or 2
+    return Counts(elementwise=8 * s * s * n, reduction=s * s * n, note=f"RoiAlign ~{s}x{s} samples per bin")
+
+
+@rule("MaxRoiPool")
+def _max_roi_pool(v: OpView) -> Counts:
+    x, y = v.ishape(0), v.oshape(0)
+    bin_area = max(math.prod(x[2:]) // max(math.prod(y[2:]), 1), 1)
+    return Counts(reduction=v.out_numel() * bin_area, note="MaxRoiPool: whole-image bins (upper bound)")
+
+
+@rule("LpNormalization")
+def _lp_norm(v: OpView) -> Counts:
+    shape = v.ishape(0)
+    n = math.prod(shape)
+    ax = _norm_axis(int(v.attr("axis", -1)), len(shape)) if shape else 0
+    rows = n // shape[ax] if shape and shape[ax] else 0
+    return Counts(elementwise=n, reduction=n, transcendental=n + rows)
+
+
+@rule("SwiGLU")
+def _swiglu(v: OpView) -> Counts:
+    n = v.out_numel()
+    return Counts(elementwise=3 * n, transcendental=n)
+
+
+@rule("Det")
+def _det(v: OpView) -> Counts:
+    s = v.ishape(0)
+    m = s[-1]
+    return Counts(macs=math.prod(s[:-2]) * m**3 // 3, note="LU decomposition ~ m^3/3")
+
+
+@rule("DFT", "STFT", weights=())
+def _dft(v: OpView) -> Counts:
+    n = v.out_numel()
+    if v.op_type == "STFT":
+        length = v.ishape(3)[0] if v.has(3) else (int(np.asarray(v.ivalue(4)).reshape(-1)[0]) if v.ivalue(4) is not None else 0)
+    else:
+        length = v.ishape(0)[_norm_axis(int(v.attr("axis", 1)), len(v.ishape(0)))] if not v.has(2) else 0
+    length = max(int(length), 2)
+    return Counts(elementwise=5 * n * max(1, math.ceil(math.log2(length))) // 2,
+                  note="FFT ~ 2.5 n log2(N) real ops per output value")
+
+
+@rule("HannWindow", "HammingWindow", "BlackmanWindow")
+def _window(v: OpView) -> Counts:
+    n = v.out_numel()
+    return Counts(elementwise=2 * n, transcendental=n)
+
+
+@rule("SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss", weights=())
+def _loss(v: OpView) -> Counts:
+    n = v.in_numel(0)
+    if v.op_type == "SoftmaxCrossEntropyLoss":
+        return Counts(elementwise=2 * n, reduction=3 * n, transcendental=n)
+    return Counts(reduction=n)
+
+
+@rule("BitCast", "TensorScatter", "MelWeightMatrix")
+def _movement2(v: OpView) -> Counts:
+    return Counts()
+
+
 # --------------------------------------------------------------------------
 # pooling, reductions
 # --------------------------------------------------------------------------
