@@ -292,3 +292,31 @@ def chain_graph(n_blocks: int = 10_000, width: int = 64) -> onnx.ModelProto:
         x = g.node("Reshape", [g.node("Relu", [g.node("Add", [g.node("MatMul", [x, w]), b])]), shp])
     g.outputs.append(h.make_tensor_value_info(x, F, None))
     return g.model()
+
+
+def bert_fused(layers: int = 12, hidden: int = 768, heads: int = 12, ffn: int = 3072, vocab: int = 30522,
+               max_pos: int = 512, batch="batch", seq="sequence_length") -> GraphBuilder:
+    """The same BERT as :func:`bert` after onnxruntime's transformer fusions (com.microsoft contrib ops)."""
+    g = GraphBuilder("external")
+    ids = g.input("input_ids", I64, [batch, seq])
+    segs = g.input("token_type_ids", I64, [batch, seq])
+    x, _ = g.node("EmbedLayerNormalization", [
+        ids, segs, g.weight("embeddings.word", [vocab, hidden]), g.weight("embeddings.position", [max_pos, hidden]),
+        g.weight("embeddings.token_type", [2, hidden]), g.weight("embeddings.ln.weight", [hidden]),
+        g.weight("embeddings.ln.bias", [hidden])], n_out=2, domain=MS, epsilon=1e-12)
+    for i in range(layers):
+        p = f"layer{i}"
+        a = g.node("Attention", [x, g.weight(f"{p}.qkv.weight", [hidden, 3 * hidden]),
+                                 g.weight(f"{p}.qkv.bias", [3 * hidden])], domain=MS, num_heads=heads)
+        o = g.node("MatMul", [a, g.weight(f"{p}.o.weight", [hidden, hidden])])
+        x = g.node("SkipLayerNormalization", [o, x, g.weight(f"{p}.ln1.weight", [hidden]),
+                                              g.weight(f"{p}.ln1.bias", [hidden]), g.weight(f"{p}.o.bias", [hidden])],
+                   domain=MS, epsilon=1e-12)
+        f = g.node("BiasGelu", [g.node("MatMul", [x, g.weight(f"{p}.ffn1.weight", [hidden, ffn])]),
+                                g.weight(f"{p}.ffn1.bias", [ffn])], domain=MS)
+        f = g.node("MatMul", [f, g.weight(f"{p}.ffn2.weight", [ffn, hidden])])
+        x = g.node("SkipLayerNormalization", [f, x, g.weight(f"{p}.ln2.weight", [hidden]),
+                                              g.weight(f"{p}.ln2.bias", [hidden]), g.weight(f"{p}.ffn2.bias", [hidden])],
+                   domain=MS, epsilon=1e-12)
+    g.outputs.append(h.make_tensor_value_info(x, F, None))
+    return g

@@ -5,7 +5,6 @@ Every model is built here with onnx.helper (see onnx_builders.py); no torch.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from pathlib import Path
@@ -22,9 +21,9 @@ from onnx_builders import (
     MS,
     GraphBuilder,
     bert,
+    bert_fused,
     bert_matmul_macs,
     chain_graph,
-    external_tensor,
     gpt2_decode,
     gpt2_macs,
     resnet50,
@@ -78,6 +77,23 @@ def test_bert_base_matmul_macs(tmp_path):
     assert r.inputs == (("input_ids", (1, 128), "int64"),)
     softmax = [n for n in r.nodes if n.op_type == "Softmax"]
     assert softmax[0].output_shape == (1, 12, 128, 128)
+
+
+def test_bert_ort_fused_contrib_ops_match_decomposed(tmp_path):
+    """EmbedLayerNormalization/Attention/SkipLayerNormalization/BiasGelu: same MACs and params as decomposed."""
+    g = bert_fused()
+    r = _analyze(tmp_path, g, extra_opsets={MS: 1}, dims={"batch": 1, "sequence_length": 128})
+    assert r.not_counted == ()
+    assert r.macs == bert_matmul_macs()  # Attention = QKV projection + QK^T + AV
+    assert r.params == g.params == bert().params
+    by = {}
+    for n in r.nodes:
+        by.setdefault(n.op_type, n)
+    assert by["Attention"].macs == 128 * 768 * 2304 + 2 * 128 * 128 * 768
+    assert by["EmbedLayerNormalization"].output_shape == (1, 128, 768)
+    assert by["EmbedLayerNormalization"].weight_bytes < by["EmbedLayerNormalization"].params * 4  # rows gathered
+    assert by["SkipLayerNormalization"].reduction_ops == 2 * 128 * 768
+    assert by["BiasGelu"].transcendental_ops == 128 * 3072
 
 
 def test_bert_batch_shortcut_scales_linearly(tmp_path):
@@ -330,6 +346,23 @@ def test_matmul_integer_and_dynamic_quant(tmp_path):
     assert dq.precision == "int8" and dq.reduction_ops == 2 * 128
     assert mm.macs == 4 * 16 * 32 and mm.precision == "int8" and mm.params == 512
     assert mm.output_shape == (4, 16)
+
+
+def test_matmul_nbits_int4(tmp_path):
+    k, n, block = 256, 512, 32
+    g = GraphBuilder("inline")
+    a = g.input("a", F, [1, 8, k])
+    y = g.node("MatMulNBits", [a, g.weight("b", [n, k // block, block // 2], T.UINT8, param=False),
+                               g.weight("scales", [n * k // block], F, param=False)],
+               domain=MS, K=k, N=n, bits=4, block_size=block)
+    g.outputs.append(h.make_tensor_value_info(y, F, None))
+    r = _analyze(tmp_path, g, extra_opsets={MS: 1})
+    (node,) = r.nodes
+    assert node.output_shape == (1, 8, n)
+    assert node.macs == 8 * n * k
+    assert node.params == n * k  # unpacked weight elements
+    assert node.weight_bytes == n * k // 2  # 4-bit packed bytes
+    assert node.precision == "fp32" and "int4" in node.note
 
 
 def test_constantofshape_fed_conv_params(tmp_path):

@@ -22,6 +22,7 @@ Pipeline of :func:`analyze_model`:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 import os
@@ -64,6 +65,11 @@ _NONDETERMINISTIC = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
 )
 _CONTROL = frozenset({"If", "Loop", "Scan"})
+#: ops whose (constant) output holds exactly the elements of input 0: a weight seen through them is
+#: still the same parameter (tied embeddings exported as Transpose(wte), DequantizeLinear(int8 W), ...)
+_SAME_ELEMENTS = frozenset(
+    {"Transpose", "Reshape", "Identity", "Cast", "CastLike", "Squeeze", "Unsqueeze", "Flatten", "DequantizeLinear"}
+)
 
 
 # ==========================================================================
@@ -351,6 +357,7 @@ def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
 
 
 def _unbound_message(label: str, unbound: Mapping[str, str], binding: _Binding) -> str:
+    named: list[tuple[str, str]] = []
     parts, fixes = [], []
     for sym in unbound:
         inp, axis = binding.where.get(sym, ("?", -1))
@@ -361,12 +368,16 @@ def _unbound_message(label: str, unbound: Mapping[str, str], binding: _Binding) 
             parts.append(f"dim {axis} of input '{inp}' has no name or size")
             fixes.append("--batch N" if axis == 0 else f"--dim '{sym}=N'")
         else:
-            parts.append(f"symbolic dim '{sym}' of input '{inp}'")
-            fixes.append(f"--dim {sym}=N")
-    if len(parts) == 1 and not parts[0].startswith(("input", "dim")):
-        return f"{label}: {parts[0]} is unbound; pass {fixes[0]}"
-    fx = " ".join(dict.fromkeys(fixes))
-    return f"{label}: unbound dims: {'; '.join(parts)}; pass {fx}"
+            named.append((sym, inp))
+    if named:
+        inputs = ", ".join(f"'{i}'" for i in dict.fromkeys(i for _, i in named))
+        if len(named) == 1:
+            parts.insert(0, f"symbolic dim '{named[0][0]}' of input {inputs} is unbound")
+        else:
+            syms = ", ".join(f"'{s}'" for s, _ in named)
+            parts.insert(0, f"symbolic dims {syms} of input{'s' if ',' in inputs else ''} {inputs} are unbound")
+        fixes[:0] = [f"--dim {s}=N" for s, _ in named]
+    return f"{label}: {'; '.join(parts)}; pass {' '.join(dict.fromkeys(fixes))}"
 
 
 # ==========================================================================
@@ -533,7 +544,8 @@ class _Scope:
             self.const = ChainMap({}, parent.const)
             self.taint = ChainMap({}, parent.taint)
             self.dq = ChainMap({}, parent.dq)
-        self.alias = alias  # for function bodies: local name -> model-wide name
+        # function bodies: local name -> model-wide name (subgraphs inherit their parent's)
+        self.alias = alias if alias is not None or parent is None else parent.alias
 
     def set(self, name, shape, dtype, value=None, const=False, taint=_EMPTY, dq=0):
         self.shape[name] = shape
@@ -609,10 +621,19 @@ class _Analyzer:
         self.functions = {(normalize_domain(f.domain), f.name): f for f in functions}
         self.warnings = warnings
         self.seen_params: set[str] = set()
+        # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
+        self.canon: dict[str, str] = {}
+        self.storage: dict[tuple, str] = {}
 
     # ---------------------------------------------------------------- tensors
     def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
         shape = tuple(int(d) for d in t.dims)
+        if t.data_location == _EXTERNAL:
+            ext = {kv.key: kv.value for kv in t.external_data}
+            key = (ext.get("location"), ext.get("offset", "0"), ext.get("length"), t.data_type)
+            first = self.storage.setdefault(key, self._global(sc, t.name))
+            if first != t.name:
+                self.canon[self._global(sc, t.name)] = first
         value = None
         if t.data_location != _EXTERNAL and t.data_type != TensorProto.STRING and math.prod(shape) <= SMALL_VALUE:
             try:
@@ -621,13 +642,20 @@ class _Analyzer:
                 value = None
         sc.set(t.name, shape, t.data_type, value=value, const=True)
 
+    @staticmethod
+    def _global(sc: _Scope, name: str) -> str:
+        return sc.alias.get(name, name) if sc.alias is not None else name
+
+    def _key(self, sc: _Scope, name: str) -> str:
+        """Identity used to count a weight once: same storage / same elements => same key."""
+        k = sc.alias.get(name, name) if sc.alias is not None else name
+        return self.canon.get(k, k)
+
     def _tv(self, sc: _Scope, name: str) -> TensorView:
         shp = sc.shape.get(name)
         if shp is not None and None in shp:
             shp = None
-        key = name
-        if sc.alias is not None:
-            key = sc.alias.get(name, name)
+        key = self._key(sc, name)
         return TensorView(
             key, shp, sc.dtype.get(name, 0), bool(sc.const.get(name)), sc.value.get(name), sc.dq.get(name, 0)
         )
@@ -655,14 +683,17 @@ class _Analyzer:
                 t = sc.taint.get(i) if i else None
                 if t:
                     taint = t if not taint else taint | t
-            if dom == "" and op in _CONTROL:
-                nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
-                for o in outs:
-                    if o and taint:
-                        sc.taint[o] = taint
-                issues.extend(sub_issues)
-            elif (dom, op) in self.functions:
-                nc, sub_issues = self._function(node, name, ins, outs, sc, attrs, depth)
+            if (dom == "" and op in _CONTROL) or (dom, op) in self.functions:
+                try:
+                    if dom == "" and op in _CONTROL:
+                        nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
+                    else:
+                        nc, sub_issues = self._function(node, name, ins, outs, sc, attrs, depth)
+                except WattprintError:
+                    raise
+                except Exception as e:  # malformed subgraph / function body
+                    nc = not_counted(name, op, dom, None, "unknown", f"malformed {op} node ({type(e).__name__})")
+                    sub_issues = []
                 for o in outs:
                     if o and taint:
                         sc.taint[o] = taint
@@ -671,7 +702,12 @@ class _Analyzer:
                 self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
                 nc = self._cost(op, dom, name, ins, outs, sc, attrs, opset)
             if not nc.counted and nc.note:
-                issues.append((op, nc.note, taint))
+                note = nc.note
+                if not taint and note.startswith("shape unknown: "):
+                    # nothing unbound upstream: the shape depends on input values or on an op we cannot follow
+                    note = note.replace("shape unknown: ", "shape unresolved: ", 1)
+                    nc = dataclasses.replace(nc, note=note)
+                issues.append((op, note, taint))
             costs.append(nc)
         return costs, issues
 
@@ -717,6 +753,8 @@ class _Analyzer:
             for o in outs[:1]:
                 if o:
                     sc.dq[o] = sc.dtype.get(ins[0], 0)
+        if is_const and op in _SAME_ELEMENTS and ins and ins[0] and outs and outs[0]:
+            self.canon[self._global(sc, outs[0])] = self._key(sc, ins[0])
         fn = _SHAPE_FNS.get(op)
         if fn is None:
             if need_own:
@@ -733,7 +771,11 @@ class _Analyzer:
         try:
             res = fn(c)
         except Exception:
-            res = None
+            try:  # a value computation failed (bad index, overflow, ...): shapes only
+                c.novals = True
+                res = fn(c)
+            except Exception:
+                res = None
         for k, o in enumerate(outs):
             if not o:
                 continue
@@ -783,7 +825,6 @@ class _Analyzer:
     def _control(self, node, name, ins, outs, sc, inferred, attrs, depth, opsets):
         op = node.op_type
         a = attrs.get_all()
-        oshape = None
         if depth >= MAX_DEPTH:
             return not_counted(name, op, "", None, "unknown", "subgraphs nested too deep"), []
         prec = "unknown"
@@ -986,7 +1027,7 @@ def _merge(a, b):
 
 
 class _Ctx:
-    __slots__ = ("node", "ins", "sc", "_attrs", "opset", "nout")
+    __slots__ = ("node", "ins", "sc", "_attrs", "opset", "nout", "novals")
 
     def __init__(self, node, ins, sc, attrs, opset, nout):
         self.node = node
@@ -995,6 +1036,7 @@ class _Ctx:
         self._attrs = attrs
         self.opset = opset
         self.nout = nout
+        self.novals = False
 
     def has(self, i):
         return i < len(self.ins) and bool(self.ins[i])
@@ -1006,7 +1048,7 @@ class _Ctx:
         return self.sc.dtype.get(self.ins[i], 0) if self.has(i) else 0
 
     def value(self, i):
-        return self.sc.value.get(self.ins[i]) if self.has(i) else None
+        return self.sc.value.get(self.ins[i]) if self.has(i) and not self.novals else None
 
     def attr(self, name, default=None):
         return self._attrs.get_all().get(name, default)
@@ -1044,6 +1086,11 @@ def _full(s) -> bool:
 
 def _prod(s):
     return math.prod(s) if _full(s) else None
+
+
+def _small(s) -> bool:
+    """Whether a tensor of shape ``s`` is small enough to have its value tracked."""
+    return _full(s) and math.prod(s) <= SMALL_VALUE
 
 
 def _bcast(*shapes):
@@ -1179,7 +1226,7 @@ _SAME_SHAPE = (
     "SkipSimplifiedLayerNormalization", "RotaryEmbedding", "BiasSoftmax", "GroupNorm", "SkipGroupNorm",
     "BiasDropout", "ReverseSequence", "Scatter", "ScatterND", "ScatterElements", "DequantizeLinear",
     "QuantizeLinear", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "BiasAdd", "PRelu",
-    "SwiGLU", "LpNormalization", "TensorScatter",
+    "SwiGLU", "LpNormalization", "TensorScatter", "MulInteger",
 )
 _BOOL_OUT = {"Not", "IsNaN", "IsInf"}
 
@@ -1247,7 +1294,7 @@ def _sh_binary(c: _Ctx):
     val = None
     f = _BINARY_VALUE.get(op)
     vals = [c.value(i) for i in idx]
-    if f is not None and vals and all(v is not None for v in vals):
+    if f is not None and vals and all(v is not None for v in vals) and _small(s):
         with np.errstate(all="ignore"):
             acc = vals[0]
             for v in vals[1:]:
@@ -1262,7 +1309,7 @@ def _sh_binary(c: _Ctx):
 def _sh_where(c: _Ctx):
     s = _bcast(c.shape(0), c.shape(1), c.shape(2))
     vals = [c.value(i) for i in range(3)]
-    val = np.where(*vals) if all(v is not None for v in vals) else None
+    val = np.where(*vals) if all(v is not None for v in vals) and _small(s) else None
     return [(s, c.dtype(1), val)]
 
 
@@ -1458,8 +1505,22 @@ def _sh_gather(c: _Ctx):
     ax = _axis(int(c.attr("axis", 0)), len(s))
     out = tuple(s[:ax]) + tuple(si) + tuple(s[ax + 1:])
     x, i = c.value(0), c.value(1)
-    val = np.take(x, i.astype(np.int64), axis=ax) if x is not None and i is not None else None
+    val = np.take(x, i.astype(np.int64), axis=ax) if x is not None and i is not None and _small(out) else None
     return [(out, c.dtype(0), val)]
+
+
+@_shape("GatherBlockQuantized")
+def _sh_gather_block_quantized(c: _Ctx):
+    s, si = c.shape(0), c.shape(1)
+    if s is None or si is None:
+        return [(None, c.dtype(2), None)]
+    ax = _axis(int(c.attr("gather_axis", 0)), len(s))
+    q = _axis(int(c.attr("quantize_axis", len(s) - 1)), len(s))
+    bits = int(c.attr("bits", 4))
+    data = list(s)
+    if c.dtype(0) in (TensorProto.UINT8, TensorProto.INT8) and bits < 8 and data[q] is not None:
+        data[q] *= 8 // bits
+    return [(tuple(data[:ax]) + tuple(si) + tuple(data[ax + 1:]), c.dtype(2), None)]
 
 
 @_shape("GatherElements")
@@ -1691,9 +1752,16 @@ def _sh_conv_transpose(c: _Ctx):
     return [((s[0], cout) + tuple(sp), c.dtype(0), None)]
 
 
-@_shape("MaxPool", "AveragePool", "LpPool", "QLinearAveragePool")
+@_shape("MaxPool", "AveragePool", "LpPool", "QLinearAveragePool", "NhwcMaxPool")
 def _sh_pool(c: _Ctx):
     s = c.shape(0)
+    if c.node.op_type == "NhwcMaxPool" and s is not None and len(s) >= 3:  # compute in NCHW, then back
+        ncs = (s[0], s[-1]) + tuple(s[1:-1])
+        ks = c.attr("kernel_shape")
+        if ks is None:
+            return [(None, c.dtype(0), None)]
+        o = _spatial_out(c, ncs, [int(k) for k in ks], bool(int(c.attr("ceil_mode", 0))))
+        return [((s[0],) + tuple(o) + (s[-1],), c.dtype(0), None)]
     ks = c.attr("kernel_shape")
     if s is None or ks is None:
         return [(None, c.dtype(0), None)] * c.nout
@@ -1732,13 +1800,15 @@ def _matmul_shape(a, b, trans_a=False, trans_b=False):
     return tuple(batch) + (a[-2], b[-1])
 
 
-@_shape("MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul", "DynamicQuantizeMatMul")
+@_shape("MatMul", "MatMulInteger", "QLinearMatMul", "FusedMatMul", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+        "TransposeMatMul")
 def _sh_matmul(c: _Ctx):
     op = c.node.op_type
     bi = 3 if op == "QLinearMatMul" else 1
     out = _matmul_shape(c.shape(0), c.shape(bi), bool(int(c.attr("transA", 0))), bool(int(c.attr("transB", 0))))
     dt = {"MatMulInteger": TensorProto.INT32, "QLinearMatMul": c.dtype(7) or c.dtype(0),
-          "DynamicQuantizeMatMul": c.dtype(2) or TensorProto.FLOAT}.get(op, c.dtype(0))
+          "DynamicQuantizeMatMul": c.dtype(2) or TensorProto.FLOAT,
+          "MatMulIntegerToFloat": c.dtype(2) or TensorProto.FLOAT}.get(op, c.dtype(0))
     return [(out, dt, None)]
 
 
@@ -1749,9 +1819,9 @@ def _sh_matmul_nbits(c: _Ctx):
     return [(tuple(s[:-1]) + (n,) if s is not None else None, c.dtype(0), None)]
 
 
-@_shape("Gemm", "FusedGemm", "GemmFastGelu")
+@_shape("Gemm", "FusedGemm", "GemmFastGelu", "QGemm")
 def _sh_gemm(c: _Ctx):
-    a, b = c.shape(0), c.shape(1)
+    a, b = c.shape(0), c.shape(3 if c.node.op_type == "QGemm" else 1)
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         if c.node.op_type == "GemmFastGelu":
             return [(_matmul_shape(a, b), c.dtype(0), None)]
@@ -1800,7 +1870,7 @@ def _sh_resize(c: _Ctx):
     axes = [_axis(int(a), r) for a in axes] if axes else list(range(r))
     sizes = scales = None
     if c.node.op_type == "Upsample" or (c.opset == 10 and not c.has(2)):
-        scales = c.ints(99) if False else None
+        scales = None
         if c.has(1):
             v = c.value(1)
             scales = None if v is None else [float(x) for x in np.asarray(v).reshape(-1)]
@@ -1853,9 +1923,11 @@ def _sh_nonzero(c: _Ctx):
 # --------------------------------------------------------- attention (contrib / ONNX-24)
 
 
-@_shape("Attention")
+@_shape("Attention", "QAttention")
 def _sh_attention(c: _Ctx):
     dt = c.dtype(0)
+    if c.node.op_type == "QAttention":
+        dt = c.dtype(3) or TensorProto.FLOAT
     if c.node.domain == MS:
         x, w = c.shape(0), c.shape(1)
         if x is None or w is None:
@@ -1936,10 +2008,31 @@ def _sh_mha(c: _Ctx):
     return [(y, dt, None), ((b, heads, total, hd), dt, None), ((b, heads, total, hv), dt, None)][: c.nout]
 
 
-@_shape("EmbedLayerNormalization")
+@_shape("DecoderMaskedMultiHeadAttention", "DecoderMaskedSelfAttention")
+def _sh_dmmha(c: _Ctx):
+    q = c.shape(0)
+    pidx = 5 if c.node.op_type == "DecoderMaskedMultiHeadAttention" else 4
+    return [(q, c.dtype(0), None), (c.shape(pidx), c.dtype(0), None), (c.shape(pidx + 1), c.dtype(0), None)][
+        : c.nout
+    ]
+
+
+@_shape("QLinearConcat")
+def _sh_qlinear_concat(c: _Ctx):
+    shapes = [c.shape(i) for i in range(2, len(c.ins), 3) if c.has(i)]
+    if not shapes or any(s is None for s in shapes):
+        return [(None, c.dtype(2), None)]
+    ax = _axis(int(c.attr("axis", 0)), len(shapes[0]))
+    out = list(shapes[0])
+    ds = [s[ax] for s in shapes]
+    out[ax] = None if None in ds else sum(ds)
+    return [(tuple(out), c.dtype(2), None)]
+
+
+@_shape("EmbedLayerNormalization", "QEmbedLayerNormalization")
 def _sh_embed_ln(c: _Ctx):
     ids, we = c.shape(0), c.shape(2)
-    dt = c.dtype(2)
+    dt = c.dtype(2) if c.node.op_type == "EmbedLayerNormalization" else (c.dtype(8) or TensorProto.FLOAT)
     if ids is None or we is None:
         return [(None, dt, None)] * c.nout
     h = we[-1]

@@ -305,8 +305,8 @@ class Counts:
 @dataclass(frozen=True)
 class Rule:
     fn: Callable[[OpView], Counts]
-    #: input positions that are parameters when constant; None = automatic
-    #: (every constant floating-point input with more than one element)
+    #: input positions that are parameters when constant; None = automatic (every constant
+    #: floating-point or 8/4/2-bit integer input with more than one element)
     weights: tuple[int, ...] | None = None
 
 
@@ -385,6 +385,11 @@ def _elementwise(v: OpView) -> Counts:
     if v.op_type.startswith("QLinear"):
         c.precision = "int8"
     return c
+
+
+@rule("CastLike")
+def _cast_like(v: OpView) -> Counts:
+    return Counts(read={1: 0})  # only the dtype of `target_type` is used
 
 
 rule(*ELEMENTWISE)(_elementwise)
@@ -474,6 +479,23 @@ def _ln_rows(v: OpView, default_axis: int = -1) -> tuple[int, int]:
         return n, 1
     axis = _norm_axis(int(v.attr("axis", default_axis)), len(shape))
     return n, math.prod(shape[:axis])
+
+
+@rule("QEmbedLayerNormalization", domains=(MS,), weights=(2, 3, 4, 5, 6))
+def _qembed_layernorm(v: OpView) -> Counts:
+    c = _embed_layernorm(v)
+    c.elementwise += 2 * 3 * v.out_numel()  # dequantize the three gathered rows
+    return c
+
+
+@rule("GatherBlockQuantized", domains=(MS,), weights=(0,))
+def _gather_block_quantized(v: OpView) -> Counts:
+    n = v.out_numel()
+    data = v.ishape(0)
+    bits = int(v.attr("bits", 4))
+    per_byte = 8 // bits if v.inp(0).dtype in (2, 3) and bits < 8 else 1
+    return Counts(elementwise=2 * n, read={0: n // per_byte}, weight_elems={0: math.prod(data) * per_byte},
+                  note=f"int{bits} block-quantized embedding")
 
 
 @rule("LayerNormalization", domains=("", MS), weights=(1, 2))
@@ -579,6 +601,7 @@ def _conv_transpose(v: OpView) -> Counts:
 
 
 def _gemm_dims(v: OpView, a: int = 0, b: int = 1) -> tuple[int, int, int]:
+    """(M, N, K) of a Gemm-like node with operands at inputs ``a`` and ``b``."""
     sa, sb = v.ishape(a), v.ishape(b)
     if len(sa) != 2 or len(sb) != 2:
         raise NotCountable("Gemm operands are not 2-D")
@@ -634,7 +657,19 @@ def _qlinear_matmul(v: OpView) -> Counts:
     return Counts(macs=n * _matmul_k(v, 0, 3), elementwise=3 * n, precision="int8")
 
 
-@rule("FusedMatMul", domains=(MS,), weights=(0, 1))
+@rule("MatMulIntegerToFloat", domains=(MS,), weights=(0, 1))
+def _matmul_int_to_float(v: OpView) -> Counts:
+    n = v.out_numel()
+    return Counts(macs=n * _matmul_k(v, 0, 1), elementwise=2 * n, precision="int8")
+
+
+@rule("QGemm", domains=(MS,), weights=(3, 6))
+def _qgemm(v: OpView) -> Counts:
+    m, n, k = _gemm_dims(v, 0, 3)
+    return Counts(macs=m * n * k, elementwise=3 * m * n, precision="int8")
+
+
+@rule("FusedMatMul", "TransposeMatMul", domains=(MS,), weights=(0, 1))
 def _fused_matmul(v: OpView) -> Counts:
     n = v.out_numel()
     k = _matmul_k(v, 0, 1, trans_a=bool(int(v.attr("transA", 0))))
@@ -814,6 +849,31 @@ def _onnx_attention(v: OpView) -> Counts:
     return _attention_core(q[0], qh, s, kv, hq, hv)
 
 
+@rule("QAttention", domains=(MS,), weights=(1, 2))
+def _ms_qattention(v: OpView) -> Counts:
+    c = _ms_attention(v.__class__(v.op_type, v.domain, v.name, v.inputs[:3] + (None, None), v.outputs,
+                                  v._attrs, v.opset))
+    c.precision = "int8"
+    return c
+
+
+@rule("DecoderMaskedMultiHeadAttention", "DecoderMaskedSelfAttention", domains=(MS,))
+def _ms_dmmha(v: OpView) -> Counts:
+    q = v.ishape(0)
+    heads = int(v.attr("num_heads", 1))
+    b, s, d = q[0], q[1], q[2]
+    hd = d // heads
+    pidx = 5 if v.op_type == "DecoderMaskedMultiHeadAttention" else 4
+    plen = v.ivalue(pidx + 2)
+    if plen is not None and np.size(plen) == 1:
+        total = int(np.asarray(plen).reshape(-1)[0]) + s
+    elif v.has(pidx):
+        total = v.ishape(pidx)[2]  # shared KV buffer: upper bound
+    else:
+        total = s
+    return _attention_core(b, heads, s, total, hd, hd)
+
+
 @rule("RotaryEmbedding", domains=("", MS), weights=())
 def _rotary(v: OpView) -> Counts:
     n = v.out_numel()
@@ -920,10 +980,16 @@ def _det(v: OpView) -> Counts:
 @rule("DFT", "STFT", weights=())
 def _dft(v: OpView) -> Counts:
     n = v.out_numel()
-    if v.op_type == "STFT":
-        length = v.ishape(3)[0] if v.has(3) else (int(np.asarray(v.ivalue(4)).reshape(-1)[0]) if v.ivalue(4) is not None else 0)
-    else:
-        length = v.ishape(0)[_norm_axis(int(v.attr("axis", 1)), len(v.ishape(0)))] if not v.has(2) else 0
+    if v.op_type == "STFT":  # signal, frame_step, window, frame_length
+        fl = v.ivalue(3)
+        length = v.ishape(2)[0] if v.has(2) else (int(np.asarray(fl).reshape(-1)[0]) if fl is not None else 0)
+    else:  # input, dft_length, axis
+        dl = v.ivalue(1)
+        if dl is not None and np.size(dl) == 1:
+            length = int(np.asarray(dl).reshape(-1)[0])
+        else:
+            x = v.ishape(0)
+            length = x[_norm_axis(int(v.attr("axis", 1)), len(x))] if len(x) > 1 else 2
     length = max(int(length), 2)
     return Counts(elementwise=5 * n * max(1, math.ceil(math.log2(length))) // 2,
                   note="FFT ~ 2.5 n log2(N) real ops per output value")
@@ -948,19 +1014,37 @@ def _movement2(v: OpView) -> Counts:
     return Counts()
 
 
+@rule("ExpandDims", "Crop", "Pad", "Range", "Trilu", "Unique", "Tokenizer", "RemovePadding", "RestorePadding",
+      domains=(MS,))
+def _ms_movement(v: OpView) -> Counts:
+    return Counts()
+
+
+@rule("MulInteger", domains=(MS,))
+def _mul_integer(v: OpView) -> Counts:
+    return Counts(elementwise=3 * v.out_numel(), precision="int8")
+
+
+@rule("QLinearConcat", "QLinearWhere", "QLinearReduceMean", domains=(MS,))
+def _qlinear_movement(v: OpView) -> Counts:
+    n = v.out_numel()
+    return Counts(elementwise=3 * n, precision="int8")  # requantize each element
+
+
 # --------------------------------------------------------------------------
 # pooling, reductions
 # --------------------------------------------------------------------------
 
 
 @rule("MaxPool", "AveragePool", "LpPool")
+@rule("NhwcMaxPool", "MaxpoolWithMask", domains=(MS,))
 def _pool(v: OpView) -> Counts:
     n = v.out_numel()
     ks = v.attr("kernel_shape")
     if not ks:
         raise NotCountable("pooling without kernel_shape")
     window = math.prod(int(k) for k in ks)
-    if v.op_type == "MaxPool":
+    if v.op_type in ("MaxPool", "NhwcMaxPool", "MaxpoolWithMask"):
         return Counts(reduction=n * window)
     if v.op_type == "AveragePool":
         return Counts(reduction=n * window, elementwise=n)
@@ -1045,7 +1129,7 @@ def _grid_sample(v: OpView) -> Counts:
 #: zero arithmetic; only bytes are counted
 DATA_MOVEMENT = (
     "Reshape", "Transpose", "Concat", "Split", "Squeeze", "Unsqueeze", "Flatten", "Expand", "Tile",
-    "Pad", "Identity", "Cast", "CastLike", "Dropout", "DepthToSpace", "SpaceToDepth", "ReverseSequence",
+    "Pad", "Identity", "Cast", "Dropout", "DepthToSpace", "SpaceToDepth", "ReverseSequence",
     "ScatterND", "ScatterElements", "Scatter", "OneHot", "EyeLike", "Trilu", "Range", "ConstantOfShape",
     "MaxUnpool", "Compress", "CenterCropPad", "Col2Im", "ImageDecoder", "Optional", "OptionalGetElement",
     "OptionalHasElement", "Bernoulli", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
@@ -1167,8 +1251,8 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
         return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), _no_rule_reason(v.domain, v.op_type))
     try:
         c = r.fn(v)
-        for t in v.inputs:
-            if t is not None and t.shape is None:
+        for i, t in enumerate(v.inputs):
+            if t is not None and t.shape is None and not (c.read and c.read.get(i) == 0):
                 raise NotCountable("input shape unknown", shape_unknown=True)
         for t in v.outputs:
             if t is not None and t.shape is None:
@@ -1178,7 +1262,7 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
         if e.shape_unknown and not reason.startswith("shape unknown"):
             reason = "shape unknown: " + reason
         return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), reason)
-    except (ArithmeticError, ValueError, TypeError, IndexError, KeyError) as e:  # malformed node
+    except Exception as e:  # malformed node: never let one node abort the analysis
         return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), f"malformed node ({type(e).__name__})")
 
     prec = c.precision or default_precision(v)
@@ -1203,12 +1287,12 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     wel = c.weight_elems or {}
     bytes_read = weight_bytes = params = 0
     for i, t in enumerate(v.inputs):
-        if t is None:
+        if t is None or t.shape is None:  # (an input that is not read needs no shape)
             continue
         n = math.prod(t.shape)
         b = nbytes(read.get(i, n), bits(t))
         bytes_read += b
-        if t.const and (i in weights if weights is not None else (t.dtype in FLOAT_TYPES and n > 1)):
+        if t.const and (i in weights if weights is not None else (n > 1 and (t.dtype in FLOAT_TYPES or t.dtype in LOWBIT_INT))):
             weight_bytes += b
             if t.name not in seen_params:
                 seen_params.add(t.name)
