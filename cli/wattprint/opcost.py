@@ -113,6 +113,9 @@ class NodeCost:
     weight_bytes: int  # part of bytes_read that is parameters
     counted: bool
     note: str | None = None  # why not counted, or how it was counted
+    #: graph edges, for the energy model's fusion of elementwise epilogues (tensor names)
+    activation_inputs: tuple[str, ...] = ()  # non-constant inputs
+    outputs: tuple[str, ...] = ()
 
     @property
     def flops(self) -> int:
@@ -1304,4 +1307,6 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     return NodeCost(
         v.name, v.op_type, normalize_domain(v.domain), oshape, prec, c.macs, c.elementwise, c.reduction,
         c.transcendental, params, bytes_read, bytes_written, weight_bytes, True, note,
+        activation_inputs=tuple(t.name for t in v.inputs if t is not None and not t.const),
+        outputs=tuple(t.name for t in v.outputs if t is not None),
     )

@@ -36,6 +36,8 @@ def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
         "bytes_read": n.bytes_read,
         "bytes_written": n.bytes_written,
         "weight_bytes": n.weight_bytes,
+        "dram_bytes": layer.dram_bytes,
+        "fused_into": layer.fused_into,
         "time_s": layer.time_s,
         "bound": layer.bound,
         "peak_precision": layer.peak_precision,
@@ -198,7 +200,7 @@ def infer_sections(
 
 LAYER_COLUMNS = ["name", "op_type", "domain", "output_shape", "precision", "macs", "flops", "elementwise_ops",
                  "reduction_ops", "transcendental_ops", "params", "bytes_read", "bytes_written", "weight_bytes",
-                 "time_s", "bound", "accelerator_energy_per_inference_j", "counted", "note"]
+                 "dram_bytes", "fused_into", "time_s", "bound", "accelerator_energy_per_inference_j", "counted", "note"]
 
 
 def infer_csv(r: InferenceResult) -> tuple[list[str], list[list[Any]]]:
