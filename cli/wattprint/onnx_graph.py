@@ -93,7 +93,7 @@ def analyze_model(
     floating-point tensor at that size; ``None`` keeps the model's own dtypes.
     """
     p = os.fspath(path)
-    label = os.path.basename(p) or p
+    label = p  # errors name the model as the user gave it
     if precision is not None and precision not in PRECISION_BITS:
         raise WattprintError(
             f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
