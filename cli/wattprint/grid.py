@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache, cached_property
 from pathlib import Path
 
+from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
 from wattprint.yamlio import key_line, load_yaml, read_text
@@ -28,19 +29,6 @@ INTENSITY_COLUMNS = ("intensity_gco2e_per_kwh", "gco2e_per_kwh", "avg_ci", "carb
 
 
 @dataclass(frozen=True)
-class DataSource:
-    id: str
-    title: str
-    publisher: str
-    year: int
-    url: str | None = None
-    licence: str | None = None
-
-    def cite(self) -> str:
-        return f"{self.publisher}, {self.title} ({self.year})"
-
-
-@dataclass(frozen=True)
 class Region:
     id: str
     name: str
@@ -48,7 +36,7 @@ class Region:
     intensity_gco2e_per_kwh: float
     year: int | None
     basis: str  # "lifecycle" | "direct" | "unknown"
-    source: DataSource | None
+    source: Source | None
     aliases: tuple[str, ...] = ()
     parent: str | None = None
     grid_location: str | None = None  # cloud region -> the grid region it sits in
@@ -143,11 +131,11 @@ def _iso(ts: float) -> str:
 
 
 @cache
-def data_sources() -> dict[str, DataSource]:
+def data_sources() -> dict[str, Source]:
     path = data_dir("regions") / "sources.yaml"
     out = {}
     for item in load_yaml(path, "sources file") or []:
-        out[item["id"]] = DataSource(
+        out[item["id"]] = Source(
             id=item["id"],
             title=item["title"],
             publisher=item["publisher"],
@@ -220,7 +208,7 @@ class PUEDefault:
     name: str
     pue: float
     year: int
-    source: DataSource | None
+    source: Source | None
 
 
 @cache
@@ -335,7 +323,7 @@ def load_grid_file(path: Path) -> Region | GridSeries:
             intensity_gco2e_per_kwh=_intensity(data["intensity_gco2e_per_kwh"], f"{path}: field 'intensity_gco2e_per_kwh'"),
             year=int(year) if year is not None else None,
             basis=basis,
-            source=DataSource("user", str(source or path), "user file", int(year or 0)) if source or year else None,
+            source=Source("user", str(source or path), "user file", int(year or 0)) if source or year else None,
         )
     series = data["series"]
     if not isinstance(series, list):

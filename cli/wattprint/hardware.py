@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import MissingFigureError, UnknownIdError, WattprintError
 from wattprint.yamlio import format_validation_error, load_yaml
@@ -118,19 +119,6 @@ class ProfileSpec(_Strict):
         if self.idle_w is not None and self.tdp_w is not None and self.idle_w > self.tdp_w:
             raise ValueError("idle_w is above tdp_w")
         return self
-
-
-@dataclass(frozen=True)
-class Source:
-    id: str
-    title: str
-    publisher: str
-    year: int
-    url: str | None = None
-    licence: str | None = None
-
-    def cite(self) -> str:
-        return f"{self.publisher}, {self.title} ({self.year})"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice
 from wattprint.hardware import HardwareProfile
-from wattprint.ranges import Span, grid_factor_range, ranges
+from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
 
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.opcost import ModelCost, NodeCost
@@ -251,10 +251,7 @@ def estimate_inference(
     spread = ranges()["compute_efficiency"]
     t_lo = sum(max(x.compute_s / float(spread["high_ratio"]), x.memory_s) for x in layers)
     t_hi = sum(max(x.compute_s / float(spread["low_ratio"]), x.memory_s) for x in layers)
-    pue_lo = pue_hi = pue.pue
-    if pue.basis != "given":
-        pue_lo = min(pue.pue, float(ranges()["pue_default"]["low"]))
-        pue_hi = max(pue.pue, float(ranges()["pue_default"]["high"]))
+    pue_lo, pue_hi = pue_range(pue.pue, pue.basis == "given")
     g_lo, g_hi = grid_factor_range(grid.kind)
     wall = power * calibration.host_factor / batch
     e_range = Span(t_lo * wall * pue_lo, total_t * wall * pue.pue, t_hi * wall * pue_hi)

@@ -36,3 +36,11 @@ def grid_factor_range(kind: str) -> tuple[float, float]:
         return 1.0, 1.0
     rel = float(ranges()["grid_year_to_year"]["relative"])
     return 1.0 - rel, 1.0 + rel
+
+
+def pue_range(pue: float, given: bool) -> tuple[float, float]:
+    """A default PUE spans from the best published provider figure to Strubell's 2018 average."""
+    if given:
+        return pue, pue
+    span = ranges()["pue_default"]
+    return min(pue, float(span["low"])), max(pue, float(span["high"]))

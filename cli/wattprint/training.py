@@ -20,7 +20,7 @@ from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
-from wattprint.ranges import Span, grid_factor_range, ranges
+from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
 from wattprint.yamlio import format_validation_error, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
@@ -343,9 +343,7 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     if compute is not None and spec.mfu is None:
         h_lo = hours * compute.mfu / float(r["mfu"]["high"])
         h_hi = hours * compute.mfu / float(r["mfu"]["low"])
-    pue_lo = pue_hi = pue.pue
-    if spec.pue is None:
-        pue_lo, pue_hi = min(pue.pue, float(r["pue_default"]["low"])), max(pue.pue, float(r["pue_default"]["high"]))
+    pue_lo, pue_hi = pue_range(pue.pue, spec.pue is not None)
     g_lo, g_hi = grid_factor_range(grid.kind)
     e_lo, e_hi = energy(p_lo, h_lo, pue_lo)[2], energy(p_hi, h_hi, pue_hi)[2]
     extra = embodied.co2e_kg if embodied and embodied.included else 0.0

@@ -180,6 +180,7 @@ def infer_sections(
         ("model", f"{m.path} ({m.producer}, opset {m.opset})"),
         ("inputs", "; ".join(f"{n} {_shape(s)} {d}" for n, s, d in m.inputs) or "-"),
         ("hardware", f"{used}: {hw.name}"),
+        ("MAC precision", ", ".join(sorted({x.peak_precision for x in r.layers if x.peak_precision})) or "-"),
         ("power while busy", f"{fmt_number(r.accelerator_power_w, 4)} W"
                              + (f" ({cal.busy_power_fraction:g} x TDP {hw.tdp_w:g} W)" if hw.tdp_w else " (measured mean)")),
         ("efficiency", f"compute {hw.efficiency_compute or cal.compute_efficiency:g} of peak, "
