@@ -12,7 +12,7 @@ import difflib
 import math
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from functools import cache, cached_property
 from pathlib import Path
 
