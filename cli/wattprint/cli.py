@@ -197,7 +197,7 @@ def train(
             run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
     result = estimate_training(run_spec, db, units.value)
     doc, extra = train_doc(result, units.value), []
-    regions, devices = whatif.split_ids(compare_region), whatif.split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
     if regions:
         alts = whatif.train_regions(run_spec, db, result, regions)
         doc["what_if_regions"] = alternatives_doc(alts)
@@ -260,11 +260,9 @@ def infer(
 ) -> None:
     """Per-layer work and energy of one inference of an ONNX model, and emissions at a serving volume."""
     from wattprint.errors import WattprintError
-    from wattprint import whatif
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.label import energy_label
     from wattprint.render.infer import infer_csv, infer_doc, infer_sections
-    from wattprint.render.whatif import alternatives_doc, alternatives_section
 
     if by not in (None, "op"):
         raise WattprintError(f"--by {by!r} is not supported", hint="use --by op")
@@ -287,7 +285,10 @@ def infer(
     result = infer_model(model, options, db)
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = infer_doc(result, label), []
-    regions, devices = whatif.split_ids(compare_region), whatif.split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
+    if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
+        from wattprint import whatif
+        from wattprint.render.whatif import alternatives_doc, alternatives_section
     volume = "at the serving volume" if result.inferences is not None else "per million inferences"
     if regions:
         alts = whatif.infer_regions(result, regions)
@@ -305,6 +306,11 @@ def infer(
         sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op", label=label) + extra,
         csv=lambda: infer_csv(result),
     )
+
+
+def _split_ids(values: Optional[List[str]]) -> list[str]:
+    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']."""
+    return [part.strip() for item in values or () for part in item.split(",") if part.strip()]
 
 
 def _warn_lines(warnings: list[str], fmt: Format) -> None:

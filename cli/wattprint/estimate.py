@@ -14,7 +14,6 @@ from wattprint.errors import WattprintError
 from wattprint.grid import choose_grid, choose_pue
 from wattprint.hardware import HardwareDB, load_hardware
 from wattprint.inference import InferenceResult, estimate_inference, serving_volume
-from wattprint.training import TrainingResult, estimate_training, load_training_spec
 
 PRECISION_CHOICES = ("fp32", "fp16", "bf16", "fp8", "int8")
 DEFAULT_INFER_HARDWARE = "h100-sxm"
@@ -90,7 +89,9 @@ def _batch_of(model: Any, options: InferOptions) -> int:
     return options.batch or 1
 
 
-def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric") -> TrainingResult:
+def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):
+    from wattprint.training import estimate_training, load_training_spec
+
     spec = load_training_spec(spec_path, overrides)
     return estimate_training(spec, load_hardware(hw_files), units)
 

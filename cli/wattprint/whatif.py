@@ -28,14 +28,6 @@ class Alternative:
     is_chosen: bool
 
 
-def split_ids(text: str | list[str] | None) -> list[str]:
-    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']."""
-    if not text:
-        return []
-    items = text if isinstance(text, list) else [text]
-    return [part.strip() for item in items for part in item.split(",") if part.strip()]
-
-
 def _rank(chosen_label: str, rows: list[tuple[str, str, str, float, float]]) -> tuple[Alternative, ...]:
     base = next(r for r in rows if r[0] == chosen_label)[4]
     out = [

@@ -33,19 +33,37 @@ class Section:
 
 
 def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
+    """Round floats (6 decimals; 6 significant digits when tiny or huge); NaN and infinity become null."""
+    kind = type(value)
+    if kind is float:
+        if value != value or value in (math.inf, -math.inf):
             return None
         return float(f"{value:.6g}") if abs(value) < 1e-3 or abs(value) >= 1e6 else round(value, 6)
-    if isinstance(value, dict):
+    if kind is dict:
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [_clean(v) for v in value]
     return value
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))  # C-accelerated (no indent)
+
+
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(_clean(doc), indent=2, ensure_ascii=False) + "\n"
+    """One key per line; a list of records (e.g. layers) gets one record per line.
+
+    Written by hand around the C encoder: ``json.dumps(indent=...)`` falls back to the pure-Python
+    encoder, which costs more than the whole analysis on large graphs.
+    """
+    lines = []
+    for key, value in _clean(doc).items():
+        name = _ENCODER.encode(key)
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            rows = ",\n".join(f"    {_ENCODER.encode(item)}" for item in value)
+            lines.append(f"  {name}: [\n{rows}\n  ]")
+        else:
+            lines.append(f"  {name}: {_ENCODER.encode(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
