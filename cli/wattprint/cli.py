@@ -124,13 +124,13 @@ FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format
 # ----------------------------------------------------------------------------- train
 
 
-class TrainPrecision(str, Enum):
-    fp32 = "fp32"
-    tf32 = "tf32"
-    fp16 = "fp16"
-    bf16 = "bf16"
-    fp8 = "fp8"
-    int8 = "int8"
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    return Enum(name, {v: v for v in values}, type=str)
+
+
+#: precisions a training run's peak can be taken at, and those `infer` can cost tensors at
+TrainPrecision = _choices("TrainPrecision", ("fp32", "tf32", "fp16", "bf16", "fp8", "int8"))
+Precision = _choices("Precision", ("fp32", "fp16", "bf16", "fp8", "int8"))
 
 
 @app.command()
@@ -223,14 +223,6 @@ def train(
 
 
 # ----------------------------------------------------------------------------- infer
-
-
-class Precision(str, Enum):
-    fp32 = "fp32"
-    fp16 = "fp16"
-    bf16 = "bf16"
-    fp8 = "fp8"
-    int8 = "int8"
 
 
 @app.command()
