@@ -673,7 +673,8 @@ class _Analyzer:
         shp = sc.shape.get(name)
         if shp is not None and None in shp:
             shp = None
-        key = self._key(sc, name)
+        key = sc.alias.get(name, name) if sc.alias is not None else name  # (self._key, inlined: hot path)
+        key = self.canon.get(key, key)
         return TensorView(
             key, shp, sc.dtype.get(name, 0), bool(sc.const.get(name)), sc.value.get(name), sc.dq.get(name, 0)
         )
@@ -735,10 +736,11 @@ class _Analyzer:
             shp = sc.shape.get(live_outs[0])
             prec = dtype_name(sc.dtype.get(live_outs[0], 0))
             return folded(name, op, dom, shp if shp is not None and None not in shp else None, prec)
+        tv = self._tv
         view = OpView(
             op, dom, name,
-            tuple(self._tv(sc, i) if i else None for i in ins),
-            tuple(self._tv(sc, o) if o else None for o in outs),
+            tuple([tv(sc, i) if i else None for i in ins]),
+            tuple([tv(sc, o) if o else None for o in outs]),
             attrs.get_all, opset,
         )
         return cost_node(view, self.precision, self.seen_params)

@@ -1249,7 +1249,8 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     """
     out0 = v.outputs[0] if v.outputs else None
     oshape = out0.shape if out0 is not None else None
-    r = lookup_rule(v.domain, v.op_type)
+    domain = normalize_domain(v.domain)
+    r = RULES.get((domain, v.op_type))
     if r is None:
         return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), _no_rule_reason(v.domain, v.op_type))
     try:
@@ -1270,7 +1271,7 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
 
     prec = c.precision or default_precision(v)
     note = c.note
-    qdq = v.op_type in QDQ_COMPUTE and normalize_domain(v.domain) == ""
+    qdq = v.op_type in QDQ_COMPUTE and domain == ""
     if qdq and v.has(0) and v.has(1) and v.inputs[0].dq_dtype in INT8_CLASS and v.inputs[1].dq_dtype in INT8_CLASS:
         prec = "int8"
         note = (note + "; " if note else "") + "QDQ: inputs from DequantizeLinear(int8), counted at int8"
@@ -1278,22 +1279,27 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
         prec = precision
     override_bits = PRECISION_BITS[precision] if precision is not None else 0
 
-    def bits(t: TensorView) -> int:
+    def bits(t: TensorView) -> int:  # (inlined rather than dtype_bits(): this runs for every tensor)
         if qdq and t.dq_dtype:
-            return dtype_bits(t.dq_dtype)
+            return _BITS.get(t.dq_dtype, 32)
         if override_bits and t.dtype in FLOAT_TYPES:
             return override_bits
-        return dtype_bits(t.dtype)
+        return _BITS.get(t.dtype, 32)
 
     weights = r.weights
     read = c.read or {}
     wel = c.weight_elems or {}
     bytes_read = weight_bytes = params = 0
+    activations = []
     for i, t in enumerate(v.inputs):
-        if t is None or t.shape is None:  # (an input that is not read needs no shape)
+        if t is None:
+            continue
+        if not t.const:
+            activations.append(t.name)
+        if t.shape is None:  # (an input that is not read needs no shape)
             continue
         n = math.prod(t.shape)
-        b = nbytes(read.get(i, n), bits(t))
+        b = (read.get(i, n) * bits(t) + 7) // 8
         bytes_read += b
         if t.const and (i in weights if weights is not None else (n > 1 and (t.dtype in FLOAT_TYPES or t.dtype in LOWBIT_INT))):
             weight_bytes += b
@@ -1301,12 +1307,13 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
                 seen_params.add(t.name)
                 params += wel.get(i, n)
     bytes_written = 0
+    outputs = []
     for t in v.outputs:
         if t is not None:
-            bytes_written += nbytes(math.prod(t.shape), bits(t))
+            outputs.append(t.name)
+            bytes_written += (math.prod(t.shape) * bits(t) + 7) // 8
     return NodeCost(
-        v.name, v.op_type, normalize_domain(v.domain), oshape, prec, c.macs, c.elementwise, c.reduction,
+        v.name, v.op_type, domain, oshape, prec, c.macs, c.elementwise, c.reduction,
         c.transcendental, params, bytes_read, bytes_written, weight_bytes, True, note,
-        activation_inputs=tuple(t.name for t in v.inputs if t is not None and not t.const),
-        outputs=tuple(t.name for t in v.outputs if t is not None),
+        tuple(activations), tuple(outputs),
     )
