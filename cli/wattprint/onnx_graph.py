@@ -732,7 +732,7 @@ class _Analyzer:
 
     def _cost(self, op, dom, name, ins, outs, sc, attrs, opset) -> NodeCost:
         live_outs = [o for o in outs if o]
-        if live_outs and op not in _NONDETERMINISTIC and all(sc.const.get(o) for o in live_outs):
+        if op not in _NONDETERMINISTIC and _all_const(live_outs, sc.const):
             shp = sc.shape.get(live_outs[0])
             prec = dtype_name(sc.dtype.get(live_outs[0], 0))
             return folded(name, op, dom, shp if shp is not None and None not in shp else None, prec)
@@ -748,7 +748,7 @@ class _Analyzer:
     # ------------------------------------------------------------- propagate
     def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
         is_const = (
-            (op == "Constant" or (any(ins) and all(sc.const.get(i) for i in ins if i)))
+            (op == "Constant" or _all_const(ins, sc.const))
             and op not in _NONDETERMINISTIC
             and dom in ("", MS)
         )
@@ -1014,6 +1014,17 @@ class _Analyzer:
                     sc.const[actual] = True
         note = f"function {dom + '.' if dom else ''}{op}: {len(costs)} nodes"
         return self._aggregate(name, op, outs, sc, costs, 1, note, domain=dom), self._inner(issues, op)
+
+
+def _all_const(names, const) -> bool:
+    """Some name is given and every given name is a constant (a loop: this runs for every node)."""
+    found = False
+    for name in names:
+        if name:
+            if not const.get(name):
+                return False
+            found = True
+    return found
 
 
 class _Lazy:
