@@ -156,3 +156,15 @@ def test_energy_label_bands(ratio, grade):
 def test_energy_label_needs_a_known_task(cli_json, tiny_model):
     doc = cli_json("infer", tiny_model)
     assert doc["energy_label"]["grade"] is None and "--task" in doc["energy_label"]["reason"]
+
+
+def test_training_from_an_onnx_model_and_samples(cli_json, tiny_model):
+    """3 x forward FLOPs per sample x samples x epochs, at MFU of the bf16 peak."""
+    infer = cli_json("infer", tiny_model)
+    forward = infer["flops"] / infer["batch"]
+    doc = cli_json("train", "--hardware", "a100", "--model", tiny_model, "--samples", "1e9", "--epochs", "3",
+                   "--mfu", "0.5", "--precision", "bf16")
+    compute = doc["inputs"]["compute"]
+    assert compute["train_flops"] == pytest.approx(3 * forward * 1e9 * 3, rel=1e-5)
+    peak = compute["peak_tflops"] * 1e12
+    assert doc["inputs"]["hours"] == pytest.approx(compute["train_flops"] / (peak * 0.5) / 3600, rel=1e-5)
