@@ -91,9 +91,13 @@ def _main(
 
 
 def console():
+    """Rich on a terminal; plain, colour-free and unwrapped (or $COLUMNS wide) when stdout is not a TTY."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    if sys.stdout.isatty():
+        return Console(highlight=False, soft_wrap=False)
+    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 10_000
+    return Console(highlight=False, soft_wrap=True, color_system=None, width=width, force_terminal=False)
 
 
 def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple]) -> None:

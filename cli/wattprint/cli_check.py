@@ -33,15 +33,6 @@ OUTPUT_FORMATS = {".json": CheckFormat.json, ".md": CheckFormat.markdown, ".mark
                   ".xml": CheckFormat.junit}
 
 
-def _console():
-    """Rich on a terminal; plain, unwrapped and colour-free when stdout is not a TTY."""
-    from rich.console import Console
-
-    if sys.stdout.isatty():
-        return Console(highlight=False, soft_wrap=False)
-    return Console(highlight=False, soft_wrap=True, color_system=None, width=10_000, force_terminal=False)
-
-
 def _render(fmt: CheckFormat, report, fail_on: str, report_only: bool) -> str:
     from wattprint import render
     from wattprint.render.check import check_doc, check_junit, check_markdown
@@ -173,7 +164,9 @@ def register(app: typer.Typer) -> None:
         else:
             from wattprint.render import print_tables
 
-            console = _console()
+            from wattprint.cli import console as make_console
+
+            console = make_console()
             print_tables(console, f"Carbon budget: {shown_path}", check_sections(report))
         summary = summary_line(report, fail, report_only)
         if write_baseline is not None:
