@@ -194,3 +194,12 @@ def test_every_onnx_backend_model_runs_without_a_traceback(cli, model):
         assert doc["macs"] >= 0 and all(row["counted"] or row["note"] for row in doc["layers"])
     else:
         assert err.startswith("wattprint: error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_check_output_matches_its_schema(cli, tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "examples" / "ci", tmp_path / "ci")
+    code, out, err = cli("check", "--config", tmp_path / "ci" / "wattprint.yaml", "--format", "json")
+    assert code == 0, err
+    validate(json.loads(out), "check-result.schema.json")
