@@ -138,6 +138,8 @@ def test_lifecycle_break_even(cli_json, tiny_model):
     assert doc["break_even_inferences"] == pytest.approx(doc["training_co2e_kg"] / per_inf_kg, rel=1e-5)
     assert doc["break_even_days"] == pytest.approx(doc["break_even_inferences"] / 86_400_000, rel=1e-5)
     assert doc["co2e_kg"] == pytest.approx(doc["training_co2e_kg"] + doc["serving_co2e_kg"])
+    rng = doc["co2e_kg_range"]
+    assert rng["low"] <= rng["central"] <= rng["high"] and rng["central"] == pytest.approx(doc["co2e_kg"], rel=1e-5)
     assert "catches up" in doc["summary"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wattprint.inference import InferenceResult
+from wattprint.ranges import Span
 from wattprint.training import TrainingResult
 
 
@@ -21,6 +22,12 @@ class LifecycleResult:
     @property
     def total_co2e_kg(self) -> float:
         return self.training.co2e_kg + self.serving_co2e_kg
+
+    @property
+    def total_co2e_range_kg(self) -> Span:
+        """Training's range plus serving's per-inference range times the volume."""
+        t, per, n = self.training.co2e_range, self.inference.co2e_range_g, (self.inference.inferences or 0.0) / 1000
+        return Span(t.low + per.low * n, t.central + per.central * n, t.high + per.high * n)
 
     @property
     def total_energy_kwh(self) -> float:

@@ -30,6 +30,7 @@ def lifecycle_doc(r: LifecycleResult, units: str) -> dict[str, Any]:
     return {
         "kind": "lifecycle",
         "co2e_kg": r.total_co2e_kg,
+        "co2e_kg_range": r.total_co2e_range_kg.doc(),
         "energy_kwh": r.total_energy_kwh,
         "training_co2e_kg": r.training.co2e_kg,
         "serving_co2e_kg": r.serving_co2e_kg,
@@ -52,7 +53,8 @@ def lifecycle_sections(r: LifecycleResult, units: str) -> list[Section]:
          f"{100 * (1 - r.serving_share):.0f}%"),
         ("serving", f"{inf.volume_basis}: {fmt_count(inf.inferences or 0)} x {fmt_mass_kg(inf.co2e_per_inference_g / 1000, units)}",
          fmt_energy_kwh(inf.energy_kwh or 0.0), fmt_mass_kg(r.serving_co2e_kg, units), f"{100 * r.serving_share:.0f}%"),
-        ("total", "", fmt_energy_kwh(r.total_energy_kwh), fmt_mass_kg(r.total_co2e_kg, units), "100%"),
+        ("total", f"range {fmt_mass_kg(r.total_co2e_range_kg.low, units)} to {fmt_mass_kg(r.total_co2e_range_kg.high, units)}",
+         fmt_energy_kwh(r.total_energy_kwh), fmt_mass_kg(r.total_co2e_kg, units), "100%"),
     )
     from wattprint.comparisons import compare
 
