@@ -29,7 +29,7 @@ regions_app = typer.Typer(help="Browse grid regions (carbon intensity, year, sou
 app.add_typer(hardware_app, name="hardware")
 app.add_typer(regions_app, name="regions")
 
-EXIT_OK, EXIT_BUDGET, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERNAL = 3  # (1 and 2 come from check and WattprintError.exit_code)
 _state = {"debug": False}
 
 

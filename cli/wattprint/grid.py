@@ -22,9 +22,7 @@ from wattprint.errors import UnknownIdError, WattprintError
 from wattprint.yamlio import key_line, load_yaml, read_text
 
 DEFAULT_REGION = "world"
-REGION_COLUMNS = (
-    "id,name,kind,aliases,parent,intensity_gco2e_per_kwh,year,basis,source,grid_location,note".split(",")
-)
+REGION_COLUMNS = "id,name,kind,aliases,parent,intensity_gco2e_per_kwh,year,basis,source,grid_location,note".split(",")
 INTENSITY_COLUMNS = ("intensity_gco2e_per_kwh", "gco2e_per_kwh", "avg_ci", "carbon_intensity")
 
 
@@ -176,7 +174,10 @@ class RegionDB:
 def load_regions() -> RegionDB:
     path = data_dir("regions") / "regions.csv"
     sources = data_sources()
-    rows = list(csv.DictReader(read_text(path, "regions file").splitlines()))
+    reader = csv.DictReader(read_text(path, "regions file").splitlines())
+    if reader.fieldnames != REGION_COLUMNS:
+        raise WattprintError(f"{path}:1: unexpected header {reader.fieldnames}", hint="regenerate it with scripts/build_data.py")
+    rows = list(reader)
     by_id = {row["id"]: row for row in rows}
     regions: dict[str, Region] = {}
     aliases: dict[str, str] = {}

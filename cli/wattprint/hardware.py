@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
-from wattprint.errors import MissingFigureError, UnknownIdError, WattprintError
+from wattprint.errors import UnknownIdError, WattprintError
 from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
@@ -150,13 +150,6 @@ class HardwareProfile:
 
     def figure_source(self, figure: str) -> Source | None:
         return dict(self.figure_sources).get(figure.split(".")[0])
-
-    def require(self, figure: str, hint: str) -> float:
-        """A figure the estimate needs; raise a clear error when it is not known."""
-        value = getattr(self, figure)
-        if value is None:
-            raise MissingFigureError(f"hardware profile {self.id!r} has no {figure} (not published)", hint=hint)
-        return value
 
     def peak(self, precision: str) -> float | None:
         """Dense peak in TFLOPS at ``precision``, None when not published."""

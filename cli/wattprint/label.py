@@ -30,10 +30,6 @@ def _scale() -> dict:
     return load_yaml(package_data("labels.yaml"), "labels file")
 
 
-def task_classes() -> tuple[str, ...]:
-    return tuple(_scale()["classes"])
-
-
 def guess_task(model: "ModelCost") -> str | None:
     """Image classification: one NCHW 3-channel image input and a 2-D (batch, classes) output."""
     images = [s for _n, s, _d in model.inputs if len(s) == 4 and s[1] == 3]

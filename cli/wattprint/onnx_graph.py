@@ -411,19 +411,6 @@ def _bits(dt: int) -> int:
     return dtype_bits(dt)
 
 
-def _subst_type(vi: onnx.ValueInfoProto, bound: Mapping[str, int]) -> onnx.ValueInfoProto:
-    if not bound or not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
-        return vi
-    if not any(d.dim_param in bound for d in vi.type.tensor_type.shape.dim):
-        return vi
-    out = onnx.ValueInfoProto()
-    out.CopyFrom(vi)
-    for d in out.type.tensor_type.shape.dim:
-        if d.dim_param in bound:
-            d.dim_value = bound[d.dim_param]
-    return out
-
-
 def _stripped_model(model: onnx.ModelProto, init_names: set[str], binding: _Binding) -> onnx.ModelProto:
     src = model.graph
     m = onnx.ModelProto()
@@ -1174,9 +1161,9 @@ def _sh_constant(c: _Ctx):
     if "sparse_value" in a:
         t = a["sparse_value"]
         return [(tuple(int(d) for d in t.dims), t.values.data_type, None)]
-    for k, dt, scalar in (
-        ("value_float", TensorProto.FLOAT, True), ("value_floats", TensorProto.FLOAT, False),
-        ("value_int", TensorProto.INT64, True), ("value_ints", TensorProto.INT64, False),
+    for k, dt in (
+        ("value_float", TensorProto.FLOAT), ("value_floats", TensorProto.FLOAT),
+        ("value_int", TensorProto.INT64), ("value_ints", TensorProto.INT64),
     ):
         if k in a:
             v = np.array(a[k], dtype=np.float32 if dt == TensorProto.FLOAT else np.int64)

@@ -52,8 +52,7 @@ def comparisons_doc(items: tuple[Comparison, ...]) -> list[dict[str, Any]]:
 
 
 def grid_rows(grid: GridChoice) -> list[tuple[str, str]]:
-    where = grid.label if grid.kind == "region" else grid.label
-    label = f"{where} ({grid.name})" + ("  [default: pass --region]" if grid.is_default else "")
+    label = f"{grid.label} ({grid.name})" + ("  [default: pass --region]" if grid.is_default else "")
     rows = [("grid", label)]
     if grid.grid_location:
         rows.append(("grid location", f"cloud region sits in grid {grid.grid_location}"))
