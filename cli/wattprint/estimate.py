@@ -67,7 +67,7 @@ def infer_model(
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
     model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
-    batch = _batch_of(model, options)
+    batch = model_batch(model, options.batch)
     return estimate_inference(
         model,
         profile,
@@ -81,12 +81,12 @@ def infer_model(
     )
 
 
-def _batch_of(model: Any, options: InferOptions) -> int:
-    """Samples per evaluated graph: the bound first dim of the first input, else --batch, else 1."""
+def model_batch(model: Any, fallback: int | None = None) -> int:
+    """Samples per evaluated graph: the bound first dim of the first input, else ``fallback``, else 1."""
     for _name, shape, _dtype in model.inputs:
         if shape:
             return max(1, int(shape[0]))
-    return options.batch or 1
+    return fallback or 1
 
 
 def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):

@@ -238,11 +238,11 @@ class TrainingResult:
 def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
     if spec.params is not None:
         return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
+    from wattprint.estimate import model_batch
     from wattprint.onnx_graph import analyze_model
 
     model = analyze_model(spec.model)
-    batch = next((max(1, s[0]) for _n, s, _d in model.inputs if s), 1)
-    forward = model.flops / batch
+    forward = model.flops / model_batch(model)
     return (
         3.0 * forward * spec.samples * spec.epochs,
         f"3 x {forward:.3g} forward FLOPs x {spec.samples:.3g} samples x {spec.epochs:g} epochs",
