@@ -101,6 +101,28 @@ def analyze_model(
     model = _load(p, label)
     warnings: list[str] = []
     _check_external_data(model, p, label, warnings)
+    return analyze_proto(model, label, dims=dims, batch=batch, precision=precision, warnings=warnings)
+
+
+def analyze_proto(
+    model: onnx.ModelProto,
+    label: str,
+    dims: Mapping[str, int] | None = None,
+    batch: int | None = None,
+    precision: str | None = None,
+    warnings: list[str] | None = None,
+) -> ModelCost:
+    """Count an in-memory model (a graph built by wattprint itself, or one already loaded).
+
+    ``label`` names the model in messages and in ``ModelCost.path``. Initializers may carry
+    dims only (no data): only shapes are read.
+    """
+    if precision is not None and precision not in PRECISION_BITS:
+        raise WattprintError(
+            f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
+        )
+    warnings = [] if warnings is None else warnings
+    p = label
     graph = model.graph
     opsets = {normalize_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in opsets:
