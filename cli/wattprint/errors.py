@@ -12,9 +12,12 @@ class WattprintError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, hint: str | None = None):
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None, value: object = None):
         self.message = message
         self.hint = hint
+        #: the input field (spec key or option name without dashes) and value at fault, when known
+        self.field = field
+        self.value = value
         super().__init__(message if hint is None else f"{message} ({hint})")
 
 

@@ -116,6 +116,9 @@ class NodeCost:
     #: graph edges, for the energy model's fusion of elementwise epilogues (tensor names)
     activation_inputs: tuple[str, ...] = ()  # non-constant inputs
     outputs: tuple[str, ...] = ()
+    #: bytes read from each of ``activation_inputs`` and written to each of ``outputs`` (same order)
+    activation_bytes: tuple[int, ...] = ()
+    output_bytes: tuple[int, ...] = ()
 
     @property
     def flops(self) -> int:
@@ -1291,16 +1294,21 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     wel = c.weight_elems or {}
     bytes_read = weight_bytes = params = 0
     activations = []
+    activation_bytes = []
     for i, t in enumerate(v.inputs):
         if t is None:
             continue
-        if not t.const:
-            activations.append(t.name)
         if t.shape is None:  # (an input that is not read needs no shape)
+            if not t.const:
+                activations.append(t.name)
+                activation_bytes.append(0)
             continue
         n = math.prod(t.shape)
         b = (read.get(i, n) * bits(t) + 7) // 8
         bytes_read += b
+        if not t.const:
+            activations.append(t.name)
+            activation_bytes.append(b)
         if t.const and (i in weights if weights is not None else (n > 1 and (t.dtype in FLOAT_TYPES or t.dtype in LOWBIT_INT))):
             weight_bytes += b
             if t.name not in seen_params:
@@ -1308,12 +1316,15 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
                 params += wel.get(i, n)
     bytes_written = 0
     outputs = []
+    output_bytes = []
     for t in v.outputs:
         if t is not None:
             outputs.append(t.name)
-            bytes_written += (math.prod(t.shape) * bits(t) + 7) // 8
+            b = (math.prod(t.shape) * bits(t) + 7) // 8
+            output_bytes.append(b)
+            bytes_written += b
     return NodeCost(
         v.name, v.op_type, domain, oshape, prec, c.macs, c.elementwise, c.reduction,
         c.transcendental, params, bytes_read, bytes_written, weight_bytes, True, note,
-        tuple(activations), tuple(outputs),
+        tuple(activations), tuple(outputs), tuple(activation_bytes), tuple(output_bytes),
     )

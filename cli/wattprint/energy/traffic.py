@@ -1,0 +1,222 @@
+"""DRAM traffic of a costed graph as an inference compiler would run it: fused kernels, not exporter nodes.
+
+The same model exported by torch's legacy exporter, its dynamo exporter or ONNX Runtime's fusion tool has
+very different nodes (a LayerNorm is one op or nine; attention is one op or MatMul-Softmax-MatMul with
+reshapes around it). What the hardware moves through DRAM does not depend on that. This module groups the
+nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM traffic"):
+
+1. **Views move no bytes.** Reshape, Squeeze, Unsqueeze, Flatten, Identity, Dropout, Transpose, Slice,
+   Split, Concat, Expand and Tile only re-index their input: a consumer reads the underlying tensor, and a
+   broadcast (Expand, Tile: e.g. GQA's repeat of K/V) is read at the size of its source.
+2. **Elementwise chains fuse.** An op without MACs joins the kernel of the producer of one of its inputs when
+   that producer is itself such an op, or a MAC op whose output has no other consumer (an epilogue).
+3. **Attention is one kernel.** A MatMul of two activations (Q x K^T) whose result, after scaling, masking
+   and softmax, feeds only a second MatMul (x V) is fused with it: the score matrix never reaches DRAM
+   (as in FlashAttention and every fused attention op).
+4. A kernel reads each tensor that comes from outside it once, its weights once, and writes each tensor
+   that is used outside it (or is a graph output) once.
+
+Pure: takes and returns numbers and names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wattprint.opcost import NodeCost
+
+#: ops whose output is a re-indexing of their (first / every) data input
+VIEW_OPS = frozenset({
+    "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Dropout", "Transpose", "Slice", "Split",
+    "Concat", "Expand", "Tile", "Shape", "Size", "ExpandDims",
+})
+#: ops without MACs that cannot join an elementwise kernel (data-dependent gathers, sorting, control flow)
+BARRIER_OPS = frozenset({
+    "Gather", "GatherND", "GatherElements", "ScatterND", "ScatterElements", "TopK", "NonMaxSuppression",
+    "NonZero", "Unique", "Loop", "If", "Scan", "Resize", "Upsample", "RoiAlign", "MaxRoiPool", "Einsum",
+    "ArgMax", "ArgMin", "CumSum", "Range", "ConstantOfShape",
+})
+#: what a kernel is, for the efficiency of its compute
+KIND_CONV = "conv"
+KIND_GEMM = "gemm"
+KIND_RECURRENT = "recurrent"
+KIND_VECTOR = "vector"
+KINDS = (KIND_CONV, KIND_GEMM, KIND_RECURRENT, KIND_VECTOR)
+_CONV_OPS = frozenset({"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "NhwcConv", "FusedConv",
+                       "ConvTransposeWithDynamicPads", "DeformConv"})
+_RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"})
+
+
+def kernel_kind(node: "NodeCost") -> str:
+    if not node.macs:
+        return KIND_VECTOR
+    if node.op_type in _CONV_OPS:
+        return KIND_CONV
+    if node.op_type in _RECURRENT_OPS:
+        return KIND_RECURRENT
+    return KIND_GEMM
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """One fused kernel: the nodes it runs (indices into the graph's node list) and its DRAM traffic."""
+
+    head: int  # the node that names it: its MAC op, else its first node
+    members: tuple[int, ...]
+    dram_bytes: int
+    kind: str
+
+
+def _is_view(n: "NodeCost") -> bool:
+    return n.op_type in VIEW_OPS and not n.macs and n.domain in ("", "com.microsoft")
+
+
+def _has_edges(n: "NodeCost") -> bool:
+    return bool(n.outputs) and len(n.output_bytes) == len(n.outputs) and len(n.activation_bytes) == len(
+        n.activation_inputs
+    )
+
+
+def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]]:
+    """Group the counted nodes into kernels. Returns the kernels and, per node, its kernel index
+    (``None`` for views, nodes not counted and folded constants, which run no kernel)."""
+    n_nodes = len(nodes)
+    producer: dict[str, int] = {}
+    size: dict[str, int] = {}  # bytes of each tensor as written by its producer
+    for i, n in enumerate(nodes):
+        for t, b in zip(n.outputs, n.output_bytes):
+            producer[t] = i
+            size[t] = b
+
+    # rule 1: resolve views to the tensors they re-index
+    roots: dict[str, tuple[str, ...]] = {}
+    view = [False] * n_nodes
+    for i, n in enumerate(nodes):
+        if n.counted and _is_view(n) and _has_edges(n) and n.activation_inputs:
+            view[i] = True
+            srcs = n.activation_inputs if n.op_type == "Concat" else n.activation_inputs[:1]
+            r: list[str] = []
+            for s in srcs:
+                r.extend(roots.get(s, (s,)))
+            for t in n.outputs:
+                roots[t] = tuple(dict.fromkeys(r))
+
+    def resolve(t: str) -> tuple[str, ...]:
+        return roots.get(t, (t,))
+
+    def read_bytes(t: str, b: int) -> int:
+        """Bytes to read tensor ``t`` (``b`` as the reading node sees it): a broadcast reads its source."""
+        rs = roots.get(t)
+        if rs is None:
+            return b
+        src = sum(size.get(x, b) for x in rs)
+        return min(b, src)
+
+    consumers: dict[str, list[int]] = {}
+    for i, n in enumerate(nodes):
+        if not n.counted or view[i]:
+            continue
+        for t in n.activation_inputs:
+            for r in resolve(t):
+                consumers.setdefault(r, []).append(i)
+
+    group = list(range(n_nodes))  # union-find over node indices
+
+    def find(i: int) -> int:
+        while group[i] != i:
+            group[i] = group[group[i]]
+            i = group[i]
+        return i
+
+    has_mac: dict[int, int] = {}  # group root -> its MAC node
+    softmax_in: set[int] = set()  # group roots that contain a Softmax
+
+    def fusable(n: "NodeCost") -> bool:
+        return (
+            n.counted and not n.macs and n.op_type not in BARRIER_OPS and _has_edges(n)
+            and n.domain in ("", "com.microsoft") and bool(n.activation_inputs)
+        )
+
+    for i, n in enumerate(nodes):
+        if not n.counted or view[i] or not (n.macs or n.flops or n.bytes_read or n.bytes_written):
+            continue
+        if n.macs:
+            has_mac[i] = i
+            # rule 3: (softmax of Q x K^T) x V
+            if n.weight_bytes == 0 and n.op_type in ("MatMul", "MatMulInteger", "QLinearMatMul") and n.activation_inputs:
+                for r in resolve(n.activation_inputs[0]):
+                    j = producer.get(r)
+                    if j is None or view[j]:
+                        continue
+                    g = find(j)
+                    m = has_mac.get(g)
+                    if (m is not None and g in softmax_in and nodes[m].weight_bytes == 0
+                            and consumers.get(r, []) == [i]):
+                        group[i] = g
+                        break
+            continue
+        if not fusable(n):
+            continue
+        # rule 2: join the kernel of an input's producer
+        for t in n.activation_inputs:
+            joined = False
+            for r in resolve(t):
+                j = producer.get(r)
+                if j is None or view[j] or not nodes[j].counted:
+                    continue
+                p = nodes[j]
+                g = find(j)
+                if p.macs:
+                    if consumers.get(r, []) != [i] or len(p.outputs) != 1:
+                        continue
+                    if g in softmax_in and has_mac.get(g) != j:
+                        continue  # an attention kernel ends at its second MatMul
+                elif not fusable(p):
+                    continue
+                group[i] = g
+                joined = True
+                break
+            if joined:
+                break
+        if n.op_type == "Softmax":
+            softmax_in.add(find(i))
+
+    members: dict[int, list[int]] = {}
+    kernel_of: list[int | None] = [None] * n_nodes
+    for i, n in enumerate(nodes):
+        if not n.counted or view[i] or not (n.flops or n.bytes_read or n.bytes_written):
+            continue
+        members.setdefault(find(i), []).append(i)
+
+    out: list[Kernel] = []
+    for g, idx in members.items():
+        inside = set(idx)
+        traffic = 0
+        seen_in: set[str] = set()
+        for i in idx:
+            n = nodes[i]
+            if not _has_edges(n):
+                traffic += n.bytes_read + n.bytes_written
+                continue
+            traffic += max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
+            for t, b in zip(n.activation_inputs, n.activation_bytes):
+                rs = resolve(t)
+                if all(producer.get(r) in inside for r in rs):
+                    continue
+                key = "|".join(rs)
+                if key in seen_in:
+                    continue
+                seen_in.add(key)
+                traffic += read_bytes(t, b)
+            for t, b in zip(n.outputs, n.output_bytes):
+                users = consumers.get(t)
+                if users is None or any(u not in inside for u in users):
+                    traffic += b  # a graph output, or read by another kernel
+        head = next((i for i in idx if nodes[i].macs), idx[0])
+        k = len(out)
+        for i in idx:
+            kernel_of[i] = k
+        out.append(Kernel(head, tuple(idx), traffic, kernel_kind(nodes[head])))
+    return out, kernel_of
