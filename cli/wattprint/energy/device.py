@@ -69,6 +69,8 @@ class Coefficients:
     host_cpu_utilization: float  # host CPU draw / CPU TDP while serving
     host_overhead_per_accelerator: float  # fans, VRMs, PCIe switches: share of accelerator power
     basis: str
+    #: estimate / measured at the 10th and 90th percentile of the cross-validated validation set
+    error_band: tuple[float, float] = (1.0, 1.0)
     data_version: str = ""
 
     def family(self, name: str | None) -> tuple[str, FamilyCoefficients]:
@@ -84,6 +86,7 @@ class Coefficients:
             "host_cpu_utilization": self.host_cpu_utilization,
             "host_overhead_per_accelerator": self.host_overhead_per_accelerator,
             "basis": self.basis,
+            "error_band": list(self.error_band),
             "data_version": self.data_version,
         }
 
@@ -96,6 +99,7 @@ def coefficients_from_doc(doc: Mapping[str, Any]) -> Coefficients:
         host_cpu_utilization=float(doc["host_cpu_utilization"]),
         host_overhead_per_accelerator=float(doc["host_overhead_per_accelerator"]),
         basis=str(doc["basis"]),
+        error_band=(float(doc["error_band"][0]), float(doc["error_band"][1])),
         data_version=str(doc.get("data_version", "")),
     )
 
@@ -231,17 +235,22 @@ class PassEnergy:
         return "power-limited" if self.power_limited else "unconstrained"
 
 
-def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
-    """Time and energy of the kernels on the device (the formulas in the module docstring)."""
-    fc = dev.coefficients
+@dataclass(frozen=True)
+class KernelWork:
+    """A kernel's work in seconds at 100% of the device's peak (what the fitted constants scale)."""
+
+    compute_s: float  # 2 MACs / peak[precision]
+    vector_s: float  # elementwise, reduction and transcendental ops / fp32 peak
+    memory_s: float  # DRAM bytes / bandwidth
+    peak_precision: str | None
+
+
+def kernel_work(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> list[KernelWork]:
     vec_peak = dev.peaks[VECTOR][0]
-    rows = []
-    total_t = 0.0
-    c_sum = m_sum = 0.0
+    out = []
     for k in kernels:
-        c = 0.0
+        c = v = 0.0
         used = None
-        v = 0.0
         for i in k.members:
             n = nodes[i]
             if n.macs:
@@ -249,20 +258,28 @@ def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: Device
                 used = used or used_p
                 c += 2 * n.macs / peak
             v += (n.elementwise_ops + n.reduction_ops + n.transcendental_ops) / vec_peak
-        m = k.dram_bytes / dev.bandwidth_bps
-        tc = c / (fc.compute_efficiency * dev.kind_factor[k.kind]) + v / (
+        out.append(KernelWork(c, v, k.dram_bytes / dev.bandwidth_bps, used))
+    return out
+
+
+def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
+    """Time and energy of the kernels on the device (the formulas in the module docstring)."""
+    fc = dev.coefficients
+    rows = []
+    total_t = 0.0
+    for k, w in zip(kernels, kernel_work(nodes, kernels, dev)):
+        tc = w.compute_s / (fc.compute_efficiency * dev.kind_factor[k.kind]) + w.vector_s / (
             fc.compute_efficiency * dev.kind_factor[KIND_VECTOR]
         )
-        tm = m / fc.memory_efficiency
-        t = max(tc, tm) + dev.launch_s
+        tm = w.memory_s / fc.memory_efficiency
+        launch = dev.launch_s * k.launches
+        t = max(tc, tm) + launch
         bound = "compute" if tc >= tm else "memory"
-        if dev.launch_s > max(tc, tm):
+        if launch > max(tc, tm):
             bound = "launch"
-        dyn = dev.dynamic_range_w * (fc.alpha_compute * (c + v) + fc.alpha_memory * m)
-        rows.append((k, tc, tm, t, bound, used, dyn))
+        dyn = dev.dynamic_range_w * (fc.alpha_compute * (w.compute_s + w.vector_s) + fc.alpha_memory * w.memory_s)
+        rows.append((k, tc, tm, t, bound, w.peak_precision, dyn))
         total_t += t
-        c_sum += c + v
-        m_sum += m
     dynamic = sum(r[6] for r in rows)
     stretch = 1.0
     if total_t > 0 and dev.static_w + dynamic / total_t > dev.power_limit_w:

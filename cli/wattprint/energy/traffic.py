@@ -15,6 +15,9 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
    (as in FlashAttention and every fused attention op).
 4. A kernel reads each tensor that comes from outside it once, its weights once, and writes each tensor
    that is used outside it (or is a graph output) once.
+5. GEMMs with weights that read the same activation (the Q, K and V projections) run as one GEMM; ONNX
+   Runtime's fused ``Attention`` op, which does the same inside, writes and reads back Q, K and V.
+6. Shape arithmetic (Shape, and ops computing only on shapes) runs on the host: no kernel, no traffic.
 
 Pure: takes and returns numbers and names.
 """
@@ -32,9 +35,10 @@ VIEW_OPS = frozenset({
     "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Dropout", "Transpose", "Slice", "Split",
     "Concat", "Expand", "Tile", "Shape", "Size", "ExpandDims",
 })
-#: ops without MACs that cannot join an elementwise kernel (data-dependent gathers, sorting, control flow)
+#: ops without MACs that cannot join an elementwise kernel (scatters, sorting, control flow); a Gather of rows
+#: (an embedding lookup) fuses with the elementwise ops that consume it
 BARRIER_OPS = frozenset({
-    "Gather", "GatherND", "GatherElements", "ScatterND", "ScatterElements", "TopK", "NonMaxSuppression",
+    "GatherND", "ScatterND", "ScatterElements", "TopK", "NonMaxSuppression",
     "NonZero", "Unique", "Loop", "If", "Scan", "Resize", "Upsample", "RoiAlign", "MaxRoiPool", "Einsum",
     "ArgMax", "ArgMin", "CumSum", "Range", "ConstantOfShape",
 })
@@ -67,6 +71,7 @@ class Kernel:
     members: tuple[int, ...]
     dram_bytes: int
     kind: str
+    launches: int = 1  # kernel launches it stands for (ONNX Runtime's Attention op: projection + attention)
 
 
 def _is_view(n: "NodeCost") -> bool:
@@ -114,9 +119,20 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
         src = sum(size.get(x, b) for x in rs)
         return min(b, src)
 
+    # shape arithmetic (Shape -> Gather -> Concat -> Range ...) runs on the host while the graph is
+    # prepared: it launches no kernel and moves nothing through device memory
+    shape_derived: set[str] = set()
+    host = [False] * n_nodes
+    for i, n in enumerate(nodes):
+        if n.op_type in ("Shape", "Size") or (
+            n.activation_inputs and not n.macs and all(t in shape_derived for t in n.activation_inputs)
+        ):
+            host[i] = True
+            shape_derived.update(n.outputs)
+
     consumers: dict[str, list[int]] = {}
     for i, n in enumerate(nodes):
-        if not n.counted or view[i]:
+        if not n.counted or view[i] or host[i]:
             continue
         for t in n.activation_inputs:
             for r in resolve(t):
@@ -131,6 +147,7 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
         return i
 
     has_mac: dict[int, int] = {}  # group root -> its MAC node
+    siblings: dict[tuple[str, ...], int] = {}  # (input tensor, op) -> first weight GEMM reading it
     softmax_in: set[int] = set()  # group roots that contain a Softmax
 
     def fusable(n: "NodeCost") -> bool:
@@ -140,9 +157,17 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
         )
 
     for i, n in enumerate(nodes):
-        if not n.counted or view[i] or not (n.macs or n.flops or n.bytes_read or n.bytes_written):
+        if not n.counted or view[i] or host[i] or not (n.macs or n.flops or n.bytes_read or n.bytes_written):
             continue
         if n.macs:
+            # rule 5: GEMMs with weights that read the same activation (Q, K and V projections) run as one
+            if n.weight_bytes and len(n.activation_inputs) == 1 and n.op_type in ("MatMul", "Gemm", "MatMulNBits"):
+                key = resolve(n.activation_inputs[0]) + (n.op_type,)
+                sib = siblings.get(key)
+                if sib is not None:
+                    group[i] = find(sib)
+                    continue
+                siblings[key] = i
             has_mac[i] = i
             # rule 3: (softmax of Q x K^T) x V
             if n.weight_bytes == 0 and n.op_type in ("MatMul", "MatMulInteger", "QLinearMatMul") and n.activation_inputs:
@@ -159,12 +184,12 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
             continue
         if not fusable(n):
             continue
-        # rule 2: join the kernel of an input's producer
+        # rule 2: join the kernel of an input's producer; kernels without MACs that meet here merge
+        candidates: list[int] = []
         for t in n.activation_inputs:
-            joined = False
             for r in resolve(t):
                 j = producer.get(r)
-                if j is None or view[j] or not nodes[j].counted:
+                if j is None or view[j] or host[j] or not nodes[j].counted:
                     continue
                 p = nodes[j]
                 g = find(j)
@@ -173,20 +198,33 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
                         continue
                     if g in softmax_in and has_mac.get(g) != j:
                         continue  # an attention kernel ends at its second MatMul
-                elif not fusable(p):
-                    continue
-                group[i] = g
-                joined = True
-                break
-            if joined:
-                break
+                elif not fusable(p) or any(u < i and find(u) != g for u in consumers.get(r, [])):
+                    continue  # (a tensor already read by another kernel stays in DRAM)
+                if g not in candidates:
+                    candidates.append(g)
+        mac_group = None
+        for g in candidates:
+            if g in has_mac and mac_group is None:
+                mac_group = g
+        chosen = [g for g in candidates if g not in has_mac]
+        if mac_group is not None:
+            chosen.insert(0, mac_group)
+        elif not chosen and candidates:
+            chosen = candidates[:1]
+        if chosen:
+            root = chosen[0]
+            group[i] = root
+            for g in chosen[1:]:
+                group[g] = root
+                if g in softmax_in:
+                    softmax_in.add(root)
         if n.op_type == "Softmax":
             softmax_in.add(find(i))
 
     members: dict[int, list[int]] = {}
     kernel_of: list[int | None] = [None] * n_nodes
     for i, n in enumerate(nodes):
-        if not n.counted or view[i] or not (n.flops or n.bytes_read or n.bytes_written):
+        if not n.counted or view[i] or host[i] or not (n.flops or n.bytes_read or n.bytes_written):
             continue
         members.setdefault(find(i), []).append(i)
 
@@ -214,9 +252,16 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
                 users = consumers.get(t)
                 if users is None or any(u not in inside for u in users):
                     traffic += b  # a graph output, or read by another kernel
+        launches = 1
+        for i in idx:
+            n = nodes[i]
+            if n.op_type == "Attention" and n.domain == "com.microsoft" and n.output_bytes:
+                # the contrib op projects Q, K and V into a scratch buffer that its attention kernel reads back
+                traffic += 2 * 3 * n.output_bytes[0]
+                launches += 1
         head = next((i for i in idx if nodes[i].macs), idx[0])
         k = len(out)
         for i in idx:
             kernel_of[i] = k
-        out.append(Kernel(head, tuple(idx), traffic, kernel_kind(nodes[head])))
+        out.append(Kernel(head, tuple(idx), traffic, kernel_kind(nodes[head]), launches))
     return out, kernel_of
