@@ -92,7 +92,7 @@ def infer_hardware(chosen: InferenceResult, db: HardwareDB, ids: list[str]) -> t
         if profile.id == chosen.hardware.id:
             continue
         r = estimate_inference(chosen.model, profile, batch=chosen.batch, pue=chosen.pue, grid=chosen.grid,
-                               inferences=chosen.inferences, volume_basis=chosen.volume_basis, calibration=chosen.calibration)
+                               inferences=chosen.inferences, volume_basis=chosen.volume_basis, coefficients=chosen.coefficients)
         rows.append(row(r))
     return _rank(chosen.hardware.id, rows)
 

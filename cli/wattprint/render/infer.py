@@ -11,7 +11,7 @@ from wattprint.render import Section
 from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
 from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
 
-SCHEMA = "https://wattprint.dev/schemas/infer-result-1.json"
+SCHEMA = "https://wattprint.dev/schemas/infer-result-2.json"
 BAR_WIDTH = 12
 
 
@@ -38,6 +38,7 @@ def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
         "weight_bytes": n.weight_bytes,
         "dram_bytes": layer.dram_bytes,
         "fused_into": layer.fused_into,
+        "view": layer.view,
         "time_s": layer.time_s,
         "bound": layer.bound,
         "peak_precision": layer.peak_precision,
@@ -56,7 +57,7 @@ def label_doc(label: EnergyLabel | None) -> dict[str, Any] | None:
 
 
 def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str, Any]:
-    m, hw, cal = r.model, r.hardware, r.calibration
+    m, hw, dev = r.model, r.hardware, r.device
     return {
         "$schema": SCHEMA,
         "kind": "infer",
@@ -87,11 +88,8 @@ def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str,
             "accelerator_power_w": r.accelerator_power_w,
             "memory_bandwidth_gbps": hw.memory_bandwidth_gbps,
             "peak_tflops": dict(hw.peak_tflops),
-            "compute_efficiency": hw.efficiency_compute or cal.compute_efficiency,
-            "memory_efficiency": hw.efficiency_memory or cal.memory_efficiency,
-            "busy_power_fraction": cal.busy_power_fraction,
-            "host_factor": cal.host_factor,
-            "calibration_basis": hw.efficiency_basis or cal.basis,
+            "power_model": power_model_doc(r),
+            "node": r.node.doc(),
             "model_inputs": [{"name": n, "shape": list(s), "dtype": d} for n, s, d in m.inputs],
             "dims": dict(m.dims),
             "producer": m.producer,
@@ -105,6 +103,26 @@ def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str,
         "warnings": list(m.warnings) + list(r.warnings),
         "comparisons": comparisons_doc(r.comparisons),
         **provenance(),
+    }
+
+
+def power_model_doc(r: InferenceResult) -> dict[str, Any]:
+    dev, fc, p = r.device, r.device.coefficients, r.pass_energy
+    return {
+        "family": dev.family,
+        "static_power_w": dev.static_w,
+        "static_basis": dev.static_basis,
+        "power_limit_w": dev.power_limit_w,
+        "power_limited": p.power_limited,
+        "compute_efficiency": fc.compute_efficiency,
+        "memory_efficiency": fc.memory_efficiency,
+        "alpha_compute": fc.alpha_compute,
+        "alpha_memory": fc.alpha_memory,
+        "kernels": len(p.kernels),
+        "dram_bytes": sum(k.kernel.dram_bytes for k in p.kernels),
+        "static_energy_per_batch_j": p.static_j,
+        "dynamic_energy_per_batch_j": p.dynamic_j,
+        "coefficients_basis": r.coefficients.basis,
     }
 
 
@@ -154,7 +172,7 @@ def infer_sections(
         ("memory traffic", f"{fmt_count(m.bytes_read, 'B')} read, {fmt_count(m.bytes_written, 'B')} written per batch of {r.batch}"),
         ("time per inference", f"{fmt_number(r.time_per_inference_s * 1e6, 3)} µs (roofline, batch {r.batch})"),
         ("energy per inference", f"{fmt_energy_j(r.accelerator_energy_per_inference_j)} at the accelerator, "
-                                 f"{fmt_energy_j(r.system_energy_per_inference_j)} server, "
+                                 f"{fmt_energy_j(r.system_energy_per_inference_j)} node, "
                                  f"{fmt_energy_j(r.energy_per_inference_j)} at the wall (PUE)"),
         ("CO2e per inference", f"{fmt_mass_kg(r.co2e_per_inference_g / 1000, units)} (range "
                                f"{fmt_mass_kg(r.co2e_range_g.low / 1000, units)} to {fmt_mass_kg(r.co2e_range_g.high / 1000, units)})"),
@@ -174,19 +192,23 @@ def infer_sections(
     sections.append(Section("Totals", ("", ""), tuple(totals), key_value=True))
     if r.inferences is not None:
         sections.append(comparisons_section(r.co2e_kg or 0.0, r.comparisons, units))
-    hw, cal = r.hardware, r.calibration
+    hw, dev, fc, p = r.hardware, r.device, r.device.coefficients, r.pass_energy
     used = hw.id if r.hardware_requested.lower() == hw.id else f"{hw.id} (from {r.hardware_requested!r})"
+    limit = f"power limit {fmt_number(dev.power_limit_w, 4)} W" + (" reached: clocks lowered" if p.power_limited else "")
     assumptions = [
         ("model", f"{m.path} ({m.producer}, opset {m.opset})"),
         ("inputs", "; ".join(f"{n} {_shape(s)} {d}" for n, s, d in m.inputs) or "-"),
         ("hardware", f"{used}: {hw.name}"),
         ("MAC precision", ", ".join(sorted({x.peak_precision for x in r.layers if x.peak_precision})) or "-"),
-        ("power while busy", f"{fmt_number(r.accelerator_power_w, 4)} W"
-                             + (f" ({cal.busy_power_fraction:g} x TDP {hw.tdp_w:g} W)" if hw.tdp_w else " (measured mean)")),
-        ("efficiency", f"compute {hw.efficiency_compute or cal.compute_efficiency:g} of peak, "
-                       f"memory {hw.efficiency_memory or cal.memory_efficiency:g} of {fmt_number(hw.memory_bandwidth_gbps or 0, 4)} GB/s"),
-        ("host factor", f"{cal.host_factor:.2f} (server / accelerators)"),
-        ("calibration", hw.efficiency_basis or cal.basis),
+        ("accelerator power", f"{fmt_number(r.accelerator_power_w, 4)} W average: static "
+                              f"{fmt_number(dev.static_w, 3)} W ({dev.static_basis}) + dynamic; {limit}"),
+        ("efficiency", f"compute {fc.compute_efficiency:.3g} of peak, memory {fc.memory_efficiency:.3g} of "
+                       f"{fmt_number(hw.memory_bandwidth_gbps or 0, 4)} GB/s ({dev.family} fit)"),
+        ("kernels", f"{len(p.kernels)} fused kernels, {fmt_count(sum(k.kernel.dram_bytes for k in p.kernels), 'B')} "
+                    f"through DRAM per batch"),
+        ("node", f"{r.node.system_name}: host {fmt_number(r.node.host_w, 3)} W ({r.node.host_basis}) "
+                 f"shared by {r.node.accelerators} accelerator(s)"),
+        ("coefficients", r.coefficients.basis),
     ]
     assumptions += pue_rows(r.pue) + grid_rows(r.grid)
     for w in list(m.warnings) + list(r.warnings):
