@@ -37,7 +37,7 @@ def data_version() -> str:
     from wattprint import __version__
 
     digest = hashlib.sha256()
-    for name in ("hwprofiles", "regions"):
+    for name in ("hwprofiles", "hwprofiles/systems", "regions"):
         folder = data_dir(name)
         for path in sorted(folder.iterdir()):
             if path.is_file():

@@ -22,10 +22,34 @@ from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 KINDS = ("gpu", "tpu", "cpu", "edge", "npu")
+#: Device families (``architecture``): the unit per-family coefficients are fitted on.
+ARCHITECTURES = (
+    "pascal",
+    "volta",
+    "turing",
+    "ampere",
+    "ada",
+    "hopper",
+    "blackwell",
+    "orin",
+    "qualcomm-ai100",
+    "cdna",
+    "tpu",
+    "cpu",
+    "apple",
+    "other",
+)
+Architecture = Literal[
+    "pascal", "volta", "turing", "ampere", "ada", "hopper", "blackwell", "orin", "qualcomm-ai100", "cdna", "tpu",
+    "cpu", "apple", "other",
+]
 #: Figures that must be covered by a source's ``fields`` list when present.
 FIGURE_FIELDS = (
     "tdp_w",
     "idle_w",
+    "min_power_limit_w",
+    "max_power_limit_w",
+    "interconnect_bandwidth_gbps",
     "typical_power_w",
     "peak_tflops",
     "memory_gb",
@@ -82,10 +106,22 @@ class ProfileSpec(_Strict):
     name: str
     vendor: str
     kind: Literal["gpu", "tpu", "cpu", "edge", "npu"]
+    architecture: Architecture | None = Field(
+        default=None, description="device family; every built-in GPU/edge profile names one"
+    )
     aliases: list[str] = []
     released: int | None = Field(default=None, ge=1990, le=2030)
     tdp_w: float | None = Field(default=None, gt=0, description="board/package TDP in watts")
     idle_w: float | None = Field(default=None, ge=0)
+    min_power_limit_w: float | None = Field(default=None, gt=0, description="lowest settable power limit")
+    max_power_limit_w: float | None = Field(default=None, gt=0, description="highest settable power limit")
+    interconnect: str | None = Field(default=None, description="device-to-device link, e.g. 'NVLink 4 (NVSwitch)'")
+    interconnect_bandwidth_gbps: float | None = Field(
+        default=None, gt=0, description="per-device link bandwidth in GB/s, total of both directions"
+    )
+    default_system: str | None = Field(
+        default=None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", description="system profile a bare --hardware implies"
+    )
     typical_power_w: float | None = Field(
         default=None, gt=0, description="measured mean power where no TDP is published (e.g. TPU)"
     )
@@ -118,6 +154,11 @@ class ProfileSpec(_Strict):
                 raise ValueError(f"figure {name!r} has no source: list it under a source's 'fields'")
         if self.idle_w is not None and self.tdp_w is not None and self.idle_w > self.tdp_w:
             raise ValueError("idle_w is above tdp_w")
+        low, high = self.min_power_limit_w, self.max_power_limit_w
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_power_limit_w is above max_power_limit_w")
+        if self.idle_w is not None and high is not None and self.idle_w > high:
+            raise ValueError("idle_w is above max_power_limit_w")
         return self
 
 
@@ -130,6 +171,13 @@ class HardwareProfile:
     tdp_w: float | None
     idle_w: float | None = None
     typical_power_w: float | None = None
+    #: device family (see ARCHITECTURES); None in a user profile that names none
+    architecture: str | None = None
+    min_power_limit_w: float | None = None
+    max_power_limit_w: float | None = None
+    interconnect: str | None = None
+    interconnect_bandwidth_gbps: float | None = None
+    default_system: str | None = None
     peak_tflops: dict[str, float] = field(default_factory=dict)
     memory_gb: float | None = None
     memory_bandwidth_gbps: float | None = None
@@ -173,6 +221,12 @@ def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
         tdp_w=spec.tdp_w,
         idle_w=spec.idle_w,
         typical_power_w=spec.typical_power_w,
+        architecture=spec.architecture,
+        min_power_limit_w=spec.min_power_limit_w,
+        max_power_limit_w=spec.max_power_limit_w,
+        interconnect=spec.interconnect,
+        interconnect_bandwidth_gbps=spec.interconnect_bandwidth_gbps,
+        default_system=spec.default_system,
         peak_tflops=dict(spec.peak_tflops),
         memory_gb=spec.memory_gb,
         memory_bandwidth_gbps=spec.memory_bandwidth_gbps,

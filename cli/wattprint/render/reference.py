@@ -27,6 +27,12 @@ def profile_doc(p: HardwareProfile) -> dict[str, Any]:
         "tdp_w": p.tdp_w,
         "idle_w": p.idle_w,
         "typical_power_w": p.typical_power_w,
+        "architecture": p.architecture,
+        "min_power_limit_w": p.min_power_limit_w,
+        "max_power_limit_w": p.max_power_limit_w,
+        "interconnect": p.interconnect,
+        "interconnect_bandwidth_gbps": p.interconnect_bandwidth_gbps,
+        "default_system": p.default_system,
         "peak_tflops": dict(p.peak_tflops),
         "memory_gb": p.memory_gb,
         "memory_bandwidth_gbps": p.memory_bandwidth_gbps,
@@ -58,8 +64,13 @@ def profile_sections(p: HardwareProfile) -> list[Section]:
         ("aliases", ", ".join(p.aliases) or "-", ""),
         ("TDP", f"{_num(p.tdp_w)} W" if p.tdp_w else "not published", src("tdp_w")),
     ]
+    if p.architecture:
+        rows.append(("architecture", p.architecture, ""))
     if p.idle_w is not None:
         rows.append(("idle power", f"{_num(p.idle_w)} W", src("idle_w")))
+    if p.min_power_limit_w is not None or p.max_power_limit_w is not None:
+        limits = f"{_num(p.min_power_limit_w)} - {_num(p.max_power_limit_w)} W"
+        rows.append(("power limit range", limits, src("min_power_limit_w") or src("max_power_limit_w")))
     if p.typical_power_w is not None:
         rows.append(("measured mean power", f"{_num(p.typical_power_w)} W", src("typical_power_w")))
     for prec in PRECISIONS:
@@ -72,6 +83,11 @@ def profile_sections(p: HardwareProfile) -> list[Section]:
         ("process node", p.process_node or "-", src("process_node")),
         ("die area", f"{_num(p.die_area_mm2)} mm2" if p.die_area_mm2 else "-", src("die_area_mm2")),
     ]
+    if p.interconnect or p.interconnect_bandwidth_gbps:
+        link = " ".join(x for x in (p.interconnect, f"{_num(p.interconnect_bandwidth_gbps)} GB/s" if p.interconnect_bandwidth_gbps else None) if x)
+        rows.append(("interconnect", link, src("interconnect_bandwidth_gbps")))
+    if p.default_system:
+        rows.append(("default system", p.default_system, ""))
     if p.embodied_kgco2e is not None:
         rows.append(("embodied", f"{_num(p.embodied_kgco2e)} kgCO2e ({p.embodied_model})", src("embodied")))
     if p.efficiency_compute is not None:
