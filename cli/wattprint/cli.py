@@ -245,6 +245,8 @@ def infer(
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
     rate: Optional[str] = typer.Option(None, "--rate", help="Serving rate, e.g. 1e6/day, 200/s."),
     days: Optional[float] = typer.Option(None, "--days", help="Days served at --rate (default 365)."),
+    system: Optional[str] = typer.Option(None, "--system", help="System (node) profile around the accelerator (default: the hardware's own; see docs/methodology.md)."),
+    power_limit: Optional[float] = typer.Option(None, "--power-limit", help="Power limit per accelerator in W, for capped deployments such as MaxQ (default: its TDP)."),
     top: int = typer.Option(25, "--top", help="Show the N most energy-hungry layers (0: all)."),
     by: Optional[str] = typer.Option(None, "--by", help="Group layers: 'op'."),
     task: Optional[str] = typer.Option(None, "--task", help="Task class for the energy label (default: guessed)."),
@@ -276,6 +278,8 @@ def infer(
         rate=rate,
         days=days,
         units=units.value,
+        system=system,
+        power_limit_w=power_limit,
     )
     db = _hardware_db(hw_file)
     result = infer_model(model, options, db)

@@ -6,7 +6,7 @@ through :func:`infer_model`; training goes through :func:`train_run`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -36,6 +36,8 @@ class InferOptions:
     rate: str | None = None
     days: float | None = None
     units: str = "metric"
+    system: str | None = None  # system (node) profile id; default: the hardware profile's default_system
+    power_limit_w: float | None = None  # per accelerator; default: its TDP
 
 
 def parse_dims(pairs: list[str] | None) -> dict[str, int]:
@@ -66,9 +68,10 @@ def infer_model(
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
+    node, node_warnings = resolve_node(profile, options.system)
     model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
     batch = model_batch(model, options.batch)
-    return estimate_inference(
+    result = estimate_inference(
         model,
         profile,
         batch=batch,
@@ -78,7 +81,31 @@ def infer_model(
         volume_basis=basis,
         hardware_requested=options.hardware,
         units=options.units,
+        power_limit_w=options.power_limit_w,
+        node=node,
     )
+    if node_warnings:
+        result = replace(result, warnings=tuple(sorted(set(result.warnings) | set(node_warnings))))
+    return result
+
+
+def resolve_node(profile: Any, system_id: str | None):
+    """The node model around ``profile``: the named system, else the profile's default system, else none."""
+    from wattprint.energy.device import default_coefficients
+    from wattprint.energy.node import system_node
+    from wattprint.systems import load_systems
+
+    wanted = system_id or getattr(profile, "default_system", None)
+    if wanted is None:
+        return None, ()
+    system = load_systems().get(wanted)
+    if system.accelerator is not None and system.accelerator != profile.id:
+        raise WattprintError(
+            f"system {system.id!r} holds {system.accelerator}, not {profile.id}",
+            hint="pick a system for this hardware (wattprint hardware show lists its default) or a generic one "
+            "such as pcie-server-1gpu", field="system", value=system_id,
+        )
+    return system_node(system, default_coefficients())
 
 
 def model_batch(model: Any, fallback: int | None = None) -> int:

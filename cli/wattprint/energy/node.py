@@ -88,3 +88,27 @@ def node_model(
         overhead_per_accelerator=coefficients.host_overhead_per_accelerator,
         psu_efficiency=psu_efficiency or PSU_EFFICIENCY,
     )
+
+
+def system_node(system: Any, coefficients: "Coefficients") -> tuple[NodeModel, tuple[str, ...]]:
+    """The node model of a system profile (:class:`wattprint.systems.SystemProfile`), and what it lacks."""
+    missing = []
+    cpu = system.host_cpu_tdp_w
+    if cpu is None:
+        cpu = 0.0
+        missing.append(f"system {system.id!r} has no published host CPU TDP: host CPU power not counted")
+    memory = system.host_memory_gb
+    if memory is None:
+        memory = 0.0
+        missing.append(f"system {system.id!r} has no published host memory: DRAM power not counted")
+    node = node_model(
+        system_id=system.id,
+        system_name=system.name,
+        accelerators=system.accelerator_count or 1,
+        cpu_tdp_w=cpu,
+        memory_gb=memory,
+        other_w=system.other_w or 0.0,
+        coefficients=coefficients,
+        psu_efficiency=system.psu_efficiency,
+    )
+    return node, tuple(missing)
