@@ -95,6 +95,11 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
             producer[t] = i
             size[t] = b
 
+    for n in nodes:  # tensors without a producer (graph inputs): their size as a view reads it whole
+        if _is_view(n):
+            for t, b in zip(n.activation_inputs, n.activation_bytes):
+                size.setdefault(t, b)
+
     # rule 1: resolve views to the tensors they re-index
     roots: dict[str, tuple[str, ...]] = {}
     view = [False] * n_nodes
