@@ -1,0 +1,178 @@
+"""In-memory ONNX graphs of the MLPerf Inference benchmark models (shapes only, no weights).
+
+Each graph reproduces the work of one MLPerf "sample" (or, for 3D-UNet, of one sub-volume of a
+sample) so that ``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)`` counts it.
+Weights are dims-only initializers: a built model holds no weight bytes. Nothing here prints,
+reads files or uses the network. ``docs/reference-graphs.md`` documents every graph.
+
+    from wattprint.refgraphs import REFERENCE_GRAPHS, build
+    model = build("bert-large", batch=8)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import onnx
+
+from ..errors import WattprintError
+from . import rnnt as _rnnt
+from .bert import build_bert_large
+from .resnet import build_resnet50
+from .retinanet import build_retinanet
+from .unet3d import build_unet3d
+
+__all__ = ["RefGraph", "REFERENCE_GRAPHS", "build", "RNNT_SAMPLE_SECONDS", "RNNT_SAMPLE_SYMBOLS"]
+
+
+@dataclass(frozen=True)
+class RefGraph:
+    key: str  # MLPerf benchmark name, without the -99/-99.9 accuracy suffix
+    title: str
+    sample: str  # what one MLPerf sample is, and what one run of the graph covers
+    precision: str  # the reference model's precision (submissions quantize: see the measured point)
+    sources: tuple[str, ...]  # architecture and sample definition
+    assumptions: tuple[str, ...]  # what is not taken from a source
+    builder: Callable[[int], onnx.ModelProto] = field(repr=False)
+    #: graph runs per MLPerf sample; None where the source does not pin it (3D-UNet sub-volumes)
+    runs_per_sample: float | None = 1.0
+
+    def build(self, batch: int = 1) -> onnx.ModelProto:
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise WattprintError(f"reference graph {self.key}: batch must be a positive integer, got {batch!r}")
+        return self.builder(batch)
+
+
+# --- RNN-T sample: one LibriSpeech dev-clean utterance of mean length --------------------------
+#: dev-clean: 5.4 hours (Panayotov et al., "LibriSpeech: an ASR corpus based on public domain
+#: audio books", ICASSP 2015, Table 1) in 2,703 utterances with 54,402 words (the reference counts
+#: that Kaldi's egs/librispeech scoring reports for dev_clean)
+DEV_CLEAN_SECONDS = 5.4 * 3600
+DEV_CLEAN_UTTERANCES = 2703
+DEV_CLEAN_WORDS = 54_402
+#: ASSUMPTION (no source): mean letters per word of the transcripts; each word is followed by a space
+LETTERS_PER_WORD = 4.4
+RNNT_SAMPLE_SECONDS = DEV_CLEAN_SECONDS / DEV_CLEAN_UTTERANCES
+_WORDS_PER_UTTERANCE = DEV_CLEAN_WORDS / DEV_CLEAN_UTTERANCES
+RNNT_SAMPLE_SYMBOLS = round(_WORDS_PER_UTTERANCE * (LETTERS_PER_WORD + 1) - 1)
+
+
+def _rnnt_builder(batch: int) -> onnx.ModelProto:
+    return _rnnt.build_rnnt(batch, RNNT_SAMPLE_SECONDS, RNNT_SAMPLE_SYMBOLS)
+
+
+_MLPERF_INF = "mlcommons/inference"
+_MLPERF_TRAIN = "mlcommons/training"
+
+REFERENCE_GRAPHS: dict[str, RefGraph] = {
+    g.key: g
+    for g in (
+        RefGraph(
+            key="resnet50",
+            title="ResNet-50 v1.5 (ImageNet, 224x224)",
+            sample="one 224x224 RGB ImageNet validation image; one graph run per sample",
+            precision="fp32",
+            sources=(
+                "He et al., Deep Residual Learning for Image Recognition, CVPR 2016 (architecture)",
+                f"{_MLPERF_INF} vision/classification_and_detection/README.md: resnet50-v1.5, 224x224, "
+                "ImageNet 2012 validation (model and sample)",
+            ),
+            assumptions=(
+                "1000 classes as the PyTorch reference model (the TensorFlow/ONNX model has 1001: +2,049 params)",
+                "BatchNormalization kept as nodes (inference runtimes fold it into the convolutions)",
+            ),
+            builder=build_resnet50,
+        ),
+        RefGraph(
+            key="bert-large",
+            title="BERT-Large, SQuAD v1.1, sequence 384",
+            sample="one SQuAD v1.1 question/context window of 384 tokens (padded); one graph run per sample",
+            precision="fp32",
+            sources=(
+                "Devlin et al., BERT, NAACL 2019: BERT-Large 24 layers, hidden 1024, 16 heads, FFN 4096",
+                f"{_MLPERF_INF} language/bert: max_seq_length 384, SQuAD v1.1 dev set (sample)",
+            ),
+            assumptions=(
+                "every sample is costed at the full 384 tokens (the reference pads; some submissions "
+                "skip padding, which lowers their work per sample)",
+            ),
+            builder=build_bert_large,
+        ),
+        RefGraph(
+            key="retinanet",
+            title="RetinaNet ResNeXt50-32x4d FPN (OpenImages, 800x800, 264 classes)",
+            sample="one OpenImages image resized to 800x800; one graph run per sample",
+            precision="fp32",
+            sources=(
+                "Lin et al., Focal Loss for Dense Object Detection, ICCV 2017 (architecture)",
+                "Xie et al., Aggregated Residual Transformations (ResNeXt), CVPR 2017 (backbone)",
+                f"{_MLPERF_TRAIN} single_stage_detector/ssd/model/retinanet.py: ResNeXt50-32x4d, FPN "
+                "P3-P7, 4-conv heads, 9 anchors, 800x800, 264 OpenImages classes",
+                f"{_MLPERF_INF} docs/benchmarks/object_detection/retinanet.md: 800x800 OpenImages validation",
+            ),
+            assumptions=(
+                "anchor decoding, top-k and NMS are not in the graph",
+                "frozen BatchNormalization kept as nodes",
+            ),
+            builder=build_retinanet,
+        ),
+        RefGraph(
+            key="rnnt",
+            title="RNN-T (LibriSpeech dev-clean)",
+            sample=(
+                f"one LibriSpeech dev-clean utterance of the mean length ({RNNT_SAMPLE_SECONDS:.2f} s) "
+                f"transcribed to {RNNT_SAMPLE_SYMBOLS} characters by greedy decoding; one graph run per sample"
+            ),
+            precision="fp32",
+            sources=(
+                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/model_separable_rnnt.py, rnn.py: "
+                "encoder 2+3 LSTM(1024) with time stacking x2, prediction 2 LSTM(320), joint 512, 29 outputs",
+                "80 mel features every 10 ms, frame splicing 3 (MLPerf RNN-T featurizer configuration)",
+                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/decoders.py: greedy decoding evaluates the "
+                "prediction network and the joint once per emitted symbol and once per encoder frame",
+                "Panayotov et al., LibriSpeech, ICASSP 2015, Table 1: dev-clean 5.4 h",
+                "Kaldi egs/librispeech scoring of dev_clean: 2,703 utterances, 54,402 words",
+            ),
+            assumptions=(
+                f"{LETTERS_PER_WORD} letters per word plus one space per word boundary (not from a source)",
+                "the mean is that of all 2,703 dev-clean utterances; MLPerf's set keeps 2,513 of them "
+                "(longest left out), whose mean is shorter and not published",
+                "the featurizer (STFT, mel filterbank) is not in the graph",
+            ),
+            builder=_rnnt_builder,
+        ),
+        RefGraph(
+            key="3d-unet",
+            title="3D-UNet KiTS19, one 128x128x128 sub-volume",
+            sample=(
+                "one KiTS19 case (CT volume), inferred by a sliding window of 128^3 sub-volumes with 50% "
+                "overlap; ONE GRAPH RUN IS ONE SUB-VOLUME: the number per case depends on each case's "
+                "preprocessed shape and is not published"
+            ),
+            precision="fp32",
+            sources=(
+                f"{_MLPERF_TRAIN} image_segmentation/pytorch/model/unet3d.py, layers.py (architecture)",
+                f"{_MLPERF_INF} vision/medical_imaging/3d-unet-kits19: 128^3 ROI, overlap 0.5 "
+                "(inference_utils.py); 43 cases (submission checker performance sample count, PR #1161)",
+            ),
+            assumptions=(
+                "sub-volumes per case unknown: energy per sample = energy per sub-volume x "
+                "(sub-volumes per case), which the caller must supply",
+                "Gaussian weighting, stitching and ArgMax are not in the graph",
+            ),
+            builder=build_unet3d,
+            runs_per_sample=None,
+        ),
+    )
+}
+
+
+def build(key: str, batch: int = 1) -> onnx.ModelProto:
+    """Build the reference graph ``key`` (see ``REFERENCE_GRAPHS``) for ``batch`` samples."""
+    ref = REFERENCE_GRAPHS.get(key)
+    if ref is None:
+        raise WattprintError(
+            f"no reference graph {key!r}", hint=f"use one of {', '.join(REFERENCE_GRAPHS)}"
+        )
+    return ref.build(batch)

@@ -1,0 +1,229 @@
+"""The in-memory MLPerf reference graphs (wattprint.refgraphs), counted by analyze_proto.
+
+Every expected MAC and parameter count below is computed from the architecture by hand (the
+arithmetic is written out here, independently of the builders), so a wrong layer, stride, channel
+count or a counting change in wattprint shows up as a mismatch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from onnx import TensorProto
+
+from wattprint.errors import WattprintError
+from wattprint.onnx_graph import analyze_proto
+from wattprint.opcost import PRECISION_BITS
+from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_SECONDS, RNNT_SAMPLE_SYMBOLS, build
+from wattprint.refgraphs.rnnt import frames
+
+_CACHE: dict = {}
+
+
+def cost(key: str, batch: int = 1):
+    if (key, batch) not in _CACHE:
+        _CACHE[key, batch] = analyze_proto(build(key, batch), key)
+    return _CACHE[key, batch]
+
+
+# ----------------------------------------------------------------------------- hand counts
+
+
+def conv_macs(h: int, w: int, cin: int, cout: int, k: int, groups: int = 1, d: int = 1) -> int:
+    """MACs of a k x k (x k for d=3 spatial dims) convolution with an h x w (x w) output."""
+    return h * w * (w if d == 3 else 1) * cout * (cin // groups) * k ** (3 if d == 3 else 2)
+
+
+def resnet_trunk(image: int, groups: int, width_per_group: int) -> tuple[int, int, list[tuple[int, int]]]:
+    """(MACs, params, [(channels, side) of C2..C5]) of a ResNet-50 / ResNeXt-50 trunk, BN as nodes."""
+    h = image // 2  # 7x7 stride-2 stem, pad 3
+    macs = conv_macs(h, h, 3, 64, 7)
+    params = 64 * 3 * 49 + 2 * 64  # conv + BN scale/bias
+    h //= 2  # 3x3 stride-2 max pool, pad 1
+    cin, feats = 64, []
+    for i, (blocks, planes) in enumerate(zip((3, 4, 6, 3), (64, 128, 256, 512))):
+        width, cout = planes * width_per_group // 64 * groups, planes * 4
+        for j in range(blocks):
+            s = 2 if j == 0 and i > 0 else 1
+            ho = h // s
+            macs += conv_macs(h, h, cin, width, 1) + conv_macs(ho, ho, width, width, 3, groups)
+            macs += conv_macs(ho, ho, width, cout, 1)
+            params += cin * width + width * (width // groups) * 9 + width * cout + 2 * (width + width + cout)
+            if j == 0:  # projection shortcut
+                macs += conv_macs(ho, ho, cin, cout, 1)
+                params += cin * cout + 2 * cout
+            cin, h = cout, ho
+        feats.append((cout, h))
+    return macs, params, feats
+
+
+def test_resnet50_matches_published_and_hand_counts():
+    c = cost("resnet50")
+    macs, params, feats = resnet_trunk(224, 1, 64)
+    assert feats[-1] == (2048, 7)
+    macs += 2048 * 1000  # fc
+    params += 2048 * 1000 + 1000
+    assert c.macs == macs
+    assert c.params == params
+    # published: torchvision resnet50 has 25,557,032 parameters and 4.09 GMACs at 224x224
+    assert c.params == 25_557_032
+    assert round(c.macs / 1e9, 2) == 4.09
+    assert c.not_counted == ()
+
+
+def test_bert_large_matches_hand_count():
+    c = cost("bert-large")
+    s, h, f, layers = 384, 1024, 4096, 24
+    # per layer: Q, K, V and output projections 4*S*H*H; QK^T and AV 2*S*S*H (16 heads x 64 = H);
+    # FFN 2*S*H*F ; then the SQuAD head S*H*2
+    per_layer = 4 * s * h * h + 2 * s * s * h + 2 * s * h * f
+    assert per_layer == 5_133_828_096
+    assert c.macs == layers * per_layer + s * h * 2 == 123_212_660_736
+    # attention is MatMul-Softmax-MatMul: one Softmax per layer over [1, 16, 384, 384]
+    softmax = [n for n in c.nodes if n.op_type == "Softmax"]
+    assert len(softmax) == layers and softmax[0].output_shape == (1, 16, s, s)
+    embeddings = 30522 * h + 512 * h + 2 * h + 2 * h  # word, position, token type, LayerNorm
+    layer = 4 * (h * h + h) + 2 * h + (h * f + f) + (f * h + h) + 2 * h
+    assert layer == 12_596_224
+    model = embeddings + layers * layer + (2 * h + 2)
+    assert model == 334_094_338  # BERT-Large with the span head, no pooler
+    # wattprint folds Gather(position table, constant positions 0..383) and counts the 384 rows the
+    # graph reads as parameters of the Add that consumes them, not the 512-row table
+    assert c.params == model - (512 - s) * h
+
+
+def test_retinanet_matches_hand_count():
+    c = cost("retinanet")
+    macs, params, feats = resnet_trunk(800, 32, 4)
+    assert feats[1:] == [(512, 100), (1024, 50), (2048, 25)]
+    f = 256
+    # FPN: 1x1 laterals on C3..C5, 3x3 outputs, P6 (13x13) and P7 (7x7) by stride-2 3x3 convs
+    sides = [100, 50, 25, 13, 7]
+    assert math.ceil(25 / 2) == 13 and math.ceil(13 / 2) == 7
+    for cin, side in feats[1:]:
+        macs += conv_macs(side, side, cin, f, 1) + conv_macs(side, side, f, f, 3)
+        params += cin * f + f + f * f * 9 + f
+    for side in sides[3:]:
+        macs += conv_macs(side, side, f, f, 3)
+        params += f * f * 9 + f
+    # heads: 4 x (3x3 conv 256) + a 3x3 conv to 9*264 (class) or 9*4 (box), shared over the 5 levels
+    for out in (9 * 264, 9 * 4):
+        for side in sides:
+            macs += 4 * conv_macs(side, side, f, f, 3) + conv_macs(side, side, f, out, 3)
+        params += 4 * (f * f * 9 + f) + f * 9 * out + out
+    assert c.macs == macs
+    assert c.params == params
+    anchors = sum(s * s for s in sides) * 9
+    assert anchors == 120_087
+    outs = {n.output_shape for n in c.nodes if n.op_type == "Concat"}
+    assert (1, anchors, 264) in outs and (1, anchors, 4) in outs
+
+
+def test_unet3d_patch_matches_hand_count():
+    c = cost("3d-unet")
+    filters = [32, 64, 128, 256, 320]
+    macs = conv_macs(128, 128, 1, 32, 3, d=3) + conv_macs(128, 128, 32, 32, 3, d=3)
+    params = 32 * 1 * 27 + 32 * 32 * 27 + 2 * (2 * 32)  # two convs (no bias), two affine InstanceNorms
+    side, cin = 128, 32
+    for cout in filters[1:] + [320]:  # 4 down-sampling stages + the bottleneck
+        side //= 2
+        macs += conv_macs(side, side, cin, cout, 3, d=3) + conv_macs(side, side, cout, cout, 3, d=3)
+        params += cin * cout * 27 + cout * cout * 27 + 2 * (2 * cout)
+        cin = cout
+    assert side == 4
+    for cout in [320, 256, 128, 64, 32]:  # up-sampling: 2x2x2 stride-2 transposed conv, concat, 2 blocks
+        macs += side**3 * cin * cout * 8  # every input voxel scatters into a 2x2x2 block
+        params += cin * cout * 8 + cout
+        side *= 2
+        macs += conv_macs(side, side, 2 * cout, cout, 3, d=3) + conv_macs(side, side, cout, cout, 3, d=3)
+        params += 2 * cout * cout * 27 + cout * cout * 27 + 2 * (2 * cout)
+        cin = cout
+    assert side == 128
+    macs += 128**3 * 32 * 3  # 1x1x1 output conv
+    params += 32 * 3 + 3
+    assert c.macs == macs
+    assert c.params == params
+    assert REFERENCE_GRAPHS["3d-unet"].runs_per_sample is None  # sub-volumes per case: not published
+
+
+def test_rnnt_frames_and_sample():
+    # 16 kHz, 10 ms hop (centred STFT: samples // 160 + 1 frames), splicing 3, stacking 2
+    assert frames(1.0) == (101, 34, 17)
+    # dev-clean mean: 5.4 h / 2,703 utterances = 7.192 s = 115,072 samples -> 720 -> 240 -> 120
+    assert RNNT_SAMPLE_SECONDS == pytest.approx(7.192, abs=1e-3)
+    assert frames(RNNT_SAMPLE_SECONDS) == (720, 240, 120)
+    # 54,402 words / 2,703 = 20.13 words x (4.4 letters + 1 space) - 1 = 107.7 -> 108 characters
+    assert RNNT_SAMPLE_SYMBOLS == 108
+
+
+def test_rnnt_matches_hand_count():
+    c = cost("rnnt")
+    t_in, t_enc, steps = 240, 120, 120 + 108
+
+    def lstm(t, d, h):  # MACs of one LSTM layer: 4 gates x (input + recurrent) per step
+        return t * 4 * h * (d + h)
+
+    enc = lstm(t_in, 240, 1024) + lstm(t_in, 1024, 1024) + lstm(t_enc, 2048, 1024) + 2 * lstm(t_enc, 1024, 1024)
+    pred = 2 * lstm(steps, 320, 320)
+    joint = steps * ((1024 + 320) * 512 + 512 * 29)
+    assert c.macs == enc + pred + joint == 7_312_877_568
+
+    def lstm_params(d, h):  # W, R and both bias vectors, as torch.nn.LSTM
+        return 4 * h * d + 4 * h * h + 8 * h
+
+    params = (lstm_params(240, 1024) + lstm_params(1024, 1024) + lstm_params(2048, 1024)
+              + 2 * lstm_params(1024, 1024))
+    params += 28 * 320 + 2 * lstm_params(320, 320)  # embedding (28 symbols) + prediction LSTMs
+    params += 1344 * 512 + 512 + 512 * 29 + 29  # joint
+    assert c.params == params == 45_323_037
+
+
+# ----------------------------------------------------------------------------- every graph
+
+
+@pytest.mark.parametrize("key", list(REFERENCE_GRAPHS))
+def test_every_node_counted_and_batch_is_linear(key):
+    c1, c2, c3 = cost(key, 1), cost(key, 2), cost(key, 3)
+    assert c1.not_counted == () and c1.warnings == ()
+    assert c1.macs > 0
+    for attr in ("macs", "bytes_written", "elementwise_ops", "reduction_ops"):
+        assert getattr(c3, attr) == 3 * getattr(c1, attr), attr
+    # per-channel constants (BatchNormalization's 1/sqrt(var)) do not grow with the batch: affine
+    assert c3.flops - c1.flops == 2 * (c2.flops - c1.flops)
+    assert c3.params == c1.params  # weights do not grow with the batch
+    # weights are read once per run, whatever the batch; an embedding Gather reads one row per token
+    def weight_bytes(c, gather):
+        return sum(n.weight_bytes for n in c.nodes if (n.op_type == "Gather") == gather)
+
+    assert weight_bytes(c3, False) == weight_bytes(c1, False)
+    assert weight_bytes(c3, True) == 3 * weight_bytes(c1, True)
+
+
+@pytest.mark.parametrize("key", list(REFERENCE_GRAPHS))
+def test_graph_holds_no_weight_bytes(key):
+    m = build(key)
+    floats = [t for t in m.graph.initializer if t.data_type == TensorProto.FLOAT and len(t.dims) > 0]
+    assert floats, "weights are initializers"
+    assert all(not t.raw_data and not t.float_data for t in floats)
+    assert m.ByteSize() < 200_000  # shapes only, whatever the parameter count
+    assert cost(key).params * 4 > 10 * m.ByteSize()
+
+
+@pytest.mark.parametrize("key", list(REFERENCE_GRAPHS))
+def test_metadata(key):
+    ref = REFERENCE_GRAPHS[key]
+    assert ref.key == key
+    assert ref.title and ref.sample and ref.sources
+    assert ref.precision in PRECISION_BITS
+    assert ref.runs_per_sample is None or ref.runs_per_sample > 0
+    assert cost(key).params > 0
+
+
+def test_build_errors():
+    with pytest.raises(WattprintError, match="no reference graph 'resnet'"):
+        build("resnet")
+    with pytest.raises(WattprintError, match="batch must be a positive integer"):
+        build("resnet50", batch=0)
+    with pytest.raises(WattprintError):
+        REFERENCE_GRAPHS["bert-large"].build(True)
