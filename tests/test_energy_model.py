@@ -30,6 +30,7 @@ CO = Coefficients(
     launch_s=2e-6,
     host_cpu_utilization=0.5,
     host_overhead_per_accelerator=0.1,
+    host_base_w=50.0,
     basis="test",
 )
 
@@ -135,7 +136,7 @@ def test_power_limit_outside_static_and_tdp_is_an_error(h100, limit):
 def test_node_model_by_hand():
     node = node_model(system_id="s", system_name="S", accelerators=4, cpu_tdp_w=2 * 200, memory_gb=512,
                       other_w=0, coefficients=CO)
-    host = 0.5 * 400 + 512 * 0.3725
+    host = 50 + 0.5 * 400 + 512 * 0.3725
     assert node.host_w == pytest.approx(host)
     # one accelerator's 2 J over 10 ms, with its quarter of the host, at the wall
     assert node.system_energy_j(2.0, 0.01) == pytest.approx(1.1 * 2.0 / 0.94 + host / 4 / 0.94 * 0.01)
@@ -156,7 +157,8 @@ def test_fit_problem_reproduces_the_product_path(h100):
     prob = Problem([pt], [])
     x = prob.start()
     values = {"eta_c": 0.5, "eta_m": 0.8, "alpha_c": 1.0, "alpha_m": 0.5, "static": 0.2, "k_gemm": 1.0,
-              "k_recurrent": 0.5, "k_vector": 0.25, "launch_s": 2e-6, "u_cpu": 0.5, "overhead": 0.1}
+              "k_recurrent": 0.5, "k_vector": 0.25, "launch_s": 2e-6, "u_cpu": 0.5, "overhead": 0.1,
+              "base_w": 50.0}
     for i, name in enumerate(_GLOBAL):
         v = values[name]
         x[i] = np.log(v / (1 - v)) if name in _LOGIT else np.log(v)

@@ -482,6 +482,27 @@ def regions_show(
 
 @app.command()
 @handle_errors
+def validate(
+    points: bool = typer.Option(True, "--points/--summary-only", help="List every measured point, or only the summaries."),
+    cross_validate: bool = typer.Option(True, "--cv/--no-cv", help="Leave-one-hardware-family-out cross-validation (refits the model)."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Compare the inference energy model with every published measurement it ships (docs/validation.md)."""
+    from wattprint.render.validation import validation_csv, validation_doc, validation_sections
+    from wattprint.validation import validate as run_validation
+
+    report = run_validation(cross_validate=cross_validate)
+    emit(
+        fmt,
+        title="Validation: estimated vs measured inference energy",
+        doc=lambda: validation_doc(report),
+        sections=lambda: validation_sections(report, points),
+        csv=lambda: validation_csv(report),
+    )
+
+
+@app.command()
+@handle_errors
 def demo(
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,

@@ -68,6 +68,7 @@ class Coefficients:
     launch_s: float  # fixed time per kernel (launch, synchronisation, tail)
     host_cpu_utilization: float  # host CPU draw / CPU TDP while serving
     host_overhead_per_accelerator: float  # fans, VRMs, PCIe switches: share of accelerator power
+    host_base_w: float  # platform power of a node (BMC, fans at rest, NICs, drives, board) before supply losses
     basis: str
     #: estimate / measured at the 10th and 90th percentile of the cross-validated validation set
     error_band: tuple[float, float] = (1.0, 1.0)
@@ -85,6 +86,7 @@ class Coefficients:
             "launch_s": self.launch_s,
             "host_cpu_utilization": self.host_cpu_utilization,
             "host_overhead_per_accelerator": self.host_overhead_per_accelerator,
+            "host_base_w": self.host_base_w,
             "basis": self.basis,
             "error_band": list(self.error_band),
             "data_version": self.data_version,
@@ -98,6 +100,7 @@ def coefficients_from_doc(doc: Mapping[str, Any]) -> Coefficients:
         launch_s=float(doc["launch_s"]),
         host_cpu_utilization=float(doc["host_cpu_utilization"]),
         host_overhead_per_accelerator=float(doc["host_overhead_per_accelerator"]),
+        host_base_w=float(doc["host_base_w"]),
         basis=str(doc["basis"]),
         error_band=(float(doc["error_band"][0]), float(doc["error_band"][1])),
         data_version=str(doc.get("data_version", "")),

@@ -2,10 +2,11 @@
 
 A node with N accelerators, all serving, draws at the wall (docs/methodology.md, "Node model")::
 
-    P_host  = u_cpu x sum(CPU TDP) + DRAM_W_PER_GB x host memory + other_w      (fixed while serving)
+    P_host  = base + u_cpu x sum(CPU TDP) + DRAM_W_PER_GB x host memory + other_w      (fixed while serving)
     P_wall  = (P_host + N x (1 + o) x P_acc) / psu_efficiency
 
-u_cpu (host CPU draw / TDP while feeding the accelerators) and o (fans, VRMs and PCIe switches as a share of
+base (the platform: BMC, fans at rest, NICs, drives, board), u_cpu (host CPU draw / TDP while feeding the
+accelerators) and o (fans, VRMs and PCIe switches as a share of
 the accelerator power) are fitted on the MLPerf wall-power measurements; the CPU TDPs, memory and any fixed
 figure come from the system profile; the DRAM figure is Green Algorithms' and the power-supply efficiency
 80 PLUS Platinum's at half load. One accelerator's share of the node is P_host / N.
@@ -74,10 +75,10 @@ def node_model(
 ) -> NodeModel:
     cpu = coefficients.host_cpu_utilization * cpu_tdp_w
     dram = DRAM_W_PER_GB * memory_gb
-    host = cpu + dram + other_w
+    host = coefficients.host_base_w + cpu + dram + other_w
     basis = (
-        f"{coefficients.host_cpu_utilization:.2f} x {cpu_tdp_w:g} W CPU TDP + {memory_gb:g} GB x {DRAM_W_PER_GB} W/GB"
-        + (f" + {other_w:g} W other" if other_w else "")
+        f"{coefficients.host_base_w:.0f} W platform + {coefficients.host_cpu_utilization:.2f} x {cpu_tdp_w:g} W CPU TDP"
+        f" + {memory_gb:g} GB x {DRAM_W_PER_GB} W/GB" + (f" + {other_w:g} W other" if other_w else "")
     )
     return NodeModel(
         system_id=system_id,

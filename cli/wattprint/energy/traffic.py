@@ -18,6 +18,7 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
 5. GEMMs with weights that read the same activation (the Q, K and V projections) run as one GEMM; ONNX
    Runtime's fused ``Attention`` op, which does the same inside, writes and reads back Q, K and V.
 6. Shape arithmetic (Shape, and ops computing only on shapes) runs on the host: no kernel, no traffic.
+7. A recurrent op (LSTM, GRU, RNN) runs one dependent step per time step: as many launches as steps.
 
 Pure: takes and returns numbers and names.
 """
@@ -265,6 +266,8 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
                 traffic += 2 * 3 * n.output_bytes[0]
                 launches += 1
         head = next((i for i in idx if nodes[i].macs), idx[0])
+        if kernel_kind(nodes[head]) == KIND_RECURRENT and nodes[head].output_shape:
+            launches += max(0, int(nodes[head].output_shape[0]) - 1)  # one dependent step per time step
         k = len(out)
         for i in idx:
             kernel_of[i] = k
