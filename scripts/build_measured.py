@@ -80,6 +80,26 @@ EXCLUDE = {
     "mlperf-v3.0-095": "GPU and both DLAs run the network (system hw_notes); a GPU-only model cannot represent the split",
     "mlperf-v3.0-097": "GPU and both DLAs run the network (system hw_notes); a GPU-only model cannot represent the split",
 }
+
+
+def model_exclusion(hardware: str, benchmark: str, scenario: str) -> str:
+    """Rows the energy model cannot reproduce from published facts, with the reason (docs/validation.md)."""
+    if benchmark == "3d-unet":
+        return ("one sample is a whole KiTS19 case of a varying, unpublished number of 128^3 sub-volumes; the "
+                "reference graph is one sub-volume")
+    if hardware == "rtx-4090":
+        return ("stated fp32, but the measured throughput is above what the RTX 4090's fp32 peak (82.6 TFLOPS) "
+                "allows: the precision actually computed is not published")
+    if hardware == "qualcomm-ai100-dm2":
+        return "the Cloud AI 100 DM.2's memory bandwidth is not published: no roofline"
+    if hardware == "jetson-agx-orin-64gb" and benchmark == "rnnt":
+        return "the Jetson AGX Orin GPU's dense fp16 peak is not published (RNN-T runs in fp16)"
+    if benchmark == "rnnt" and scenario == "singlestream":
+        return ("batch-1 greedy decoding is a host-driven loop with a device-host synchronisation per symbol; "
+                "its latency is not a property of the graph")
+    return ""
+
+
 #: submissions that state an accelerator power constraint in the system description (hw_notes)
 HW_NOTES_LIMIT = {
     "lenovo-se350-ai100-pro": (75, "hw_notes 'With 75W Accelerator TDP constraints'"),
@@ -218,6 +238,7 @@ def build(rows: list[dict[str, str]]) -> list[dict[str, str]]:
         hw = HARDWARE[r["accelerator"]]
         prec, prec_note = precision(r["precision"])
         scenario = SCENARIOS[r["scenario"]]
+        bench = benchmark(r["benchmark_model"])
         notes = []
         batch = concurrency = power_limit = ""
         if r["source_kind"] == "mlperf":
@@ -260,7 +281,7 @@ def build(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             "hardware": hw,
             "accelerator_count": r["accelerator_count"],
             "system": sid,
-            "benchmark": benchmark(r["benchmark_model"]),
+            "benchmark": bench,
             "scenario": scenario,
             "batch": batch,
             "concurrency": concurrency,
@@ -275,7 +296,7 @@ def build(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             "power_limit_w": power_limit,
             "energy_j": r["energy_per_unit_j"],
             "unit": r["unit"],
-            "exclude": EXCLUDE.get(r["id"], ""),
+            "exclude": EXCLUDE.get(r["id"], "") or model_exclusion(hw, bench, scenario),
             "notes": "; ".join(n for n in notes if n),
         })
     return out

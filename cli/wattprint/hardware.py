@@ -50,6 +50,7 @@ FIGURE_FIELDS = (
     "min_power_limit_w",
     "max_power_limit_w",
     "interconnect_bandwidth_gbps",
+    "on_chip_memory_mb",
     "typical_power_w",
     "peak_tflops",
     "memory_gb",
@@ -130,6 +131,9 @@ class ProfileSpec(_Strict):
     )
     memory_gb: float | None = Field(default=None, gt=0)
     memory_bandwidth_gbps: float | None = Field(default=None, gt=0)
+    on_chip_memory_mb: float | None = Field(
+        default=None, gt=0, description="last-level on-chip memory shared by all cores (L2 cache or SRAM), MB"
+    )
     process_node: str | None = None
     die_area_mm2: float | None = Field(default=None, gt=0)
     embodied: EmbodiedSpec | None = None
@@ -181,6 +185,7 @@ class HardwareProfile:
     peak_tflops: dict[str, float] = field(default_factory=dict)
     memory_gb: float | None = None
     memory_bandwidth_gbps: float | None = None
+    on_chip_memory_mb: float | None = None
     process_node: str | None = None
     die_area_mm2: float | None = None
     embodied_kgco2e: float | None = None
@@ -230,6 +235,7 @@ def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
         peak_tflops=dict(spec.peak_tflops),
         memory_gb=spec.memory_gb,
         memory_bandwidth_gbps=spec.memory_bandwidth_gbps,
+        on_chip_memory_mb=spec.on_chip_memory_mb,
         process_node=spec.process_node,
         die_area_mm2=spec.die_area_mm2,
         embodied_kgco2e=spec.embodied.kgco2e if spec.embodied else None,

@@ -24,6 +24,7 @@ from wattprint.energy.device import (
     _peak,
     default_coefficients,
     device_model,
+    on_chip_bytes,
     run_pass,
 )
 from wattprint.energy.node import NodeModel
@@ -169,7 +170,7 @@ def estimate_inference(
     co = coefficients or default_coefficients()
     precisions = sorted({n.precision for n in model.nodes if n.macs})
     dev = device_model(profile, precisions, co, power_limit_w)
-    ks, kernel_of = fuse_kernels(model.nodes)
+    ks, kernel_of = fuse_kernels(model.nodes, on_chip_bytes(profile))
     passe = run_pass(model.nodes, ks, dev)
     warnings = set(dev.warnings)
     if node is None:

@@ -60,14 +60,14 @@ class ValidationRow:
     boundary: str  # "accelerator" | "node"
     unit: str
     measured_j: float
-    estimated_j: float
+    estimated_j: float | None  # None: an excluded point the model cannot reproduce
     cv_estimated_j: float | None
     source: str
     excluded: str | None = None  # the written reason a point is left out of the summaries
 
     @property
-    def ratio(self) -> float:
-        return self.estimated_j / self.measured_j
+    def ratio(self) -> float | None:
+        return None if self.estimated_j is None else self.estimated_j / self.measured_j
 
     @property
     def cv_ratio(self) -> float | None:
@@ -94,7 +94,7 @@ def geomean(ratios: Sequence[float]) -> float:
 
 
 def summarise(group: str, rows: Sequence[ValidationRow]) -> Summary:
-    ratios = [r.ratio for r in rows]
+    ratios = [r.ratio for r in rows if r.ratio is not None]
     cv = [r.cv_ratio for r in rows if r.cv_ratio is not None]
     return Summary(
         group=group,
@@ -146,7 +146,7 @@ def _runs_per_sample(benchmark: str) -> float:
 
 
 def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
-    from wattprint.energy.device import device_model
+    from wattprint.energy.device import device_model, on_chip_bytes
     from wattprint.energy.fit import FitPoint, pass_features
     from wattprint.energy.node import system_node
     from wattprint.energy.traffic import kernels as fuse
@@ -158,7 +158,6 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     scenario = p.scenario
     batch = int(p.batch) if p.batch else DEFAULT_BATCH[scenario]
     precision = p.precision if p.precision in ("fp32", "fp16", "bf16", "fp8", "int8") else "fp16"
-    runs = _runs_per_sample(p.benchmark)
     n_node = int(p.accelerator_count)
     measured_time = None
     if p.throughput:
@@ -168,12 +167,12 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     def fit_point() -> FitPoint:
         model = _graph_cost(p.benchmark, batch, precision)
         dev = device_model(profile, sorted({n.precision for n in model.nodes if n.macs}))
-        ks, _ = fuse(model.nodes)
+        ks, _ = fuse(model.nodes, on_chip_bytes(profile))
         feats = pass_features(model.nodes, ks, dev)
         return FitPoint(
             id=p.id,
             family=profile.architecture or "other",
-            passes=((feats, runs),),
+            passes=((feats, _runs_per_sample(p.benchmark)),),
             units=batch,
             devices=1,
             tdp_w=dev.tdp_w,
@@ -196,7 +195,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
         node = _with_accelerators(node, n_node)
         r = estimate_inference(model, profile, batch=batch, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
                                power_limit_w=p.power_limit_w, node=node, coefficients=co)
-        return r.system_energy_per_inference_j * runs
+        return r.system_energy_per_inference_j * _runs_per_sample(p.benchmark)
 
     return Case(p, fit_point, estimate, MODEL_FAMILY.get(p.benchmark, "other"), profile.architecture or "other", batch)
 
@@ -218,10 +217,6 @@ def build_cases(points: Iterable[Any] | None = None) -> list[Case]:
     for p in points if points is not None else load_measured():
         if p.source_kind == "mlperf":
             cases.append(_mlperf_case(p, hardware, systems))
-        else:
-            from wattprint.generation_validation import llm_case  # LLM serving rows
-
-            cases.append(llm_case(p, hardware))
     return cases
 
 
@@ -240,6 +235,7 @@ def fit_cases(cases: Sequence[Case], cross_validate: bool = True, basis: str = "
 def validate(cases: Sequence[Case] | None = None, coefficients: "Coefficients | None" = None,
              cross_validate: bool = True) -> ValidationReport:
     from wattprint.energy.device import default_coefficients
+    from wattprint.errors import WattprintError
 
     cases = build_cases() if cases is None else list(cases)
     co = coefficients or default_coefficients()
@@ -250,7 +246,12 @@ def validate(cases: Sequence[Case] | None = None, coefficients: "Coefficients | 
     rows = []
     for c in cases:
         p = c.point
-        est = c.estimate(co)
+        try:
+            est: float | None = c.estimate(co)
+        except (WattprintError, ValueError):
+            if not p.exclude:
+                raise
+            est = None  # an excluded point the model cannot reproduce (the reason says why)
         cv_ratio = cv.get(p.id)
         rows.append(ValidationRow(
             id=p.id,

@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: precisions whose peak may stand in when the profile lacks the exact one (documented)
 FALLBACK = {
-    "fp32": ("fp32", "tf32"),
+    "fp32": ("fp32", "tf32", "fp16", "bf16"),
     "tf32": ("tf32", "fp32"),
     "fp16": ("fp16", "bf16"),
     "bf16": ("bf16", "fp16"),
@@ -137,6 +137,12 @@ class DeviceModel:
     @property
     def dynamic_range_w(self) -> float:
         return self.tdp_w - self.static_w
+
+
+def on_chip_bytes(profile: "HardwareProfile") -> int:
+    """The profile's last-level on-chip memory in bytes (0 when not published: everything goes to DRAM)."""
+    mb = getattr(profile, "on_chip_memory_mb", None)
+    return int(mb * 1e6) if mb else 0
 
 
 def _peak(profile: "HardwareProfile", precision: str, warnings: list[str]) -> tuple[float, str]:

@@ -19,6 +19,9 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
    Runtime's fused ``Attention`` op, which does the same inside, writes and reads back Q, K and V.
 6. Shape arithmetic (Shape, and ops computing only on shapes) runs on the host: no kernel, no traffic.
 7. A recurrent op (LSTM, GRU, RNN) runs one dependent step per time step: as many launches as steps.
+8. On-chip memory (the profile's ``on_chip_memory_mb``: L2 cache or SRAM): an activation passed between
+   kernels that fits in half of it is not written to nor read from DRAM, and weights that fit in half of it
+   all together stay resident between passes.
 
 Pure: takes and returns numbers and names.
 """
@@ -85,10 +88,16 @@ def _has_edges(n: "NodeCost") -> bool:
     )
 
 
-def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]]:
+def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[Kernel], list[int | None]]:
     """Group the counted nodes into kernels. Returns the kernels and, per node, its kernel index
-    (``None`` for views, nodes not counted and folded constants, which run no kernel)."""
+    (``None`` for views, nodes not counted and folded constants, which run no kernel).
+
+    ``on_chip_bytes``: the device's last-level on-chip memory (L2 cache or SRAM). An activation passed
+    between kernels that fits in half of it stays on chip (rule 8), and weights that fit in half of it
+    all together stay resident between passes (steady-state serving)."""
     n_nodes = len(nodes)
+    half = on_chip_bytes // 2
+    weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
     producer: dict[str, int] = {}
     size: dict[str, int] = {}  # bytes of each tensor as written by its producer
     for i, n in enumerate(nodes):
@@ -244,7 +253,11 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
             if not _has_edges(n):
                 traffic += n.bytes_read + n.bytes_written
                 continue
-            traffic += max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
+            constants = max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
+            if not (weights_resident and n.weight_bytes):
+                traffic += constants
+            else:
+                traffic += constants - n.weight_bytes
             for t, b in zip(n.activation_inputs, n.activation_bytes):
                 rs = resolve(t)
                 if all(producer.get(r) in inside for r in rs):
@@ -253,11 +266,16 @@ def kernels(nodes: Sequence["NodeCost"]) -> tuple[list[Kernel], list[int | None]
                 if key in seen_in:
                     continue
                 seen_in.add(key)
-                traffic += read_bytes(t, b)
+                rb = read_bytes(t, b)
+                if rb <= half and all(producer.get(r) is not None for r in rs):
+                    continue  # produced by an earlier kernel and still on chip
+                traffic += rb
             for t, b in zip(n.outputs, n.output_bytes):
                 users = consumers.get(t)
-                if users is None or any(u not in inside for u in users):
-                    traffic += b  # a graph output, or read by another kernel
+                if users is None:
+                    traffic += b  # a graph output
+                elif any(u not in inside for u in users) and b > half:
+                    traffic += b  # read by another kernel, too large to stay on chip
         launches = 1
         for i in idx:
             n = nodes[i]

@@ -64,9 +64,10 @@ def validation_sections(rep: ValidationReport, points: bool = True) -> list[Sect
         rows = []
         for r in rep.rows:
             cv = "-" if r.cv_ratio is None else f"{r.cv_ratio:.2f}"
+            est = "-" if r.estimated_j is None else f"{fmt_energy_j(r.estimated_j)}/{r.unit}"
+            ratio = "-" if r.ratio is None else f"{r.ratio:.2f}"
             rows.append((r.id, r.benchmark, f"{r.hardware} x{r.devices}", r.scenario, r.precision, r.boundary,
-                         f"{fmt_energy_j(r.measured_j)}/{r.unit}", f"{fmt_energy_j(r.estimated_j)}/{r.unit}",
-                         f"{r.ratio:.2f}", cv, r.excluded or ""))
+                         f"{fmt_energy_j(r.measured_j)}/{r.unit}", est, ratio, cv, r.excluded or ""))
         sections.append(Section("Measured vs estimated", ("id", "model", "hardware", "scenario", "precision",
                                                           "boundary", "measured", "estimated", "ratio", "cv ratio",
                                                           "excluded"), tuple(rows), numeric=(6, 7, 8, 9)))
