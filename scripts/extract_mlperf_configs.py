@@ -96,7 +96,7 @@ def main(csv_path: str, repo21: str, repo30: str) -> None:
             if "Triton" in d:
                 continue
             sysattr = resolve(classes, name, "system")
-            cand = norm((sysattr[0] if sysattr else "").replace("KnownSystem.", ""))
+            cand = norm((sysattr[0] if sysattr else "").replace("KnownSystem.", "").replace("MaxQ", ""))
             if cand and (cand in want or want.endswith(cand)):
                 best.append((len(cand), name))
         if not best:
