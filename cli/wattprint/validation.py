@@ -112,12 +112,20 @@ def summarise(group: str, rows: Sequence[ValidationRow]) -> Summary:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """The product path's figures for one measured point, per unit (sample, query or output token)."""
+
+    energy_j: float  # at the point's boundary
+    time_s: float  # per unit, per device (or tensor-parallel group)
+
+
+@dataclass(frozen=True)
 class Case:
     """One measured point made reproducible: how to build its fit point and its product-path estimate."""
 
     point: Any  # wattprint.measured.MeasuredPoint
     fit_point: "Callable[[], FitPoint]"
-    estimate: "Callable[[Coefficients], float]"  # energy per unit at the point's boundary
+    estimate: "Callable[[Coefficients], Estimate]"
     model_family: str
     hardware_family: str
     batch: int | None
@@ -189,13 +197,14 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
             psu_efficiency=system.psu_efficiency or 0.94,
         )
 
-    def estimate(co: "Coefficients") -> float:
+    def estimate(co: "Coefficients") -> Estimate:
         model = _graph_cost(p.benchmark, batch, precision)
         node, _ = system_node(system, co)
         node = _with_accelerators(node, n_node)
         r = estimate_inference(model, profile, batch=batch, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
                                power_limit_w=p.power_limit_w, node=node, coefficients=co)
-        return r.system_energy_per_inference_j * _runs_per_sample(p.benchmark)
+        runs = _runs_per_sample(p.benchmark)
+        return Estimate(r.system_energy_per_inference_j * runs, r.time_per_inference_s * runs)
 
     return Case(p, fit_point, estimate, MODEL_FAMILY.get(p.benchmark, "other"), profile.architecture or "other", batch)
 
@@ -247,7 +256,7 @@ def validate(cases: Sequence[Case] | None = None, coefficients: "Coefficients | 
     for c in cases:
         p = c.point
         try:
-            est: float | None = c.estimate(co)
+            est: float | None = c.estimate(co).energy_j
         except (WattprintError, ValueError):
             if not p.exclude:
                 raise
