@@ -98,10 +98,17 @@ def analyze_model(
         raise WattprintError(
             f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
         )
-    model = _load(p, label)
-    warnings: list[str] = []
-    _check_external_data(model, p, label, warnings)
+    model, warnings = load_proto(p, label)
     return analyze_proto(model, label, dims=dims, batch=batch, precision=precision, warnings=warnings)
+
+
+def load_proto(path: str | os.PathLike, label: str | None = None) -> tuple[onnx.ModelProto, list[str]]:
+    """Load and validate a model once (for callers that cost it at several bindings)."""
+    p = os.fspath(path)
+    model = _load(p, label or p)
+    warnings: list[str] = []
+    _check_external_data(model, p, label or p, warnings)
+    return model, warnings
 
 
 def analyze_proto(
@@ -111,11 +118,13 @@ def analyze_proto(
     batch: int | None = None,
     precision: str | None = None,
     warnings: list[str] | None = None,
+    empty_dims: Iterable[str] = (),
 ) -> ModelCost:
     """Count an in-memory model (a graph built by wattprint itself, or one already loaded).
 
     ``label`` names the model in messages and in ``ModelCost.path``. Initializers may carry
-    dims only (no data): only shapes are read.
+    dims only (no data): only shapes are read. Dims named in ``empty_dims`` may be bound to 0
+    (an empty KV cache at prefill).
     """
     if precision is not None and precision not in PRECISION_BITS:
         raise WattprintError(
@@ -131,7 +140,7 @@ def analyze_proto(
 
     init_names = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
     real_inputs = [vi for vi in graph.input if vi.name not in init_names]
-    binding = _bind_dims(real_inputs, dims, batch, label, warnings)
+    binding = _bind_dims(real_inputs, dims, batch, label, warnings, frozenset(empty_dims))
 
     inferred = _run_shape_inference(model, init_names, binding, warnings)
 
@@ -321,16 +330,55 @@ class _Binding:
         self.where: dict[str, tuple[str, int]] = {}  # dim name -> (first input, axis)
 
 
-def _check_dim_value(label: str, name: str, v) -> int:
+def _check_dim_value(label: str, name: str, v, low: int = 1) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise WattprintError(f"{label}: dim {name!r} must be an integer, got {v!r}")
     v = int(v)
-    if v < 1 or v > MAX_DIM:
-        raise WattprintError(f"{label}: dim {name!r}={v} is out of range", hint=f"use 1..{MAX_DIM}")
+    if v < low or v > MAX_DIM:
+        raise WattprintError(f"{label}: dim {name!r}={v} is out of range", hint=f"use {low}..{MAX_DIM}")
     return v
 
 
-def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
+_DIM_EXPR_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+                 "//": lambda a, b: a // b if b else None, "/": lambda a, b: a // b if b and a % b == 0 else None,
+                 "%": lambda a, b: a % b if b else None}
+
+
+def _eval_dim_expr(expr: str, bound: Mapping[str, int]) -> int | None:
+    """Value of a derived dim such as ``past_sequence_length + 1`` from the bound dims, or None.
+
+    Only names, whole numbers, + - * // / % and parentheses; anything else (or an unbound name) is
+    not an expression of bound dims.
+    """
+    import ast
+
+    if not any(c in expr for c in "+-*/%"):
+        return None
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Div: "/", ast.Mod: "%"}
+
+    def ev(n):
+        if isinstance(n, ast.Expression):
+            return ev(n.body)
+        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            return n.value
+        if isinstance(n, ast.Name):
+            return bound.get(n.id)
+        if isinstance(n, ast.BinOp) and type(n.op) in ops:
+            a, b = ev(n.left), ev(n.right)
+            return None if a is None or b is None else _DIM_EXPR_OPS[ops[type(n.op)]](a, b)
+        return None
+
+    try:
+        return ev(tree)
+    except RecursionError:
+        return None
+
+
+def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = frozenset()) -> _Binding:
     b = _Binding()
     raw: list[tuple[str, int, list]] = []  # (input, dtype, [(kind, value)])
     names: dict[str, None] = {}
@@ -368,7 +416,7 @@ def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
                 f"batch {batch} ignored: every input has a fixed first dim (the model's own batch is used)"
             )
     for k, v in (dims or {}).items():
-        v = _check_dim_value(label, k, v)
+        v = _check_dim_value(label, k, v, 0 if k in empty else 1)
         if k not in names:
             have = ", ".join(repr(n) for n in names) if names else "none"
             raise WattprintError(f"{label}: the model has no symbolic dim {k!r}; its symbolic dims are: {have}")
@@ -377,6 +425,17 @@ def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
                 f"{label}: conflicting values for dim {k!r}: --batch {b.bound[k]} and --dim {k}={v}"
             )
         b.bound[k] = v
+    # derived dims ('past_sequence_length + 1') follow from the bound ones; a binding that disagrees is an error
+    for n in names:
+        value = _eval_dim_expr(n, b.bound)
+        if value is None:
+            continue
+        if n in b.bound and b.bound[n] != value:
+            raise WattprintError(
+                f"{label}: dim {n!r} is bound to {b.bound[n]} but evaluates to {value} from the other dims",
+                hint=f"drop --dim for {n!r} (it is derived)",
+            )
+        b.bound[n] = _check_dim_value(label, n, value, 0)
     # keep model order
     b.bound = {n: b.bound[n] for n in names if n in b.bound}
     for name, dt, ds in raw:
