@@ -573,6 +573,48 @@ def _kv_inputs(model) -> tuple[list[Any], list[str]]:
     return matched, odd
 
 
+def _token_bytes(vi, precision: str | None) -> int:
+    """Bytes one token adds to this KV-cache input of one sequence ([batch, heads, length, head_dim])."""
+    from wattprint.opcost import PRECISION_BITS, dtype_bits
+
+    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else None for d in vi.type.tensor_type.shape.dim]
+    elems = math.prod(x for i, x in enumerate(shape) if i not in (0, 2) and x)
+    bits = PRECISION_BITS.get(precision or "", 0) or dtype_bits(vi.type.tensor_type.elem_type)
+    return elems * bits // 8
+
+
+#: ops that append the new keys/values to the cache (a serving engine writes the new entries in place)
+_APPEND_OPS = frozenset({"Concat", "Attention", "GroupQueryAttention", "MultiHeadAttention"})
+
+
+def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[str, int]) -> "ModelCost":
+    """An exported graph copies the whole cache into its ``present`` outputs at every step (Concat of past
+    and new, or the present outputs of an attention op). A serving engine appends the new token's
+    entries in place: the copy of the past entries is not counted (they are still read where the
+    attention reads them)."""
+    from dataclasses import replace
+
+    nodes = list(cost.nodes)
+    changed = False
+    for i, n in enumerate(nodes):
+        if n.op_type not in _APPEND_OPS or not n.counted:
+            continue
+        past = [t for t in n.activation_inputs if t in kv_names]
+        if not past:
+            continue
+        copied = sum(past_bytes.get(t, 0) for t in past)
+        if n.op_type == "Concat":  # reads the past only to copy it
+            nodes[i] = replace(n, bytes_read=max(0, n.bytes_read - copied), bytes_written=max(0, n.bytes_written - copied),
+                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+        elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied),
+                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+        changed = True
+    if not changed:
+        return cost
+    return replace(cost, nodes=tuple(nodes))
+
+
 def _dim_name(vi, axis: int) -> str | None:
     dims = vi.type.tensor_type.shape.dim
     if axis < len(dims) and dims[axis].WhichOneof("value") == "dim_param":
@@ -591,7 +633,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
             f"{label}: --devices {w.devices} needs a config.json (an exported graph is one device's graph)",
             hint="pass the model's config.json, or --devices 1",
         )
-    if w.kv_precision is not None and w.kv_precision != (w.precision or w.kv_precision):
+    if w.kv_precision is not None and w.kv_precision != w.precision:
         raise WattprintError(
             f"{label}: a KV precision other than the graph's needs a config.json",
             hint="drop --kv-precision, or pass the model's config.json",
@@ -639,9 +681,13 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
 
     warnings = list(load_warnings)
 
+    kv_names = {vi.name for vi in kv}
+    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision) for vi in kv}
+
     def analyze(seq: int, past: int) -> "ModelCost":
-        return analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
+        cost = analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
                              empty_dims=(past_dim,) if past_dim else ())
+        return _cache_in_place(cost, kv_names, {k: v * B * past for k, v in kv_token_bytes.items()})
 
     def run(cost) -> _Pass:
         return _evaluate(cost, profile, B, 1, 0.0, None, pue, grid, options)
@@ -670,16 +716,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     weights = sum(n.weight_bytes for n in cost.nodes if n.params)
     memory = None
     if kv:
-        from wattprint.opcost import dtype_bits
-
-        per_token = 0
-        for vi in kv:
-            shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else None
-                     for d in vi.type.tensor_type.shape.dim]
-            elems = math.prod(x for i, x in enumerate(shape) if i not in (0, 2) and x)
-            bits = 8 * {"fp8": 1, "int8": 1, "fp16": 2, "bf16": 2, "fp32": 4}.get(w.precision or "", 0) or \
-                dtype_bits(vi.type.tensor_type.elem_type)
-            per_token += elems * bits // 8
+        per_token = sum(kv_token_bytes.values())
         memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1)
     return GenerationResult(
         model=label, source_kind="onnx", workload=w, hardware=profile, hardware_requested=profile.id, prefill=_phase(
