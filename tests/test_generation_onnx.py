@@ -269,3 +269,53 @@ def test_config_file_on_disk(tmp_path, cli_json):
     p.write_text(json.dumps(CFG))
     doc = cli_json("infer", p, "--prompt-tokens", "16", "--output-tokens", "8", "--concurrency", "2")
     assert doc["source"] == "config" and doc["generation"]["decode"]["passes"] == 7
+
+
+# ----------------------------------------------------------------------------- counting fixes
+
+
+def _lm_graph(head: np.ndarray | None, vocab=50, hidden=8, tie_meta: str | None = None, score_bias=False):
+    rng = np.random.default_rng(1)
+    wte = rng.standard_normal((vocab, hidden)).astype(np.float32)
+    inits = [numpy_helper.from_array(wte, "wte"),
+             numpy_helper.from_array(wte.T.copy() if head is None else head, "onnx::MatMul_99")]
+    nodes = [h.make_node("Gather", ["wte", "ids"], ["x"], name="embed")]
+    last = "x"
+    if score_bias:  # a Swin-style folded constant (window mask / expanded relative position bias) on the scores
+        inits.append(numpy_helper.from_array(rng.standard_normal((1, 2, 4, 4)).astype(np.float32), "attn_bias"))
+        nodes += [h.make_node("Add", ["scores_in", "attn_bias"], ["s"], name="bias_add"),
+                  h.make_node("Softmax", ["s"], ["p"], name="softmax", axis=-1)]
+    nodes.append(h.make_node("MatMul", [last, "onnx::MatMul_99"], ["logits"], name="lm_head"))
+    outs = [h.make_tensor_value_info("logits", T.FLOAT, None)]
+    if score_bias:
+        outs.append(h.make_tensor_value_info("p", T.FLOAT, None))
+    ins = [h.make_tensor_value_info("ids", T.INT64, [1, 4])]
+    if score_bias:
+        ins.append(h.make_tensor_value_info("scores_in", T.FLOAT, [1, 2, 4, 4]))
+    graph = h.make_graph(nodes, "lm", ins, outs, inits)
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+    if tie_meta is not None:
+        onnx.helper.set_model_props(model, {"tie_word_embeddings": tie_meta})
+    return model
+
+
+def test_tied_lm_head_copy_counted_once(tmp_path):
+    from wattprint.onnx_graph import analyze_model
+
+    tied = analyze_model(save(_lm_graph(None), tmp_path, "tied.onnx"))
+    assert tied.params == 50 * 8  # the pre-transposed copy of wte is the same parameter
+    assert any("tied LM head" in w and "onnx::MatMul_99" in w for w in tied.warnings)
+    assert tied.nodes[-1].bytes_read == 4 * 8 * 4 + 8 * 50 * 4  # still read at run time
+    other = np.random.default_rng(2).standard_normal((8, 50)).astype(np.float32)
+    untied = analyze_model(save(_lm_graph(other), tmp_path, "untied.onnx"))
+    assert untied.params == 2 * 50 * 8  # inline data differs: two parameters
+    said_untied = analyze_model(save(_lm_graph(None, tie_meta="false"), tmp_path, "meta.onnx"))
+    assert said_untied.params == 2 * 50 * 8
+
+
+def test_folded_attention_constants_are_not_params(tmp_path):
+    from wattprint.onnx_graph import analyze_model
+
+    cost = analyze_model(save(_lm_graph(None, score_bias=True), tmp_path, "swin.onnx"))
+    assert cost.params == 50 * 8  # neither the tied copy nor the 1x2x4x4 bias
+    assert any("folded constant" in w and "attn_bias" in w for w in cost.warnings)
