@@ -255,8 +255,18 @@ def infer(
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
+    prompt_tokens: Optional[int] = typer.Option(None, "--prompt-tokens", help="Prompt tokens per request.", rich_help_panel="LLM generation"),
+    output_tokens: Optional[int] = typer.Option(None, "--output-tokens", help="Output tokens per request.", rich_help_panel="LLM generation"),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Sequences decoded together (default 1).", rich_help_panel="LLM generation"),
+    devices: Optional[int] = typer.Option(None, "--devices", help="Tensor-parallel devices (default 1).", rich_help_panel="LLM generation"),
+    kv_precision: Optional[Precision] = typer.Option(None, "--kv-precision", help="KV-cache precision (default: --precision).", rich_help_panel="LLM generation"),
 ) -> None:
-    """Per-layer work and energy of one inference of an ONNX model, and emissions at a serving volume."""
+    """Per-layer work and energy of one inference of an ONNX model, and emissions at a serving volume.
+
+    LLMs: pass a decoder (ONNX export, a Hugging Face config.json, or a built-in config name: see
+    `wattprint llm-configs`) with --prompt-tokens and --output-tokens for energy per request and per
+    output token, prefill and decode.
+    """
     from wattprint.errors import WattprintError
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.label import energy_label
@@ -264,6 +274,13 @@ def infer(
 
     if by not in (None, "op"):
         raise WattprintError(f"--by {by!r} is not supported", hint="use --by op")
+    gen_flags = {"--prompt-tokens": prompt_tokens, "--output-tokens": output_tokens, "--concurrency": concurrency,
+                 "--devices": devices, "--kv-precision": kv_precision}
+    generation = any(v is not None for v in gen_flags.values())
+    if not generation:
+        from wattprint.generation import is_generation_source
+
+        generation = is_generation_source(model)
     options = InferOptions(
         hardware=hardware,
         dims=parse_dims(dim),
@@ -282,6 +299,11 @@ def infer(
         power_limit_w=power_limit,
     )
     db = _hardware_db(hw_file)
+    if generation:
+        _infer_generation(model, options, db, fmt, units, batch=batch, compare=bool(compare_region or compare_hardware),
+                          prompt_tokens=prompt_tokens, output_tokens=output_tokens, concurrency=concurrency,
+                          devices=devices, precision=precision, kv_precision=kv_precision)
+        return
     result = infer_model(model, options, db)
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = infer_doc(result, label), []
@@ -305,6 +327,63 @@ def infer(
         doc=lambda: doc,
         sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op", label=label) + extra,
         csv=lambda: infer_csv(result),
+    )
+
+
+def _infer_generation(model: Path, options, db, fmt: Format, units: Units, *, batch, compare, prompt_tokens,
+                      output_tokens, concurrency, devices, precision, kv_precision) -> None:
+    """`infer` with a generation workload (LLM decoders): prefill + decode, per request and per token."""
+    from wattprint.errors import WattprintError
+    from wattprint.generation import GenerationWorkload, generation_from_options
+    from wattprint.render.generation import generation_csv, generation_doc, generation_sections
+
+    if batch is not None:
+        raise WattprintError("--batch does not apply to a generation workload", hint="use --concurrency N")
+    if compare:
+        raise WattprintError("--compare-region/--compare-hardware do not apply to a generation workload yet")
+    missing = [f for f, v in (("--prompt-tokens", prompt_tokens), ("--output-tokens", output_tokens)) if v is None]
+    if missing:
+        raise WattprintError(f"{model}: an LLM generation estimate needs {' and '.join(missing)}",
+                             hint="e.g. --prompt-tokens 512 --output-tokens 256")
+    workload = GenerationWorkload(
+        prompt_tokens=prompt_tokens, output_tokens=output_tokens, concurrency=1 if concurrency is None else concurrency,
+        devices=1 if devices is None else devices, precision=precision.value if precision else None,
+        kv_precision=kv_precision.value if kv_precision else None,
+    )
+    result = generation_from_options(model, options, workload, db)
+    _warn_lines(list(result.warnings), fmt)
+    emit(
+        fmt,
+        title=f"LLM generation: {result.model} on {result.workload.devices} x {result.hardware.id}",
+        doc=lambda: generation_doc(result),
+        sections=lambda: generation_sections(result, units.value),
+        csv=lambda: generation_csv(result),
+    )
+
+
+@app.command("llm-configs")
+@handle_errors
+def llm_configs(fmt: Format = FORMAT_OPTION) -> None:
+    """List the built-in LLM configs (Hugging Face config.json figures) that `infer` accepts by name."""
+    from wattprint.llm_config import load_config, shipped_configs
+    from wattprint.render import Section
+    from wattprint.units import fmt_count
+
+    rows, docs = [], []
+    for name, entry in shipped_configs().items():
+        spec = load_config(name)
+        total, active = spec.params()
+        rows.append((name, entry["repo"], spec.model_type, fmt_count(total), fmt_count(active), str(spec.layers)))
+        docs.append({"name": name, "repo": entry["repo"], "model_type": spec.model_type, "params": total,
+                     "params_active": active, "layers": spec.layers, "source": entry["source"], "url": entry["url"]})
+    emit(
+        fmt,
+        title=f"Built-in LLM configs ({len(rows)})",
+        doc=lambda: {"kind": "llm-configs", "configs": docs},
+        sections=lambda: [Section("Configs", ("name", "repository", "type", "params", "active", "layers"), tuple(rows),
+                                  numeric=(3, 4, 5), caption="Use a name as the model of `wattprint infer`.")],
+        csv=lambda: (["name", "repo", "model_type", "params", "params_active", "layers"],
+                     [[d["name"], d["repo"], d["model_type"], d["params"], d["params_active"], d["layers"]] for d in docs]),
     )
 
 

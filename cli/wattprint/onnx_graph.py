@@ -98,10 +98,17 @@ def analyze_model(
         raise WattprintError(
             f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
         )
-    model = _load(p, label)
-    warnings: list[str] = []
-    _check_external_data(model, p, label, warnings)
+    model, warnings = load_proto(p, label)
     return analyze_proto(model, label, dims=dims, batch=batch, precision=precision, warnings=warnings)
+
+
+def load_proto(path: str | os.PathLike, label: str | None = None) -> tuple[onnx.ModelProto, list[str]]:
+    """Load and validate a model once (for callers that cost it at several bindings)."""
+    p = os.fspath(path)
+    model = _load(p, label or p)
+    warnings: list[str] = []
+    _check_external_data(model, p, label or p, warnings)
+    return model, warnings
 
 
 def analyze_proto(
@@ -111,11 +118,13 @@ def analyze_proto(
     batch: int | None = None,
     precision: str | None = None,
     warnings: list[str] | None = None,
+    empty_dims: Iterable[str] = (),
 ) -> ModelCost:
     """Count an in-memory model (a graph built by wattprint itself, or one already loaded).
 
     ``label`` names the model in messages and in ``ModelCost.path``. Initializers may carry
-    dims only (no data): only shapes are read.
+    dims only (no data): only shapes are read. Dims named in ``empty_dims`` may be bound to 0
+    (an empty KV cache at prefill).
     """
     if precision is not None and precision not in PRECISION_BITS:
         raise WattprintError(
@@ -131,7 +140,7 @@ def analyze_proto(
 
     init_names = {t.name for t in graph.initializer} | {t.values.name for t in graph.sparse_initializer}
     real_inputs = [vi for vi in graph.input if vi.name not in init_names]
-    binding = _bind_dims(real_inputs, dims, batch, label, warnings)
+    binding = _bind_dims(real_inputs, dims, batch, label, warnings, frozenset(empty_dims))
 
     inferred = _run_shape_inference(model, init_names, binding, warnings)
 
@@ -154,6 +163,7 @@ def analyze_proto(
     if unbound:
         raise WattprintError(_unbound_message(label, unbound, binding))
 
+    costs = _shared_weights(model, costs, warnings)
     nc = Counter((op, reason) for op, reason, _ in issues)
     not_counted_t = tuple(
         (op, n, reason) for (op, reason), n in sorted(nc.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))
@@ -174,6 +184,134 @@ def analyze_proto(
         not_counted=not_counted_t,
         warnings=tuple(warnings),
     )
+
+
+# ==========================================================================
+# parameters that are not distinct learned weights
+# ==========================================================================
+
+#: ops through which attention scores flow from the bias/mask Add to the Softmax
+_SCORE_PATH = frozenset({"Add", "Reshape", "Mul", "Where", "Cast", "Unsqueeze", "Squeeze", "View"})
+
+
+def _tie_flag(model: onnx.ModelProto) -> bool | None:
+    for kv in model.metadata_props:
+        if kv.key in ("tie_word_embeddings", "tied_word_embeddings"):
+            return kv.value.strip().lower() in ("1", "true", "yes")
+    return None
+
+
+def _same_transposed(a: TensorProto, b: TensorProto) -> bool | None:
+    """Compare a few entries of ``a`` and ``b`` (``b`` = ``a`` transposed) when both hold inline data."""
+    if a.data_location == _EXTERNAL or b.data_location == _EXTERNAL or not a.raw_data or not b.raw_data:
+        return None
+    try:
+        dt = np.dtype(helper.tensor_dtype_to_np_dtype(a.data_type))
+        x = np.frombuffer(a.raw_data, dtype=dt).reshape(tuple(a.dims))
+        y = np.frombuffer(b.raw_data, dtype=dt).reshape(tuple(b.dims))
+    except (TypeError, ValueError):
+        return None
+    m, n = x.shape
+    rows = [(i * 7919) % m for i in range(32)]
+    cols = [(i * 104729) % n for i in range(32)]
+    return bool(np.array_equal(x[rows, cols], y[cols, rows]))
+
+
+def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) -> list:
+    """Params that are not distinct learned weights are taken out of the count (bytes are still read):
+
+    * a tied LM head stored by the exporter as a second, pre-transposed initializer: found by shape
+      and use alone (a 2-D float initializer feeding the MatMul that makes the logits, shaped as the
+      transpose of one feeding a Gather, the embedding), confirmed by the model's
+      ``tie_word_embeddings`` metadata or by sampled inline values; a graph without either gets a
+      warning (an untied model, such as a Llama export, has the same shapes).
+    * folded constants added to attention scores (masks, position biases expanded from a smaller
+      table): a constant float input of an Add on the way to a Softmax.
+    """
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    if not inits:
+        return costs
+    consumers: dict[str, list] = {}
+    for n in g.node:
+        for t in n.input:
+            consumers.setdefault(t, []).append(n)
+    names = {}
+    for i, n in enumerate(g.node):
+        names[id(n)] = n.name or f"{n.op_type}_{i}"
+    drop: dict[str, tuple[str, str]] = {}  # cost node name -> (initializer, why)
+    tie = _tie_flag(model)
+    outputs = {o.name for o in g.output}
+    embeds = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+    if tie is not False:
+        for n in g.node:
+            if n.op_type not in ("MatMul", "Gemm") or len(n.input) < 2 or n.input[1] not in inits:
+                continue
+            if n.op_type == "Gemm" and any(a.name == "transB" and a.i for a in n.attribute):
+                continue
+            w = inits[n.input[1]]
+            if len(w.dims) != 2 or w.dims[0] == w.dims[1] or w.data_type not in (1, 10, 11, 16):
+                continue
+            if n.output[0] not in outputs and not any(c.output and c.output[0] in outputs and c.op_type in _SCORE_PATH
+                                                      for c in consumers.get(n.output[0], ())):
+                continue  # only the LM head (its output is the logits)
+            for e in embeds:
+                t = inits[e]
+                if e != w.name and list(t.dims) == [w.dims[1], w.dims[0]] and t.data_type == w.data_type:
+                    same = True if tie else _same_transposed(t, w)
+                    if same is None:
+                        warnings.append(
+                            f"'{w.name}' [{w.dims[0]}x{w.dims[1]}] has the shape of the embedding '{e}' transposed: "
+                            f"if the model ties its embeddings, its {_numel(w.dims):,} params are counted twice "
+                            f"(no inline data or tie_word_embeddings metadata to tell)")
+                    if not same:
+                        continue
+                    why = "tie_word_embeddings metadata" if tie else "same shape transposed, same values"
+                    drop[names[id(n)]] = (w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
+                                                  f"copy of the embedding '{e}' ({why})")
+                    break
+    for n in g.node:
+        if n.op_type != "Add" or len(n.input) != 2:
+            continue
+        const = [t for t in n.input if t in inits and inits[t].data_type in (1, 10, 11, 16) and _numel(inits[t].dims) > 1]
+        if len(const) != 1 or len(inits[const[0]].dims) < 3:
+            continue
+        frontier, hops, hit = [n.output[0]], 0, False
+        while frontier and hops < 4 and not hit:
+            nxt = []
+            for t in frontier:
+                for c in consumers.get(t, ()):
+                    if c.op_type == "Softmax":
+                        hit = True
+                    elif c.op_type in _SCORE_PATH:
+                        nxt.extend(c.output)
+            frontier, hops = nxt, hops + 1
+        if hit:
+            t = inits[const[0]]
+            shape = "x".join(str(d) for d in t.dims)
+            drop[names[id(n)]] = (t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]")
+    if not drop:
+        return costs
+    out = []
+    excluded = []
+    for c in costs:
+        hit = drop.get(c.name)
+        if hit is not None and c.params:
+            numel = _numel(inits[hit[0]].dims)
+            out.append(dataclasses.replace(c, params=max(0, c.params - numel),
+                                           note=(c.note + "; " if c.note else "") + hit[1] + ": not counted as params"))
+            excluded.append((hit[1], numel))
+        else:
+            out.append(c)
+    folded = [(why, numel) for why, numel in excluded if why.startswith("folded")]
+    for why, numel in excluded:
+        if not why.startswith("folded"):
+            warnings.append(f"{why}: its {numel:,} elements are not counted as parameters (still read)")
+    if folded:
+        shown = "; ".join(why.split(": ", 1)[1] for why, _ in folded[:3]) + (f" (+{len(folded) - 3} more)" if len(folded) > 3 else "")
+        warnings.append(f"{len(folded)} folded constant(s) added to attention scores (masks, expanded position biases), "
+                        f"{sum(n for _, n in folded):,} elements, not counted as parameters (still read): {shown}")
+    return out
 
 
 # ==========================================================================
@@ -321,16 +459,55 @@ class _Binding:
         self.where: dict[str, tuple[str, int]] = {}  # dim name -> (first input, axis)
 
 
-def _check_dim_value(label: str, name: str, v) -> int:
+def _check_dim_value(label: str, name: str, v, low: int = 1) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise WattprintError(f"{label}: dim {name!r} must be an integer, got {v!r}")
     v = int(v)
-    if v < 1 or v > MAX_DIM:
-        raise WattprintError(f"{label}: dim {name!r}={v} is out of range", hint=f"use 1..{MAX_DIM}")
+    if v < low or v > MAX_DIM:
+        raise WattprintError(f"{label}: dim {name!r}={v} is out of range", hint=f"use {low}..{MAX_DIM}")
     return v
 
 
-def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
+_DIM_EXPR_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+                 "//": lambda a, b: a // b if b else None, "/": lambda a, b: a // b if b and a % b == 0 else None,
+                 "%": lambda a, b: a % b if b else None}
+
+
+def _eval_dim_expr(expr: str, bound: Mapping[str, int]) -> int | None:
+    """Value of a derived dim such as ``past_sequence_length + 1`` from the bound dims, or None.
+
+    Only names, whole numbers, + - * // / % and parentheses; anything else (or an unbound name) is
+    not an expression of bound dims.
+    """
+    import ast
+
+    if not any(c in expr for c in "+-*/%"):
+        return None
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except (SyntaxError, ValueError):
+        return None
+    ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Div: "/", ast.Mod: "%"}
+
+    def ev(n):
+        if isinstance(n, ast.Expression):
+            return ev(n.body)
+        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            return n.value
+        if isinstance(n, ast.Name):
+            return bound.get(n.id)
+        if isinstance(n, ast.BinOp) and type(n.op) in ops:
+            a, b = ev(n.left), ev(n.right)
+            return None if a is None or b is None else _DIM_EXPR_OPS[ops[type(n.op)]](a, b)
+        return None
+
+    try:
+        return ev(tree)
+    except RecursionError:
+        return None
+
+
+def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = frozenset()) -> _Binding:
     b = _Binding()
     raw: list[tuple[str, int, list]] = []  # (input, dtype, [(kind, value)])
     names: dict[str, None] = {}
@@ -368,7 +545,7 @@ def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
                 f"batch {batch} ignored: every input has a fixed first dim (the model's own batch is used)"
             )
     for k, v in (dims or {}).items():
-        v = _check_dim_value(label, k, v)
+        v = _check_dim_value(label, k, v, 0 if k in empty else 1)
         if k not in names:
             have = ", ".join(repr(n) for n in names) if names else "none"
             raise WattprintError(f"{label}: the model has no symbolic dim {k!r}; its symbolic dims are: {have}")
@@ -377,6 +554,17 @@ def _bind_dims(real_inputs, dims, batch, label, warnings) -> _Binding:
                 f"{label}: conflicting values for dim {k!r}: --batch {b.bound[k]} and --dim {k}={v}"
             )
         b.bound[k] = v
+    # derived dims ('past_sequence_length + 1') follow from the bound ones; a binding that disagrees is an error
+    for n in names:
+        value = _eval_dim_expr(n, b.bound)
+        if value is None:
+            continue
+        if n in b.bound and b.bound[n] != value:
+            raise WattprintError(
+                f"{label}: dim {n!r} is bound to {b.bound[n]} but evaluates to {value} from the other dims",
+                hint=f"drop --dim for {n!r} (it is derived)",
+            )
+        b.bound[n] = _check_dim_value(label, n, value, 0)
     # keep model order
     b.bound = {n: b.bound[n] for n in names if n in b.bound}
     for name, dt, ds in raw:

@@ -1,0 +1,766 @@
+"""LLM generation: energy per request and per output token, prefill and decode.
+
+Pure core: no printing, no exiting; failures are :class:`~wattprint.errors.WattprintError`.
+
+A request of ``P`` prompt tokens and ``M`` output tokens, served ``B`` at a time
+(``concurrency``) on ``D`` devices (tensor parallel):
+
+* **Prefill**: the ``B`` prompts as one pass of the decoder (``batch=B``, ``sequence=P``, empty
+  cache). It yields the first output token; its duration is the time to first token.
+* **Decode**: ``M - 1`` steps; step ``j`` (1..M-1) runs ``batch=B``, ``sequence=1`` with a cache of
+  ``P + j - 1`` tokens per sequence. The weights are read once per step for all ``B`` sequences
+  (the graph is costed at batch ``B``) and each sequence's cache at its current length. The sum
+  over the steps is taken from a few steps evaluated exactly and joined linearly, with the exact
+  integer-sum end correction (see :func:`integrate_steps`); a step's cost is piecewise linear in
+  the cache length, so a handful of points is exact to well under 1%.
+* **MoE**: each token runs ``top_k`` experts (compute); a step reads the weights of the expected
+  number of distinct experts ``E (1 - (1 - k/E)^T)`` touched by its ``T`` tokens.
+* **Tensor parallel**: each device runs a ``1/D`` shard (:func:`wattprint.llm_config.build_decoder`),
+  plus two all-reduces per layer (after attention and after the MLP) of the ``T x hidden``
+  activations, ring algorithm ``2 (D-1)/D x bytes`` over the profile's interconnect bandwidth.
+  Energy is summed over the ``D`` devices.
+* **Energy**: every evaluated pass goes through :func:`wattprint.inference.estimate_inference`,
+  the same physical model as ``wattprint infer``; the system (node) and wall energy use the
+  ratios it returns.
+
+:func:`estimate_generation` is the entry point; it takes a config (path, shipped name or
+:class:`~wattprint.llm_config.DecoderSpec`) or an ONNX decoder path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from wattprint.errors import WattprintError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wattprint.comparisons import Comparison
+    from wattprint.grid import GridChoice, PUEChoice
+    from wattprint.hardware import HardwareProfile
+    from wattprint.inference import InferenceResult
+    from wattprint.llm_config import DecoderSpec
+    from wattprint.opcost import ModelCost
+
+#: fraction of device memory a serving engine may fill with weights and KV cache (vLLM's default
+#: gpu_memory_utilization = 0.9; the rest holds activations, CUDA graphs and the runtime)
+USABLE_MEMORY_FRACTION = 0.9
+#: at most this many decode steps are evaluated exactly (plus the cache-window kinks)
+DECODE_POINTS = 7
+#: profile attributes that may hold the device-to-device bandwidth (GB/s, one direction)
+_LINK_FIELDS = ("interconnect_gbps", "interconnect_bandwidth_gbps", "nvlink_gbps", "link_bandwidth_gbps")
+
+
+@dataclass(frozen=True)
+class GenerationWorkload:
+    prompt_tokens: int
+    output_tokens: int
+    concurrency: int = 1
+    devices: int = 1
+    precision: str | None = None  # weights and activations (default: the model's dtype)
+    kv_precision: str | None = None  # KV cache (default: the precision)
+
+    def check(self) -> None:
+        for name, value, low in (("prompt tokens", self.prompt_tokens, 1), ("output tokens", self.output_tokens, 1),
+                                 ("concurrency", self.concurrency, 1), ("devices", self.devices, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise WattprintError(f"{name} {value!r} must be a whole number >= {low}")
+            if value > 2**31:
+                raise WattprintError(f"{name} {value} is out of range", hint="use at most 2^31")
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """One phase for the whole batch of ``concurrency`` requests, summed over all devices."""
+
+    name: str  # "prefill" | "decode"
+    passes: int  # graph evaluations it stands for (1 prefill; M-1 decode steps)
+    time_s: float  # wall-clock duration of the phase
+    accelerator_energy_j: float
+    system_energy_j: float
+    energy_j: float  # at the wall
+    macs: float
+    bytes_read: float
+    bytes_written: float
+    compute_time_s: float  # time of compute-bound layers (one device)
+    memory_time_s: float  # time of memory-bound layers (one device)
+    allreduce_time_s: float
+    #: (cache length, time_s, accelerator energy J) of the evaluated passes
+    points: tuple[tuple[int, float, float], ...] = ()
+
+    @property
+    def bound(self) -> str:
+        if self.passes == 0:
+            return "-"
+        return "compute" if self.compute_time_s >= self.memory_time_s else "memory"
+
+
+@dataclass(frozen=True)
+class MemoryCheck:
+    weights_bytes: int  # per device
+    kv_bytes: int  # per device, all sequences at their final length
+    capacity_bytes: float  # usable per device
+    memory_gb: float | None
+
+    @property
+    def needed_bytes(self) -> int:
+        return self.weights_bytes + self.kv_bytes
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    model: str
+    source_kind: str  # "config" | "onnx"
+    workload: GenerationWorkload
+    hardware: "HardwareProfile"
+    hardware_requested: str
+    prefill: PhaseResult
+    decode: PhaseResult | None  # None: M = 1, or a graph without KV-cache inputs
+    memory: MemoryCheck | None
+    params_total: int
+    params_active: int
+    pue: "PUEChoice"
+    grid: "GridChoice"
+    requests: float | None
+    volume_basis: str | None
+    accelerator_power_w: float
+    experts_touched_decode: float | None = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    comparisons: tuple["Comparison", ...] = ()
+    spec: "DecoderSpec | None" = None
+    prefill_detail: "InferenceResult | None" = None  # the prefill pass as costed (per layer)
+    decode_detail: "InferenceResult | None" = None  # the last decode step as costed
+
+    def _phases(self) -> list[PhaseResult]:
+        return [p for p in (self.prefill, self.decode) if p is not None]
+
+    def _sum(self, attr: str) -> float:
+        return sum(getattr(p, attr) for p in self._phases())
+
+    @property
+    def output_tokens_total(self) -> int:
+        """Output tokens of one batch of ``concurrency`` requests (prefill-only graphs: the first token)."""
+        per = self.workload.output_tokens if self.decode is not None or self.workload.output_tokens == 1 else 1
+        return per * self.workload.concurrency
+
+    @property
+    def time_per_batch_s(self) -> float:
+        return self._sum("time_s")
+
+    @property
+    def energy_per_request_j(self) -> float:
+        return self._sum("energy_j") / self.workload.concurrency
+
+    @property
+    def system_energy_per_request_j(self) -> float:
+        return self._sum("system_energy_j") / self.workload.concurrency
+
+    @property
+    def accelerator_energy_per_request_j(self) -> float:
+        return self._sum("accelerator_energy_j") / self.workload.concurrency
+
+    @property
+    def accelerator_energy_per_output_token_j(self) -> float:
+        return self._sum("accelerator_energy_j") / self.output_tokens_total
+
+    @property
+    def system_energy_per_output_token_j(self) -> float:
+        return self._sum("system_energy_j") / self.output_tokens_total
+
+    @property
+    def energy_per_output_token_j(self) -> float:
+        return self._sum("energy_j") / self.output_tokens_total
+
+    @property
+    def time_to_first_token_s(self) -> float:
+        return self.prefill.time_s
+
+    @property
+    def time_per_output_token_s(self) -> float | None:
+        if self.decode is None or self.decode.passes == 0:
+            return None
+        return self.decode.time_s / self.decode.passes
+
+    @property
+    def output_tokens_per_s(self) -> float:
+        """All devices together, over the whole request (prefill included)."""
+        t = self.time_per_batch_s
+        return self.output_tokens_total / t if t > 0 else 0.0
+
+    @property
+    def output_tokens_per_s_per_device(self) -> float:
+        return self.output_tokens_per_s / self.workload.devices
+
+    @property
+    def co2e_per_request_g(self) -> float:
+        return self.energy_per_request_j / 3.6e6 * self.grid.intensity_gco2e_per_kwh
+
+    @property
+    def energy_kwh(self) -> float | None:
+        return None if self.requests is None else self.energy_per_request_j * self.requests / 3.6e6
+
+    @property
+    def co2e_kg(self) -> float | None:
+        return None if self.requests is None else self.co2e_per_request_g * self.requests / 1000
+
+
+# ----------------------------------------------------------------------------- integration
+
+
+def integrate_steps(first: int, last: int, f: Callable[[int], tuple[float, ...]], points: int = DECODE_POINTS,
+                    kinks: tuple[int, ...] = ()) -> tuple[tuple[float, ...], list[int]]:
+    """Sum of ``f(n)`` for every integer ``n`` in ``[first, last]`` (component-wise).
+
+    With at most ``points`` steps, each is evaluated. Otherwise ``f`` is evaluated at ``points``
+    evenly spaced steps plus ``kinks`` (where a cost changes slope), joined by straight lines, and
+    summed exactly over the integers: ``sum_{a<=n<=b} (linear) = (b - a + 1)(f(a) + f(b)) / 2``
+    per segment, each shared end counted once. Exact when ``f`` is linear between the points.
+    """
+    n = last - first + 1
+    if n <= 0:
+        return (), []
+    if n <= points:
+        xs = list(range(first, last + 1))
+        vals = [f(x) for x in xs]
+        return tuple(sum(c) for c in zip(*vals)), xs
+    xs = sorted({first, last, *(k for k in kinks if first < k < last),
+                 *(first + round(i * (last - first) / (points - 1)) for i in range(points))})
+    vals = [f(x) for x in xs]
+    total = [0.0] * len(vals[0])
+    for (a, fa), (b, fb) in zip(zip(xs, vals), zip(xs[1:], vals[1:])):
+        for c in range(len(total)):
+            total[c] += (b - a) * (fa[c] + fb[c]) / 2.0  # integers a..b-1 plus half of both ends
+    for c in range(len(total)):
+        total[c] += (vals[0][c] + vals[-1][c]) / 2.0
+    return tuple(total), xs
+
+
+# ----------------------------------------------------------------------------- decode costs by cache length
+
+
+_VARYING = ("macs", "elementwise_ops", "reduction_ops", "transcendental_ops", "params", "bytes_read",
+            "bytes_written", "weight_bytes")
+
+
+class _DecodeCosts:
+    """The decode graph's counts at any cache length from few analyses.
+
+    A decode step's counts are affine in the cache length (attention and cache reads grow
+    linearly, everything else is constant). The first and last lengths are analysed, a middle one
+    checks the line, and other lengths are interpolated; if the check fails (a kink, such as a
+    sliding window filling up) every length is analysed.
+    """
+
+    def __init__(self, analyze: Callable[[int], "ModelCost"], first: int, last: int):
+        self.analyze = analyze
+        self.cache: dict[int, "ModelCost"] = {}
+        self.linear: bool | None = None
+        self.first, self.last = first, last
+
+    def _get(self, x: int) -> "ModelCost":
+        if x not in self.cache:
+            self.cache[x] = self.analyze(x)
+        return self.cache[x]
+
+    def cost(self, x: int) -> "ModelCost":
+        a, b = self.first, self.last
+        if x in self.cache or b - a < 2 or self.linear is False:
+            return self._get(x)
+        if self.linear is None:
+            mid = (a + b) // 2
+            got = self._get(mid)
+            key = lambda n: (n.name, n.output_shape, *(getattr(n, f) for f in _VARYING))  # noqa: E731
+            self.linear = [key(n) for n in self._interp(mid)] == [key(n) for n in got.nodes]
+            if not self.linear:
+                return self._get(x)
+        if x == a or x == b:
+            return self._get(x)
+        from dataclasses import replace
+
+        return replace(self._get(a), nodes=self._interp(x))
+
+    def _interp(self, x: int) -> tuple:
+        from dataclasses import replace
+
+        na, nb = self._get(self.first).nodes, self._get(self.last).nodes
+        if len(na) != len(nb):
+            return ()
+        t = (x - self.first) / (self.last - self.first)
+        out = []
+        for u, v in zip(na, nb):
+            if u == v:
+                out.append(u)
+                continue
+            changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in _VARYING
+                       if getattr(u, f) != getattr(v, f)}
+            if u.output_shape != v.output_shape and u.output_shape and v.output_shape:
+                changes["output_shape"] = tuple(round(p + t * (q - p)) for p, q in zip(u.output_shape, v.output_shape))
+            out.append(replace(u, **changes))
+        return tuple(out)
+
+
+# ----------------------------------------------------------------------------- one evaluated pass
+
+
+@dataclass(frozen=True)
+class _Pass:
+    time_s: float
+    acc_j: float
+    sys_j: float
+    wall_j: float
+    macs: float
+    bytes_read: float
+    bytes_written: float
+    compute_s: float
+    memory_s: float
+    allreduce_s: float
+    result: Any
+
+
+def _link_gbps(profile: "HardwareProfile") -> float | None:
+    for name in _LINK_FIELDS:
+        v = getattr(profile, name, None)
+        if isinstance(v, (int, float)) and v > 0:
+            return float(v)
+    return None
+
+
+def _evaluate(cost: "ModelCost", profile: "HardwareProfile", batch: int, devices: int, allreduce_bytes: float,
+              link: float | None, pue: "PUEChoice", grid: "GridChoice", options: Mapping[str, Any]) -> _Pass:
+    from wattprint.inference import estimate_inference
+
+    r = estimate_inference(cost, profile, batch=batch, pue=pue, grid=grid, **options)
+    t_dev = r.time_per_batch_s
+    acc_dev = r.accelerator_energy_per_batch_j
+    power = acc_dev / t_dev if t_dev > 0 else 0.0
+    ar = 0.0
+    if devices > 1 and link:
+        ar = allreduce_bytes * 2 * (devices - 1) / devices / (link * 1e9)
+    acc = devices * (acc_dev + ar * power)
+    per_inf = r.accelerator_energy_per_inference_j
+    sys_ratio = r.system_energy_per_inference_j / per_inf if per_inf > 0 else 1.0
+    wall_ratio = r.energy_per_inference_j / r.system_energy_per_inference_j if r.system_energy_per_inference_j > 0 else 1.0
+    comp = sum(x.time_s for x in r.layers if x.bound == "compute")
+    mem = sum(x.time_s for x in r.layers if x.bound == "memory")
+    m = r.model
+    return _Pass(t_dev + ar, acc, acc * sys_ratio, acc * sys_ratio * wall_ratio, float(devices * m.macs),
+                 float(devices * m.bytes_read), float(devices * m.bytes_written), comp, mem, ar, r)
+
+
+def _phase(name: str, passes: int, total: tuple[float, ...], xs: list[int], samples: dict[int, _Pass]) -> PhaseResult:
+    t, acc, sys_, wall, macs, br, bw, comp, mem, ar = total
+    return PhaseResult(name, passes, t, acc, sys_, wall, macs, br, bw, comp, mem, ar,
+                       tuple((x, samples[x].time_s, samples[x].acc_j) for x in xs))
+
+
+def _as_tuple(p: _Pass) -> tuple[float, ...]:
+    return (p.time_s, p.acc_j, p.sys_j, p.wall_j, p.macs, p.bytes_read, p.bytes_written, p.compute_s, p.memory_s,
+            p.allreduce_s)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def _fits(weights: float, kv_per_seq: Callable[[int], float], batch: int, devices: int, capacity: float) -> bool:
+    return weights / devices + batch * kv_per_seq(devices) <= capacity
+
+
+def check_memory(label: str, profile: "HardwareProfile", weights_total: float, kv_per_seq: Callable[[int], float],
+                 workload: GenerationWorkload, valid_devices: Callable[[int], bool]) -> MemoryCheck | None:
+    """Weights (split over D devices) + the KV cache of B sequences at full length must fit.
+
+    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices.
+    """
+    if profile.memory_gb is None:
+        return None
+    cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
+    b, d = workload.concurrency, workload.devices
+    check = MemoryCheck(int(weights_total / d), int(b * kv_per_seq(d)), cap, profile.memory_gb)
+    if check.needed_bytes <= cap:
+        return check
+    best_d = next((x for x in range(d + 1, 1025) if valid_devices(x) and _fits(weights_total, kv_per_seq, b, x, cap)), None)
+    room = cap - weights_total / d
+    best_b = int(room // kv_per_seq(d)) if room > 0 else 0
+    fixes = []
+    if best_d is not None:
+        fixes.append(f"--devices {best_d}")
+    if best_b >= 1:
+        fixes.append(f"--concurrency {best_b} or less")
+    gb = 1e9
+    raise WattprintError(
+        f"{label} does not fit: {check.needed_bytes / gb:.1f} GB per device (weights {check.weights_bytes / gb:.1f} GB"
+        f" + KV cache {check.kv_bytes / gb:.1f} GB for {b} sequences of {workload.prompt_tokens + workload.output_tokens}"
+        f" tokens) > {cap / gb:.1f} GB usable of {profile.id}'s {profile.memory_gb:g} GB",
+        hint=("use " + " or ".join(fixes)) if fixes else "the weights alone do not fit on one device; use more devices",
+    )
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def estimate_generation(
+    source: "str | Path | DecoderSpec",
+    profile: "HardwareProfile",
+    workload: GenerationWorkload,
+    *,
+    pue: "PUEChoice",
+    grid: "GridChoice",
+    requests: float | None = None,
+    volume_basis: str | None = None,
+    hardware_requested: str | None = None,
+    dims: Mapping[str, int] | None = None,
+    units: str = "metric",
+    decode_points: int = DECODE_POINTS,
+    **inference_options: Any,
+) -> GenerationResult:
+    """Energy of serving ``workload`` with the model ``source`` on ``profile``.
+
+    ``source``: a :class:`DecoderSpec`, a config.json path or shipped config name, or an ``.onnx``
+    decoder. ``inference_options`` pass through to :func:`wattprint.inference.estimate_inference`
+    (e.g. ``calibration``, and the power options of later versions). ``dims`` binds any other
+    symbolic dim of an ONNX decoder.
+    """
+    from dataclasses import replace as _replace
+
+    from wattprint.comparisons import compare
+
+    workload.check()
+    if isinstance(source, (str, Path)) and str(source).lower().endswith(".onnx"):
+        result = _estimate_onnx(Path(source), profile, workload, pue, grid, dims or {}, decode_points,
+                                inference_options)
+    else:
+        from wattprint.llm_config import DecoderSpec, load_config
+
+        spec = source if isinstance(source, DecoderSpec) else load_config(source)
+        result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options)
+    result = _replace(result, hardware_requested=hardware_requested or profile.id, requests=requests,
+                      volume_basis=volume_basis)
+    if requests is not None:
+        result = _replace(result, comparisons=compare(result.co2e_kg, units))
+    return result
+
+
+def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload, pue, grid, decode_points: int,
+                     options) -> GenerationResult:
+    from wattprint.llm_config import (
+        BATCH, DTYPE_BITS, PAST, PAST_LOCAL, SEQ, build_decoder, check_tp, expected_experts,
+    )
+    from wattprint.onnx_graph import analyze_proto
+
+    w = workload
+    for name, value in (("precision", w.precision), ("kv precision", w.kv_precision)):
+        if value is not None and value not in DTYPE_BITS:
+            raise WattprintError(f"{name} {value!r} is not one of fp32, fp16, bf16, fp8, int8")
+    check_tp(spec, w.devices)
+    kv_prec = w.kv_precision or w.precision or spec.dtype
+    P, M, B, D = w.prompt_tokens, w.output_tokens, w.concurrency, w.devices
+    if spec.max_positions and P + M > spec.max_positions:
+        raise WattprintError(
+            f"{spec.name}: prompt + output = {P + M} tokens exceeds its context of {spec.max_positions}",
+            hint="lower --prompt-tokens or --output-tokens",
+        )
+
+    def valid(d: int) -> bool:
+        try:
+            check_tp(spec, d)
+            return True
+        except WattprintError:
+            return False
+
+    memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
+                          lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid)
+    link = _link_gbps(profile)
+    warnings: list[str] = []
+    notes = list(spec.notes)
+    if D > 1 and link is None:
+        warnings.append(f"{profile.id} has no interconnect bandwidth figure: the tensor-parallel all-reduces "
+                        f"(2 per layer) are not costed")
+    act_bytes = DTYPE_BITS[w.precision or spec.dtype] / 8
+    window = spec.sliding_window
+
+    def graph(tokens: int):
+        touched = None
+        if spec.is_moe:
+            touched = max(spec.top_k, round(expected_experts(spec.experts, spec.top_k, tokens)))
+        return build_decoder(spec, tp=D, precision=w.precision, kv_precision=kv_prec, moe_tokens=tokens,
+                             experts_touched=touched), touched
+
+    def dims_for(seq: int, past: int) -> dict[str, int]:
+        d = {BATCH: B, SEQ: seq, PAST: past}
+        if window:
+            d[PAST_LOCAL] = min(past, window - 1) if seq == 1 else 0
+        return d
+
+    label = spec.name
+    samples: dict[int, _Pass] = {}
+
+    def analyze(model, seq: int, past: int) -> "ModelCost":
+        return analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
+
+    def run(cost, seq: int) -> _Pass:
+        ar_bytes = 2 * spec.layers * B * seq * spec.hidden * act_bytes
+        return _evaluate(cost, profile, B, D, ar_bytes, link, pue, grid, options)
+
+    prefill_model, _ = graph(B * P)
+    pre = run(analyze(prefill_model, P, 0), P)
+    prefill = _phase("prefill", 1, _as_tuple(pre), [0], {0: pre})
+    decode = None
+    touched = None
+    last = None
+    if M > 1:
+        decode_model, touched = graph(B)
+        costs = _DecodeCosts(lambda past: analyze(decode_model, 1, past), P, P + M - 2)
+
+        def step(past: int) -> tuple[float, ...]:
+            samples[past] = run(costs.cost(past), 1)
+            return _as_tuple(samples[past])
+
+        kinks = (window - 1,) if window else ()
+        total, xs = integrate_steps(P, P + M - 2, step, decode_points, kinks)
+        decode = _phase("decode", M - 1, total, xs, samples)
+        last = samples[xs[-1]].result
+    total_p, active_p = spec.params()
+    return GenerationResult(
+        model=spec.name, source_kind="config", workload=w, hardware=profile, hardware_requested=profile.id,
+        prefill=prefill, decode=decode, memory=memory, params_total=total_p, params_active=active_p, pue=pue,
+        grid=grid, requests=None, volume_basis=None, accelerator_power_w=_power(pre.result),
+        experts_touched_decode=float(touched) if touched is not None else None,
+        notes=tuple(notes + _phase_notes(w)), warnings=tuple(warnings + list(pre.result.warnings)), spec=spec,
+        prefill_detail=pre.result, decode_detail=last,
+    )
+
+
+def _power(r: "InferenceResult") -> float:
+    return r.accelerator_energy_per_batch_j / r.time_per_batch_s if r.time_per_batch_s > 0 else 0.0
+
+
+def _phase_notes(w: GenerationWorkload) -> list[str]:
+    notes = ["prefill: the prompts of all concurrent requests in one pass; logits for the last position only"]
+    if w.output_tokens > 1:
+        notes.append(f"decode: {w.output_tokens - 1} steps (the first output token comes from prefill)")
+    return notes
+
+
+# ----------------------------------------------------------------------------- ONNX decoders
+
+#: KV-cache input names of the exporters wattprint knows: (pattern, layer group, key/value group)
+KV_PATTERNS = (
+    re.compile(r"^past_key_values\.(\d+)\.(key|value)$"),  # transformers / optimum legacy
+    re.compile(r"^past_key_values_(\d+)_(key|value)$"),
+    re.compile(r"^past_(key|value)s?[._](\d+)$"),  # onnxruntime-genai style past_key.0 / past_value_0
+    re.compile(r"^past\.(\d+)\.(key|value)$"),
+    re.compile(r"^past_key_values\.(key|value)_cache\.(\d+)$"),
+    re.compile(r"^past_key_values_(key|value)_cache_(\d+)$"),  # torch dynamo (DynamicCache flattened)
+)
+KV_LOOKED_FOR = "past_key_values.{i}.key/.value, past_key.{i}/past_value.{i}, past.{i}.key, past_key_values_{i}_key"
+
+
+def _kv_inputs(model) -> tuple[list[Any], list[str]]:
+    """(matched KV-cache inputs, inputs that look like a cache but match no known pattern)."""
+    inits = {t.name for t in model.graph.initializer}
+    matched, odd = [], []
+    for vi in model.graph.input:
+        if vi.name in inits:
+            continue
+        if any(p.match(vi.name) for p in KV_PATTERNS):
+            matched.append(vi)
+        elif "past" in vi.name.lower() or "cache" in vi.name.lower():
+            odd.append(vi.name)
+    return matched, odd
+
+
+def _token_bytes(vi, precision: str | None) -> int:
+    """Bytes one token adds to this KV-cache input of one sequence ([batch, heads, length, head_dim])."""
+    from wattprint.opcost import PRECISION_BITS, dtype_bits
+
+    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else None for d in vi.type.tensor_type.shape.dim]
+    elems = math.prod(x for i, x in enumerate(shape) if i not in (0, 2) and x)
+    bits = PRECISION_BITS.get(precision or "", 0) or dtype_bits(vi.type.tensor_type.elem_type)
+    return elems * bits // 8
+
+
+#: ops that append the new keys/values to the cache (a serving engine writes the new entries in place)
+_APPEND_OPS = frozenset({"Concat", "Attention", "GroupQueryAttention", "MultiHeadAttention"})
+
+
+def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[str, int]) -> "ModelCost":
+    """An exported graph copies the whole cache into its ``present`` outputs at every step (Concat of past
+    and new, or the present outputs of an attention op). A serving engine appends the new token's
+    entries in place: the copy of the past entries is not counted (they are still read where the
+    attention reads them)."""
+    from dataclasses import replace
+
+    nodes = list(cost.nodes)
+    changed = False
+    for i, n in enumerate(nodes):
+        if n.op_type not in _APPEND_OPS or not n.counted:
+            continue
+        past = [t for t in n.activation_inputs if t in kv_names]
+        if not past:
+            continue
+        copied = sum(past_bytes.get(t, 0) for t in past)
+        if n.op_type == "Concat":  # reads the past only to copy it
+            nodes[i] = replace(n, bytes_read=max(0, n.bytes_read - copied), bytes_written=max(0, n.bytes_written - copied),
+                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+        elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied),
+                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+        changed = True
+    if not changed:
+        return cost
+    return replace(cost, nodes=tuple(nodes))
+
+
+def _dim_name(vi, axis: int) -> str | None:
+    dims = vi.type.tensor_type.shape.dim
+    if axis < len(dims) and dims[axis].WhichOneof("value") == "dim_param":
+        return dims[axis].dim_param
+    return None
+
+
+def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid, extra_dims: Mapping[str, int],
+                   decode_points: int, options) -> GenerationResult:
+    from wattprint.onnx_graph import analyze_proto, load_proto
+
+    w = workload
+    label = str(path)
+    if w.devices > 1:
+        raise WattprintError(
+            f"{label}: --devices {w.devices} needs a config.json (an exported graph is one device's graph)",
+            hint="pass the model's config.json, or --devices 1",
+        )
+    if w.kv_precision is not None and w.kv_precision != w.precision:
+        raise WattprintError(
+            f"{label}: a KV precision other than the graph's needs a config.json",
+            hint="drop --kv-precision, or pass the model's config.json",
+        )
+    model, load_warnings = load_proto(path, label)
+    kv, odd = _kv_inputs(model)
+    names = [vi.name for vi in model.graph.input]
+    ids = next((vi for vi in model.graph.input if vi.name in ("input_ids", "input_ids_0", "tokens")), None)
+    if ids is None:
+        raise WattprintError(f"{label}: no input_ids input: not a decoder graph",
+                             hint=f"its inputs are: {', '.join(names[:6])}")
+    batch_dim, seq_dim = _dim_name(ids, 0), _dim_name(ids, 1)
+    if kv:
+        past_dim = _dim_name(kv[0], 2)
+        if past_dim is None:
+            raise WattprintError(f"{label}: KV input '{kv[0].name}' has no symbolic length (axis 2)",
+                                 hint="re-export with a dynamic past_sequence_length")
+    elif odd:
+        raise WattprintError(
+            f"{label}: cache inputs {', '.join(odd[:3])} do not match a known KV-cache naming",
+            hint=f"looked for {KV_LOOKED_FOR}",
+        )
+    else:
+        past_dim = None
+    P, M, B = w.prompt_tokens, w.output_tokens, w.concurrency
+    # other dims named like a total length are bound to past + sequence
+    total_like = set()
+    for vi in model.graph.input:
+        if vi in kv or vi is ids:
+            continue
+        for d in vi.type.tensor_type.shape.dim:
+            if d.WhichOneof("value") == "dim_param" and "total" in d.dim_param.lower():
+                total_like.add(d.dim_param)
+
+    def dims_for(seq: int, past: int) -> dict[str, int]:
+        d = dict(extra_dims)
+        for name, value in ((batch_dim, B), (seq_dim, seq)):
+            if name:
+                d[name] = value
+        if past_dim:
+            d[past_dim] = past
+        for name in total_like:
+            d.setdefault(name, past + seq)
+        return d
+
+    warnings = list(load_warnings)
+
+    kv_names = {vi.name for vi in kv}
+    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision) for vi in kv}
+
+    def analyze(seq: int, past: int) -> "ModelCost":
+        cost = analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
+                             empty_dims=(past_dim,) if past_dim else ())
+        return _cache_in_place(cost, kv_names, {k: v * B * past for k, v in kv_token_bytes.items()})
+
+    def run(cost) -> _Pass:
+        return _evaluate(cost, profile, B, 1, 0.0, None, pue, grid, options)
+
+    pre = run(analyze(P, 0))
+    notes = _phase_notes(w)
+    out_shape = pre.result.model.nodes[-1].output_shape if pre.result.model.nodes else None
+    if out_shape and len(out_shape) == 3 and out_shape[1] == P and P > 1:
+        notes.append("the graph computes logits for every prompt position (a serving engine computes the last only)")
+    decode = None
+    last = None
+    if not kv:
+        notes.insert(0, "prefill only: the graph has no KV-cache inputs, so decode steps cannot be costed")
+    elif M > 1:
+        samples: dict[int, _Pass] = {}
+        costs = _DecodeCosts(lambda past: analyze(1, past), P, P + M - 2)
+
+        def step(past: int) -> tuple[float, ...]:
+            samples[past] = run(costs.cost(past))
+            return _as_tuple(samples[past])
+
+        total, xs = integrate_steps(P, P + M - 2, step, decode_points)
+        decode = _phase("decode", M - 1, total, xs, samples)
+        last = samples[xs[-1]].result
+    cost = pre.result.model
+    weights = sum(n.weight_bytes for n in cost.nodes if n.params)
+    memory = None
+    if kv:
+        per_token = sum(kv_token_bytes.values())
+        memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1)
+    return GenerationResult(
+        model=label, source_kind="onnx", workload=w, hardware=profile, hardware_requested=profile.id, prefill=_phase(
+            "prefill", 1, _as_tuple(pre), [0], {0: pre}), decode=decode, memory=memory, params_total=cost.params,
+        params_active=cost.params, pue=pue, grid=grid, requests=None, volume_basis=None,
+        accelerator_power_w=_power(pre.result), notes=tuple(notes),
+        warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings))), prefill_detail=pre.result,
+        decode_detail=last,
+    )
+
+
+# ----------------------------------------------------------------------------- from the infer options
+
+
+def is_generation_source(model: str | Path) -> bool:
+    """A config.json (or a folder holding one), or the name of a shipped config when no such file exists."""
+    p = Path(model)
+    if p.suffix.lower() == ".json" or (p.is_dir() and (p / "config.json").is_file()):
+        return True
+    if not p.exists():
+        from wattprint.llm_config import find_shipped
+
+        return find_shipped(str(model)) is not None
+    return False
+
+
+def generation_from_options(model: str | Path, options: Any, workload: GenerationWorkload,
+                            hardware: Any = None) -> GenerationResult:
+    """``wattprint infer`` with a generation workload: loaders (hardware, grid, PUE, volume) + the core."""
+    from wattprint.estimate import PRECISION_CHOICES
+    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.hardware import load_hardware
+    from wattprint.inference import serving_volume
+
+    for name, value in (("--precision", workload.precision), ("--kv-precision", workload.kv_precision)):
+        if value is not None and value not in PRECISION_CHOICES:
+            raise WattprintError(f"{name} {value!r} is not one of {', '.join(PRECISION_CHOICES)}")
+    workload.check()
+    db = hardware or load_hardware()
+    profile = db.get(options.hardware)
+    requests, basis = serving_volume(options.inferences, options.rate, options.days)
+    if basis is not None:
+        basis = basis.replace("inferences", "requests")
+    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
+    pue = choose_pue(options.pue, options.provider or grid.provider)
+    return estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
+                               hardware_requested=options.hardware, dims=dict(options.dims), units=options.units)

@@ -1,0 +1,574 @@
+"""A Hugging Face ``config.json`` -> an equivalent decoder ONNX graph, built in memory.
+
+Pure core: no printing, no exiting; failures are :class:`~wattprint.errors.WattprintError`.
+
+:func:`load_config` reads a ``config.json`` (a path, or the name of a config shipped in
+``wattprint/data/llm-configs``) into a :class:`DecoderSpec`. :func:`build_decoder` turns a spec
+into an ONNX ``ModelProto`` made of the ops an exporter would write (opset 23 ``RMSNormalization``,
+``RotaryEmbedding`` and ``Attention``, ``MatMul``, ``Gather``...), with weights as shape-only
+initializers, so :func:`wattprint.onnx_graph.analyze_proto` costs it exactly as it costs an
+exported graph. Attention is the fused opset-23 ``Attention`` op (the score matrix is never a
+tensor); the KV cache enters as ``past_key.{i}`` / ``past_value.{i}`` inputs.
+
+One graph describes one device of a tensor-parallel group of ``tp`` devices (heads, KV heads,
+MLP width and vocabulary split ``tp`` ways, as Megatron-style serving engines do). A mixture of
+experts layer is built for a given number of tokens ``T``: each token runs ``top_k`` experts
+(compute), and the weights of ``experts_touched`` distinct experts are read (memory).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Mapping
+
+from wattprint.errors import WattprintError
+
+#: model_type values this module builds a graph for
+SUPPORTED = ("llama", "mistral", "qwen2", "qwen3", "qwen3_moe", "mixtral", "gemma", "gemma2", "gemma3",
+             "gemma3_text", "phi3", "gpt2", "gpt_neox", "gpt_oss")
+#: precision name -> ONNX TensorProto data type (the dtype every float tensor of the built graph gets)
+DTYPE = {"fp32": 1, "fp16": 10, "bf16": 16, "fp8": 17, "int8": 3, "fp4": 23}
+DTYPE_BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "fp4": 4}
+_TORCH_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32", "half": "fp16", "float": "fp32"}
+#: symbolic dims of the built graph
+BATCH, SEQ, PAST, PAST_LOCAL = "batch_size", "sequence_length", "past_sequence_length", "past_local_length"
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """The architecture figures of a decoder, as read from its config.json."""
+
+    name: str
+    model_type: str
+    hidden: int
+    layers: int
+    heads: int
+    kv_heads: int
+    head_dim: int
+    intermediate: int
+    vocab: int
+    tied: bool
+    gated_mlp: bool  # SwiGLU/GeGLU (3 matrices) or a plain 2-matrix MLP
+    norm: str  # "rms" | "layer"
+    qkv_bias: bool
+    out_bias: bool
+    mlp_bias: bool
+    qk_norm: bool
+    learned_positions: int  # rows of a learned position table (gpt2), else 0
+    extra_norms: int  # norms per layer beyond the two pre-norms (gemma2/3 post-norms)
+    #: per layer: (attention "full"|"sliding", mlp "dense"|"moe")
+    layer_kinds: tuple[tuple[str, str], ...]
+    sliding_window: int | None
+    experts: int = 0
+    top_k: int = 0
+    expert_intermediate: int = 0
+    dtype: str = "bf16"  # the checkpoint's dtype (torch_dtype)
+    expert_dtype: str | None = None  # mxfp4 checkpoints: experts stored at 4 bits
+    max_positions: int | None = None
+    source: str = ""  # where the figures come from
+    notes: tuple[str, ...] = ()
+
+    @property
+    def is_moe(self) -> bool:
+        return self.experts > 0
+
+    def attention_params(self) -> int:
+        q = self.hidden * self.heads * self.head_dim
+        kv = 2 * self.hidden * self.kv_heads * self.head_dim
+        o = self.heads * self.head_dim * self.hidden
+        bias = (self.heads + 2 * self.kv_heads) * self.head_dim if self.qkv_bias else 0
+        bias += self.hidden if self.out_bias else 0
+        qk = 2 * self.head_dim if self.qk_norm else 0
+        return q + kv + o + bias + qk
+
+    def mlp_params(self, width: int) -> int:
+        mats = (3 if self.gated_mlp else 2) * self.hidden * width
+        bias = ((2 * width if self.gated_mlp else width) + self.hidden) if self.mlp_bias else 0
+        return mats + bias
+
+    def norm_params(self) -> int:
+        return self.hidden * (2 if self.norm == "layer" else 1)
+
+    def layer_params(self, mlp: str) -> tuple[int, int]:
+        """(total, active per token) parameters of one layer."""
+        base = self.attention_params() + (2 + self.extra_norms) * self.norm_params()
+        if mlp == "moe":
+            one = self.mlp_params(self.expert_intermediate)
+            router = self.hidden * self.experts + (self.experts if self.model_type == "gpt_oss" else 0)
+            return base + router + self.experts * one, base + router + self.top_k * one
+        dense = self.mlp_params(self.intermediate)
+        return base + dense, base + dense
+
+    def params(self) -> tuple[int, int]:
+        """(total, active per token) parameters, tied embeddings counted once."""
+        embed = self.vocab * self.hidden + self.learned_positions * self.hidden
+        head = 0 if self.tied else self.vocab * self.hidden
+        total = active = embed + head + self.norm_params()
+        for _, mlp in self.layer_kinds:
+            t, a = self.layer_params(mlp)
+            total += t
+            active += a
+        return total, active
+
+    def expert_params(self) -> int:
+        return sum(self.experts * self.mlp_params(self.expert_intermediate) for _, m in self.layer_kinds if m == "moe")
+
+    def weight_bytes(self, precision: str | None = None) -> int:
+        """Bytes of all weights at ``precision`` (default: the checkpoint's dtypes)."""
+        total, _ = self.params()
+        if precision is not None:
+            return total * DTYPE_BITS[precision] // 8
+        expert = self.expert_params() if self.expert_dtype else 0
+        bits = DTYPE_BITS[self.dtype]
+        return ((total - expert) * bits + expert * DTYPE_BITS[self.expert_dtype or self.dtype]) // 8
+
+    def kv_bytes_per_sequence(self, length: int, kv_precision: str, tp: int = 1) -> int:
+        """KV-cache bytes of one sequence of ``length`` tokens on one of ``tp`` devices."""
+        kvh = kv_heads_per_device(self, tp)
+        per_token = 2 * kvh * self.head_dim * DTYPE_BITS[kv_precision] // 8
+        total = 0
+        for attn, _ in self.layer_kinds:
+            n = min(length, self.sliding_window) if attn == "sliding" and self.sliding_window else length
+            total += n * per_token
+        return total
+
+
+# ----------------------------------------------------------------------------- reading config.json
+
+
+def configs_dir() -> Path:
+    return Path(__file__).resolve().parent / "data" / "llm-configs"
+
+
+@cache
+def shipped_configs() -> dict[str, dict[str, Any]]:
+    """Name -> {"path", "repo", "title", ...} of the configs shipped with wattprint (index.json)."""
+    index = json.loads((configs_dir() / "index.json").read_text())
+    return {entry["name"]: entry for entry in index["configs"]}
+
+
+def find_shipped(name: str) -> Path | None:
+    """The shipped config called ``name`` (case-insensitive; the HF repo id also works), or None."""
+    key = name.strip().lower()
+    for entry_name, entry in shipped_configs().items():
+        names = [entry_name, entry["repo"], entry["repo"].split("/")[-1], *entry.get("aliases", ())]
+        if key in (n.lower() for n in names):
+            return configs_dir() / entry["file"]
+    return None
+
+
+def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderSpec:
+    """Read a config.json (or a shipped config by name) into a :class:`DecoderSpec`."""
+    path = Path(source)
+    label = label or str(source)
+    shipped = None
+    if not path.exists():
+        shipped = find_shipped(str(source))
+        if shipped is None:
+            names = ", ".join(shipped_configs())
+            raise WattprintError(f"{label}: no such file, and not a built-in LLM config", hint=f"built-in: {names}")
+        path = shipped
+    if path.is_dir():
+        path = path / "config.json"
+        if not path.is_file():
+            raise WattprintError(f"{label}: a folder without config.json", hint="pass the config.json file")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise WattprintError(f"{label}: cannot read the file ({e})") from None
+    except json.JSONDecodeError as e:
+        raise WattprintError(f"{label}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    if not isinstance(raw, dict):
+        raise WattprintError(f"{label}: a config.json holds a JSON object")
+    source_note = ""
+    if shipped is not None:
+        entry = next(e for e in shipped_configs().values() if configs_dir() / e["file"] == shipped)
+        source_note = entry["source"]
+        label = entry["name"]
+    return spec_from_dict(raw, label, source=source_note or f"config.json: {path.name}")
+
+
+def _get(cfg: Mapping[str, Any], label: str, *keys: str, default: Any = None, required: bool = True) -> Any:
+    for k in keys:
+        if k in cfg and cfg[k] is not None:
+            return cfg[k]
+    if default is None and required:
+        raise WattprintError(f"{label}: config.json has no {keys[0]!r}", hint="is this a decoder model's config.json?")
+    return default
+
+
+def _int(cfg: Mapping[str, Any], label: str, *keys: str, default: int | None = None, low: int = 1) -> int:
+    v = _get(cfg, label, *keys, default=default, required=default is None)
+    if isinstance(v, bool) or not isinstance(v, int) or v < low:
+        raise WattprintError(f"{label}: config.json field {keys[0]!r} = {v!r} must be a whole number >= {low}")
+    return v
+
+
+def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> DecoderSpec:
+    """Interpret the figures of a config.json dict (see ``SUPPORTED`` for the families)."""
+    mt = cfg.get("model_type")
+    if isinstance(cfg.get("text_config"), dict) and mt in ("gemma3", "llava", "mistral3"):
+        inner = dict(cfg["text_config"])
+        inner.setdefault("model_type", "gemma3_text" if mt == "gemma3" else inner.get("model_type"))
+        cfg, mt = inner, inner.get("model_type")
+    if mt not in SUPPORTED:
+        raise WattprintError(
+            f"{label}: model_type {mt!r} is not supported", hint=f"supported: {', '.join(SUPPORTED)}"
+        )
+    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype") or "bfloat16"
+    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
+    notes: list[str] = []
+
+    if mt == "gpt2":
+        hidden = _int(cfg, label, "n_embd", "hidden_size")
+        heads = _int(cfg, label, "n_head", "num_attention_heads")
+        inner = cfg.get("n_inner") or 4 * hidden
+        n = _int(cfg, label, "n_layer", "num_hidden_layers")
+        return DecoderSpec(
+            name=label, model_type=mt, hidden=hidden, layers=n, heads=heads, kv_heads=heads,
+            head_dim=hidden // heads, intermediate=int(inner), vocab=_int(cfg, label, "vocab_size"),
+            tied=bool(cfg.get("tie_word_embeddings", True)), gated_mlp=False, norm="layer", qkv_bias=True,
+            out_bias=True, mlp_bias=True, qk_norm=False,
+            learned_positions=_int(cfg, label, "n_positions", "max_position_embeddings", default=1024),
+            extra_norms=0, layer_kinds=(("full", "dense"),) * n, sliding_window=None,
+            dtype=_TORCH_DTYPE.get(str(cfg.get("torch_dtype", "float32")), "fp32"),
+            max_positions=cfg.get("n_positions"), source=source,
+        )
+
+    hidden = _int(cfg, label, "hidden_size")
+    heads = _int(cfg, label, "num_attention_heads")
+    n = _int(cfg, label, "num_hidden_layers")
+    kv_heads = _int(cfg, label, "num_key_value_heads", default=heads)
+    head_dim = _int(cfg, label, "head_dim", default=hidden // heads)
+    vocab = _int(cfg, label, "vocab_size")
+    if heads % kv_heads:
+        raise WattprintError(f"{label}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
+    tied_default = mt.startswith("gemma")
+    tied = bool(cfg.get("tie_word_embeddings", tied_default))
+    window = cfg.get("sliding_window")
+    window = int(window) if isinstance(window, int) and window > 0 else None
+    experts = top_k = expert_inter = 0
+    expert_dtype = None
+    intermediate = _int(cfg, label, "intermediate_size", default=4 * hidden)
+    mlp_kind = ["dense"] * n
+    attn_kind = ["full"] * n
+    qkv_bias = out_bias = mlp_bias = False
+    qk_norm = False
+    extra_norms = 0
+    gated = True
+    norm = "rms"
+
+    if mt in ("qwen2",):
+        qkv_bias = True
+    if mt in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
+        qk_norm = True
+    if mt in ("llama", "mistral", "mixtral", "qwen3", "qwen3_moe"):
+        qkv_bias = bool(cfg.get("attention_bias", False))
+        out_bias = mt == "llama" and qkv_bias
+        mlp_bias = bool(cfg.get("mlp_bias", False))
+    if mt in ("gemma2", "gemma3", "gemma3_text"):
+        extra_norms = 2  # post-attention and post-feedforward norms
+    if mt == "gpt_neox":
+        gated, norm = False, "layer"
+        qkv_bias = out_bias = mlp_bias = True
+    if mt in ("qwen2", "qwen3", "qwen3_moe"):
+        if not cfg.get("use_sliding_window", False):
+            window = None
+        else:
+            first_full = int(cfg.get("max_window_layers", n))
+            attn_kind = ["sliding" if i >= first_full else "full" for i in range(n)]
+    if mt in ("mistral", "mixtral", "phi3") and window is not None:
+        attn_kind = ["sliding"] * n
+    if mt == "gemma2" and window:
+        attn_kind = ["sliding" if i % 2 == 0 else "full" for i in range(n)]
+    if mt in ("gemma3", "gemma3_text") and window:
+        pattern = int(cfg.get("sliding_window_pattern", 6))
+        attn_kind = ["full" if (i + 1) % pattern == 0 else "sliding" for i in range(n)]
+    if mt == "gpt_oss":
+        qkv_bias = out_bias = mlp_bias = True
+    types = cfg.get("layer_types")
+    if isinstance(types, list) and len(types) == n:
+        attn_kind = ["sliding" if "sliding" in str(t) else "full" for t in types]
+    if all(a == "full" for a in attn_kind):
+        window = None
+
+    if mt == "mixtral" or mt == "gpt_oss":
+        experts = _int(cfg, label, "num_local_experts", "num_experts")
+        top_k = _int(cfg, label, "num_experts_per_tok", "experts_per_token")
+        expert_inter = intermediate
+        mlp_kind = ["moe"] * n
+    if mt == "qwen3_moe":
+        experts = _int(cfg, label, "num_experts")
+        top_k = _int(cfg, label, "num_experts_per_tok")
+        expert_inter = _int(cfg, label, "moe_intermediate_size")
+        step = _int(cfg, label, "decoder_sparse_step", default=1)
+        dense_only = set(cfg.get("mlp_only_layers") or ())
+        mlp_kind = ["moe" if (i not in dense_only and (i + 1) % step == 0) else "dense" for i in range(n)]
+    if experts and top_k > experts:
+        raise WattprintError(f"{label}: num_experts_per_tok {top_k} exceeds the {experts} experts")
+    quant = cfg.get("quantization_config") or {}
+    if isinstance(quant, dict) and quant.get("quant_method") == "mxfp4" and experts:
+        expert_dtype = "fp4"
+        notes.append("experts stored as MXFP4 (4-bit values; the shared 8-bit scale per 32 values is not counted)")
+    if mt == "gpt_oss":
+        notes.append("attention sinks (one learned logit per head) are not counted")
+    return DecoderSpec(
+        name=label, model_type=mt, hidden=hidden, layers=n, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+        intermediate=intermediate, vocab=vocab, tied=tied, gated_mlp=gated, norm=norm, qkv_bias=qkv_bias,
+        out_bias=out_bias, mlp_bias=mlp_bias, qk_norm=qk_norm, learned_positions=0, extra_norms=extra_norms,
+        layer_kinds=tuple(zip(attn_kind, mlp_kind)), sliding_window=window, experts=experts, top_k=top_k,
+        expert_intermediate=expert_inter, dtype=dtype, expert_dtype=expert_dtype,
+        max_positions=cfg.get("max_position_embeddings"), source=source, notes=tuple(notes),
+    )
+
+
+# ----------------------------------------------------------------------------- tensor parallel shards
+
+
+def kv_heads_per_device(spec: DecoderSpec, tp: int) -> int:
+    """KV heads held by one of ``tp`` devices (replicated when there are fewer KV heads than devices)."""
+    return max(1, spec.kv_heads // tp)
+
+
+def check_tp(spec: DecoderSpec, tp: int) -> None:
+    if tp < 1:
+        raise WattprintError(f"devices {tp} must be >= 1")
+    if spec.heads % tp or (spec.kv_heads >= tp and spec.kv_heads % tp) or (spec.kv_heads < tp and tp % spec.kv_heads):
+        ok = [d for d in range(1, spec.heads + 1) if spec.heads % d == 0 and
+              ((spec.kv_heads >= d and spec.kv_heads % d == 0) or (spec.kv_heads < d and d % spec.kv_heads == 0))]
+        raise WattprintError(
+            f"{spec.name}: {spec.heads} attention heads ({spec.kv_heads} KV heads) cannot be split over {tp} devices",
+            hint=f"use one of {', '.join(str(d) for d in ok[:8])}",
+        )
+
+
+def expected_experts(experts: int, top_k: int, tokens: int) -> float:
+    """Expected number of distinct experts that ``tokens`` tokens, each routed to ``top_k`` of
+    ``experts`` experts uniformly at random, touch: E * (1 - (1 - k/E)^T)."""
+    if experts <= 0:
+        return 0.0
+    return experts * (1.0 - (1.0 - top_k / experts) ** tokens)
+
+
+# ----------------------------------------------------------------------------- graph building
+
+
+@dataclass
+class _G:
+    dtype: int
+    nodes: list = field(default_factory=list)
+    inits: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)
+    consts: dict = field(default_factory=dict)
+
+    def weight(self, name: str, shape: tuple[int, ...], dtype: int | None = None) -> str:
+        import onnx
+
+        t = onnx.TensorProto()
+        t.name = name
+        t.data_type = self.dtype if dtype is None else dtype
+        t.dims.extend(int(d) for d in shape)
+        self.inits.append(t)
+        return name
+
+    def ints(self, values: list[int]) -> str:
+        """A small int64 constant (shapes, axes, indices), shared by value."""
+        import numpy as np
+        from onnx import numpy_helper
+
+        key = tuple(values)
+        if key not in self.consts:
+            name = f"const_{len(self.consts)}"
+            self.inits.append(numpy_helper.from_array(np.asarray(values, dtype=np.int64), name))
+            self.consts[key] = name
+        return self.consts[key]
+
+    def node(self, op: str, inputs: list[str], name: str, n_out: int = 1, **attrs) -> str | list[str]:
+        from onnx import helper
+
+        outs = [f"{name}/out{i}" if n_out > 1 else f"{name}/out" for i in range(n_out)]
+        self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
+        return outs if n_out > 1 else outs[0]
+
+
+def build_decoder(
+    spec: DecoderSpec,
+    *,
+    tp: int = 1,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    moe_tokens: int | None = None,
+    experts_touched: int | None = None,
+    with_cache: bool = True,
+    last_token_logits: bool = True,
+    layers: tuple[int, ...] | None = None,
+) -> "Any":
+    """The decoder as an ONNX ModelProto (one device of ``tp``), weights as shape-only initializers.
+
+    Inputs: ``input_ids [batch_size, sequence_length]`` and, with ``with_cache``, per layer
+    ``past_key.{i}`` / ``past_value.{i}`` of shape ``[batch_size, kv_heads, past, head_dim]``
+    (``past`` is ``past_local_length`` for sliding-window layers). ``precision`` sets every float
+    tensor (default: the checkpoint's dtype, MXFP4 experts at 4 bits); ``kv_precision`` the cache.
+    MoE layers need ``moe_tokens`` (batch x sequence, the tokens routed in one call) and
+    ``experts_touched`` (distinct experts whose weights are read). ``layers`` restricts the graph
+    to those layer indexes (the caller replicates identical layers).
+    """
+    import onnx
+    from onnx import helper
+
+    check_tp(spec, tp)
+    p = precision or spec.dtype
+    dt = DTYPE[p]
+    kv_dt = DTYPE[kv_precision or p]
+    expert_dt = DTYPE[spec.expert_dtype] if (spec.expert_dtype and precision is None) else dt
+    g = _G(dt)
+    H, hd = spec.hidden, spec.head_dim
+    qh = spec.heads // tp
+    kvh = kv_heads_per_device(spec, tp)
+    inter = math.ceil(spec.intermediate / tp)
+    e_inter = math.ceil(spec.expert_intermediate / tp) if spec.experts else 0
+    vocab = math.ceil(spec.vocab / tp)
+    g.inputs.append(helper.make_tensor_value_info("input_ids", onnx.TensorProto.INT64, [BATCH, SEQ]))
+    if spec.norm == "rms":
+        def norm(x: str, name: str, width: int = H) -> str:
+            return g.node("RMSNormalization", [x, g.weight(f"{name}.weight", (width,))], name, axis=-1)
+    else:
+        def norm(x: str, name: str, width: int = H) -> str:
+            return g.node("LayerNormalization", [x, g.weight(f"{name}.weight", (width,)),
+                                                 g.weight(f"{name}.bias", (width,))], name, axis=-1)
+
+    def linear(x: str, name: str, k: int, n: int, bias: bool, dtype: int | None = None) -> str:
+        y = g.node("MatMul", [x, g.weight(f"{name}.weight", (k, n), dtype)], name)
+        if bias:
+            y = g.node("Add", [y, g.weight(f"{name}.bias", (n,))], f"{name}.bias_add")
+        return y
+
+    def act(gate: str, up: str | None, name: str) -> str:
+        if spec.model_type.startswith("gemma") or spec.model_type in ("gpt2", "gpt_neox"):
+            a = g.node("Gelu", [gate], f"{name}.act")
+        else:
+            a = g.node("Mul", [gate, g.node("Sigmoid", [gate], f"{name}.sigmoid")], f"{name}.act")
+        return g.node("Mul", [a, up], f"{name}.gate_mul") if up is not None else a
+
+    embed = g.weight("model.embed_tokens.weight", (vocab, H))
+    x = g.node("Gather", [embed, "input_ids"], "model.embed_tokens")
+    if spec.learned_positions:
+        g.inputs.append(helper.make_tensor_value_info("position_ids", onnx.TensorProto.INT64, [BATCH, SEQ]))
+        pos = g.node("Gather", [g.weight("model.wpe.weight", (spec.learned_positions, H)), "position_ids"], "model.wpe")
+        x = g.node("Add", [x, pos], "model.embed_add")
+    rotary = spec.model_type not in ("gpt2",)
+    if rotary:
+        for n in ("cos", "sin"):
+            g.inputs.append(helper.make_tensor_value_info(f"rope_{n}", dt, [BATCH, SEQ, hd // 2]))
+    which = range(spec.layers) if layers is None else layers
+    for i in which:
+        attn_kind, mlp_kind = spec.layer_kinds[i]
+        pre = f"model.layers.{i}"
+        h = norm(x, f"{pre}.input_layernorm")
+        q = linear(h, f"{pre}.self_attn.q_proj", H, qh * hd, spec.qkv_bias)
+        k = linear(h, f"{pre}.self_attn.k_proj", H, kvh * hd, spec.qkv_bias)
+        v = linear(h, f"{pre}.self_attn.v_proj", H, kvh * hd, spec.qkv_bias)
+        if spec.qk_norm:
+            q4 = g.node("Reshape", [q, g.ints([0, 0, qh, hd])], f"{pre}.self_attn.q_split")
+            k4 = g.node("Reshape", [k, g.ints([0, 0, kvh, hd])], f"{pre}.self_attn.k_split")
+            q4 = norm(q4, f"{pre}.self_attn.q_norm", hd)
+            k4 = norm(k4, f"{pre}.self_attn.k_norm", hd)
+            q = g.node("Reshape", [q4, g.ints([0, 0, qh * hd])], f"{pre}.self_attn.q_merge")
+            k = g.node("Reshape", [k4, g.ints([0, 0, kvh * hd])], f"{pre}.self_attn.k_merge")
+        if rotary:
+            q = g.node("RotaryEmbedding", [q, "rope_cos", "rope_sin"], f"{pre}.self_attn.q_rotary", num_heads=qh)
+            k = g.node("RotaryEmbedding", [k, "rope_cos", "rope_sin"], f"{pre}.self_attn.k_rotary", num_heads=kvh)
+        ins = [q, k, v, ""]
+        if with_cache:
+            past = PAST_LOCAL if attn_kind == "sliding" else PAST
+            for kind in ("key", "value"):
+                name = f"past_{kind}.{i}"
+                g.inputs.append(helper.make_tensor_value_info(name, kv_dt, [BATCH, kvh, past, hd]))
+                ins.append(name)
+        a = g.node("Attention", ins, f"{pre}.self_attn.attention", q_num_heads=qh, kv_num_heads=kvh, is_causal=1)
+        a = linear(a, f"{pre}.self_attn.o_proj", qh * hd, H, spec.out_bias)
+        if spec.extra_norms:
+            a = norm(a, f"{pre}.post_attention_layernorm")
+        if spec.model_type == "gpt_neox":  # parallel residual: attention and MLP both read x
+            h2 = norm(x, f"{pre}.post_attention_layernorm")
+        else:
+            x = g.node("Add", [x, a], f"{pre}.attn_residual")
+            h2 = norm(x, f"{pre}.pre_feedforward_layernorm" if spec.extra_norms else f"{pre}.post_attention_layernorm")
+        if mlp_kind == "moe":
+            m = _moe(g, spec, h2, pre, e_inter, moe_tokens, experts_touched, expert_dt, act)
+        elif spec.gated_mlp:
+            gate = linear(h2, f"{pre}.mlp.gate_proj", H, inter, spec.mlp_bias)
+            up = linear(h2, f"{pre}.mlp.up_proj", H, inter, spec.mlp_bias)
+            m = linear(act(gate, up, f"{pre}.mlp"), f"{pre}.mlp.down_proj", inter, H, spec.mlp_bias)
+        else:
+            up = linear(h2, f"{pre}.mlp.fc_in", H, inter, spec.mlp_bias)
+            m = linear(act(up, None, f"{pre}.mlp"), f"{pre}.mlp.fc_out", inter, H, spec.mlp_bias)
+        if spec.extra_norms:
+            m = norm(m, f"{pre}.post_feedforward_layernorm")
+        if spec.model_type == "gpt_neox":
+            x = g.node("Add", [g.node("Add", [x, a], f"{pre}.attn_residual"), m], f"{pre}.mlp_residual")
+        else:
+            x = g.node("Add", [x, m], f"{pre}.mlp_residual")
+    x = norm(x, "model.norm")
+    if last_token_logits:
+        x = g.node("Slice", [x, g.ints([-1]), g.ints([2**62]), g.ints([1])], "model.last_position")
+    if spec.tied:
+        flat = g.node("Reshape", [x, g.ints([-1, H])], "lm_head.flatten")
+        logits = g.node("Gemm", [flat, embed], "lm_head", transB=1)
+    else:
+        logits = g.node("MatMul", [x, g.weight("lm_head.weight", (H, vocab))], "lm_head")
+    graph = helper.make_graph(
+        g.nodes, f"{spec.name} decoder (device 1 of {tp})", g.inputs,
+        [helper.make_tensor_value_info(logits, dt, None)], g.inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], producer_name="wattprint llm_config")
+    model.ir_version = 10
+    return model
+
+
+def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int | None, touched: int | None,
+         expert_dt: int, act) -> str:
+    """Router, then the routed tokens as batched matmuls over the experts whose weights are read.
+
+    ``tokens * top_k`` token-expert pairs split over ``touched`` experts: ``r`` experts run ``q + 1``
+    tokens and the others ``q`` (``tokens * top_k = q * touched + r``), so the MACs are exactly
+    ``tokens * top_k`` expert MLPs and the weight reads exactly ``touched`` experts.
+    """
+    if tokens is None or touched is None:
+        raise ValueError("a MoE layer needs moe_tokens and experts_touched")
+    H, k = spec.hidden, spec.top_k
+    touched = max(1, min(spec.experts, touched, tokens * k))
+    router = g.node("MatMul", [h, g.weight(f"{pre}.mlp.router.weight", (H, spec.experts))], f"{pre}.mlp.router")
+    g.node("TopK", [router, g.ints([k])], f"{pre}.mlp.router_topk", n_out=2, axis=-1)
+    pairs = tokens * k
+    # each token copied to its k experts (the permute of a fused MoE kernel), then cut per expert group
+    copies = g.node("Expand", [g.node("Reshape", [h, g.ints([-1, 1, H])], f"{pre}.mlp.flatten"),
+                               g.ints([tokens, k, H])], f"{pre}.mlp.dispatch")
+    flat = g.node("Reshape", [copies, g.ints([pairs, H])], f"{pre}.mlp.dispatch_flat")
+    q, r = divmod(pairs, touched)
+    groups = [(n, m) for n, m in ((r, q + 1), (touched - r, q)) if n and m]
+    outs = []
+    start = 0
+    for j, (n, m) in enumerate(groups):
+        name = f"{pre}.mlp.experts.group{j}"
+        rows = g.node("Slice", [flat, g.ints([start]), g.ints([start + n * m]), g.ints([0])], f"{name}.rows")
+        start += n * m
+        xs = g.node("Reshape", [rows, g.ints([n, m, H])], f"{name}.permute")
+        if spec.gated_mlp:
+            gate = g.node("MatMul", [xs, g.weight(f"{name}.gate_proj", (n, H, e_inter), expert_dt)], f"{name}.gate_proj")
+            up = g.node("MatMul", [xs, g.weight(f"{name}.up_proj", (n, H, e_inter), expert_dt)], f"{name}.up_proj")
+            y = act(gate, up, name)
+        else:
+            y = act(g.node("MatMul", [xs, g.weight(f"{name}.fc_in", (n, H, e_inter), expert_dt)], f"{name}.fc_in"),
+                    None, name)
+        y = g.node("MatMul", [y, g.weight(f"{name}.down_proj", (n, e_inter, H), expert_dt)], f"{name}.down_proj")
+        outs.append(g.node("Reshape", [y, g.ints([n * m, H])], f"{name}.unpermute"))
+    cat = outs[0] if len(outs) == 1 else g.node("Concat", outs, f"{pre}.mlp.experts.gather", axis=0)
+    w = g.node("Reshape", [cat, g.ints([tokens, k, H])], f"{pre}.mlp.experts.by_token")
+    s = g.node("ReduceSum", [w, g.ints([1])], f"{pre}.mlp.experts.combine", keepdims=0)
+    return g.node("Reshape", [s, g.node("Shape", [h], f"{pre}.mlp.shape")], f"{pre}.mlp.experts.out")
