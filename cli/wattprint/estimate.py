@@ -90,15 +90,14 @@ def infer_model(
 
 
 def resolve_node(profile: Any, system_id: str | None):
-    """The node model around ``profile``: the named system, else the profile's default system, else none."""
+    """The node model of the system named with --system (None: the profile's default, chosen by the core)."""
     from wattprint.energy.device import default_coefficients
     from wattprint.energy.node import system_node
     from wattprint.systems import load_systems
 
-    wanted = system_id or getattr(profile, "default_system", None)
-    if wanted is None:
-        return None, ()
-    system = load_systems().get(wanted)
+    if system_id is None:
+        return None, ()  # estimate_inference uses the profile's default system
+    system = load_systems().get(system_id)
     if system.accelerator is not None and system.accelerator != profile.id:
         raise WattprintError(
             f"system {system.id!r} holds {system.accelerator}, not {profile.id}",

@@ -133,6 +133,17 @@ def bare_node(profile: HardwareProfile) -> NodeModel:
     return NodeModel(profile.id, profile.name, 1, 0.0, "no system profile: host not counted", 0.0, 1.0)
 
 
+def default_node(profile: HardwareProfile, coefficients: Coefficients) -> tuple[NodeModel, tuple[str, ...]]:
+    """The node of the profile's ``default_system``, else the accelerator alone (and a warning saying so)."""
+    from wattprint.energy.node import system_node
+    from wattprint.systems import load_systems
+
+    if profile.default_system is None:
+        return bare_node(profile), (
+            f"{profile.id} has no system profile: the host around it is not counted (pass --system)",)
+    return system_node(load_systems().get(profile.default_system), coefficients)
+
+
 def layer_energies(nodes: "tuple[NodeCost, ...]", passe: PassEnergy, kernel_of: list[int | None]) -> tuple[LayerEnergy, ...]:
     """One row per node: a kernel's time and energy sit on its head node; its other members say where they ran."""
     out = []
@@ -174,8 +185,8 @@ def estimate_inference(
     passe = run_pass(model.nodes, ks, dev)
     warnings = set(dev.warnings)
     if node is None:
-        node = bare_node(profile)
-        warnings.add(f"{profile.id} has no system profile: the host around it is not counted (pass --system)")
+        node, missing = default_node(profile, co)
+        warnings.update(missing)
     layers = layer_energies(model.nodes, passe, kernel_of)
 
     # low / high: the model's cross-validated error band, default PUE over its range, shipped grid +/-

@@ -250,8 +250,8 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
             if n.op_type == "Gemm" and any(a.name == "transB" and a.i for a in n.attribute):
                 continue
             w = inits[n.input[1]]
-            if len(w.dims) != 2 or w.dims[0] == w.dims[1] or w.data_type not in (1, 10, 11, 16):
-                continue
+            if len(w.dims) != 2 or w.dims[0] >= w.dims[1] or w.data_type not in (1, 10, 11, 16):
+                continue  # an LM head maps the hidden size to a (larger) vocabulary
             if n.output[0] not in outputs and not any(c.output and c.output[0] in outputs and c.op_type in _SCORE_PATH
                                                       for c in consumers.get(n.output[0], ())):
                 continue  # only the LM head (its output is the logits)
