@@ -134,6 +134,9 @@ class GenerationResult:
     spec: "DecoderSpec | None" = None
     prefill_detail: "InferenceResult | None" = None  # the prefill pass as costed (per layer)
     decode_detail: "InferenceResult | None" = None  # the last decode step as costed
+    #: every evaluated pass on one device with how many times it counts per batch of requests (prefill 1; decode
+    #: samples their integration weights): the sum of weight x pass is the result (all-reduces aside)
+    passes: tuple[tuple["InferenceResult", float], ...] = ()
 
     def _phases(self) -> list[PhaseResult]:
         return [p for p in (self.prefill, self.decode) if p is not None]
@@ -237,6 +240,20 @@ def integrate_steps(first: int, last: int, f: Callable[[int], tuple[float, ...]]
     for c in range(len(total)):
         total[c] += (vals[0][c] + vals[-1][c]) / 2.0
     return tuple(total), xs
+
+
+def step_weights(first: int, last: int, xs: list[int]) -> list[float]:
+    """Weights w with sum(w_i f(x_i)) equal to :func:`integrate_steps` over [first, last] at the points xs."""
+    if len(xs) == last - first + 1:
+        return [1.0] * len(xs)
+    w = [0.0] * len(xs)
+    for i in range(len(xs) - 1):
+        half = (xs[i + 1] - xs[i]) / 2.0
+        w[i] += half
+        w[i + 1] += half
+    w[0] += 0.5
+    w[-1] += 0.5
+    return w
 
 
 # ----------------------------------------------------------------------------- decode costs by cache length
@@ -367,6 +384,19 @@ def _as_tuple(p: _Pass) -> tuple[float, ...]:
 
 def _fits(weights: float, kv_per_seq: Callable[[int], float], batch: int, devices: int, capacity: float) -> bool:
     return weights / devices + batch * kv_per_seq(devices) <= capacity
+
+
+def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: GenerationWorkload) -> int:
+    """The most sequences of the workload's length whose KV cache fits beside the weights (at least 1)."""
+    if profile.memory_gb is None:
+        return workload.concurrency
+    from wattprint.llm_config import DTYPE_BITS  # noqa: F401 (the spec's own precisions)
+
+    kv_prec = workload.kv_precision or workload.precision or spec.dtype
+    cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
+    room = cap - spec.weight_bytes(workload.precision) / workload.devices
+    per_seq = spec.kv_bytes_per_sequence(workload.prompt_tokens + workload.output_tokens, kv_prec, workload.devices)
+    return max(1, int(room // per_seq)) if per_seq > 0 else workload.concurrency
 
 
 def check_memory(label: str, profile: "HardwareProfile", weights_total: float, kv_per_seq: Callable[[int], float],
@@ -508,6 +538,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     prefill_model, _ = graph(B * P)
     pre = run(analyze(prefill_model, P, 0), P)
     prefill = _phase("prefill", 1, _as_tuple(pre), [0], {0: pre})
+    passes: list[tuple[Any, float]] = [(pre.result, 1.0)]
     decode = None
     touched = None
     last = None
@@ -523,6 +554,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         total, xs = integrate_steps(P, P + M - 2, step, decode_points, kinks)
         decode = _phase("decode", M - 1, total, xs, samples)
         last = samples[xs[-1]].result
+        passes += [(samples[x].result, wt) for x, wt in zip(xs, step_weights(P, P + M - 2, xs))]
     total_p, active_p = spec.params()
     return GenerationResult(
         model=spec.name, source_kind="config", workload=w, hardware=profile, hardware_requested=profile.id,
@@ -530,7 +562,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         grid=grid, requests=None, volume_basis=None, accelerator_power_w=_power(pre.result),
         experts_touched_decode=float(touched) if touched is not None else None,
         notes=tuple(notes + _phase_notes(w)), warnings=tuple(warnings + list(pre.result.warnings)), spec=spec,
-        prefill_detail=pre.result, decode_detail=last,
+        prefill_detail=pre.result, decode_detail=last, passes=tuple(passes),
     )
 
 

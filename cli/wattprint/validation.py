@@ -27,7 +27,16 @@ DEFAULT_BATCH = {"offline": 64, "server": 16, "singlestream": 1}
 #: which model family a benchmark belongs to, for the per-family summaries
 MODEL_FAMILY = {
     "resnet50": "cnn", "retinanet": "cnn", "3d-unet": "cnn", "bert-large": "transformer", "rnnt": "rnn",
+    "qwen3-8b": "llm-dense", "qwen3-32b": "llm-dense", "qwen3-30b-a3b": "llm-moe", "gpt-oss-20b": "llm-moe",
+    "gpt-oss-120b": "llm-moe",
 }
+#: shipped LLM config of each ML.ENERGY benchmark
+LLM_CONFIG = {"qwen3-8b": "qwen3-8b", "qwen3-32b": "qwen3-32b", "qwen3-30b-a3b": "qwen3-30b-a3b-instruct-2507",
+              "gpt-oss-20b": "gpt-oss-20b", "gpt-oss-120b": "gpt-oss-120b"}
+#: prompt tokens per request assumed for the ML.ENERGY rows, which publish output lengths but not prompt
+#: lengths (their prompts come from LMArena conversations and GPQA questions); docs/validation.md shows how
+#: the result moves with it
+LLM_PROMPT_TOKENS = 512
 THRESHOLDS = (1.25, 1.5, 2.0)
 #: BERT submissions built on NVIDIA's TensorRT code skip padding (code/bert/tensorrt/bert_var_seqlen.py in the
 #: results repositories): a SQuAD v1.1 sample at max length 384 holds 46% real tokens, as padding is 54% of
@@ -209,6 +218,71 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     return Case(p, fit_point, estimate, MODEL_FAMILY.get(p.benchmark, "other"), profile.architecture or "other", batch)
 
 
+def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> Case:
+    """An ML.ENERGY row: serving at `concurrency` sequences, energy per output token at the GPUs."""
+    from wattprint.energy.device import kernel_work
+    from wattprint.energy.fit import FitPoint, PassFeatures
+    from wattprint.energy.traffic import KINDS
+    from wattprint.generation import GenerationWorkload, estimate_generation, max_concurrency
+    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.llm_config import load_config
+
+    import numpy as np
+
+    profile = hardware.get(p.hardware)
+    spec = load_config(LLM_CONFIG[p.benchmark])
+    devices = int(p.accelerator_count)
+    output = max(1, round(float(p.output_len)))
+    wanted = GenerationWorkload(prompt_tokens=prompt_tokens, output_tokens=output, concurrency=int(p.concurrency),
+                                devices=devices)
+    # the server runs as many sequences as fit; more clients wait (vLLM's scheduler)
+    workload = GenerationWorkload(prompt_tokens=prompt_tokens, output_tokens=output, devices=devices,
+                                  concurrency=min(wanted.concurrency, max_concurrency(spec, profile, wanted)))
+
+    memo: dict[int, Any] = {}
+
+    def result(co: "Coefficients"):
+        if id(co) not in memo:
+            memo[id(co)] = (co, estimate_generation(spec, profile, workload, pue=choose_pue(1.0),
+                                                    grid=choose_grid(intensity=0.0), coefficients=co))
+        return memo[id(co)][1]
+
+    def fit_point() -> FitPoint:
+        from wattprint.energy.device import default_coefficients
+
+        r = result(default_coefficients())
+        kind_index = {k: i for i, k in enumerate(KINDS)}
+        passes = []
+        for inf, weight in r.passes:
+            ks = [kt.kernel for kt in inf.pass_energy.kernels]
+            work = kernel_work(inf.model.nodes, ks, inf.device)
+            feats = PassFeatures(np.array([w.compute_s for w in work]), np.array([w.vector_s for w in work]),
+                                 np.array([w.memory_s for w in work]), np.array([kind_index[k.kind] for k in ks]),
+                                 np.array([k.launches for k in ks]))
+            passes.append((feats, weight))
+        return FitPoint(
+            id=p.id,
+            family=profile.architecture or "other",
+            passes=tuple(passes),
+            units=float(r.output_tokens_total),
+            devices=devices,
+            tdp_w=r.passes[0][0].device.tdp_w,
+            idle_w=profile.idle_w,
+            power_limit_w=p.power_limit_w,
+            boundary="accelerator",
+            measured_j=float(p.energy_j),
+            measured_time_s=1 / float(p.throughput),
+            measured_power_w=float(p.avg_power_w),
+        )
+
+    def estimate(co: "Coefficients") -> Estimate:
+        r = result(co)
+        return Estimate(r.accelerator_energy_per_output_token_j, 1 / r.output_tokens_per_s)
+
+    return Case(p, fit_point, estimate, MODEL_FAMILY[p.benchmark], profile.architecture or "other",
+                workload.concurrency)
+
+
 def _with_accelerators(node: Any, n: int) -> Any:
     from dataclasses import replace
 
@@ -226,6 +300,8 @@ def build_cases(points: Iterable[Any] | None = None) -> list[Case]:
     for p in points if points is not None else load_measured():
         if p.source_kind == "mlperf":
             cases.append(_mlperf_case(p, hardware, systems))
+        else:
+            cases.append(_llm_case(p, hardware))
     return cases
 
 
