@@ -74,6 +74,8 @@ def test_peak_is_dense_where_both_are_known():
     assert db.get("a100").peak("fp16") == 312
     assert db.get("h100").peak("fp16") == 989
     assert db.get("l4").peak("int8") == 242.5
+    # B200 fp32: the per-GPU figure of NVIDIA's Blackwell technical brief (HGX B200, 1,000 W), not 600 / 8
+    assert db.get("b200").peak("fp32") == 80
 
 
 def test_on_chip_memory_spot_checks():
