@@ -2,7 +2,7 @@
 
 Input: the shared reference file measured-inference.csv (178 published measurements, each with its
 provenance), default /work/shared/reference/measured-inference.csv or the path given as the first
-argument. Output: one normalized row per point, with the accelerator and the node mapped to wattprint
+argument, plus EXTRA_ROWS below (points read by hand from results repositories for this project). Output: one normalized row per point, with the accelerator and the node mapped to wattprint
 hardware / system profile ids, a normalized benchmark, scenario, precision, boundary and unit, and
 (MLPerf rows) the per-accelerator batch and GPU power limit of the submission's own config, cited by
 path. Run: python scripts/build_measured.py [REFERENCE_CSV]. Deterministic; no network.
@@ -43,6 +43,7 @@ HARDWARE = {
     "QUALCOMM Cloud AI 100 DM.2": "qualcomm-ai100-dm2",
     "NVIDIA B200 (1000 W)": "b200",
     "NVIDIA H100 80GB HBM3 (SXM, 700 W)": "h100-sxm",
+    "NVIDIA H100-SXM-80GB": "h100-sxm",
 }
 
 #: first word + system folder of the reference file's system column -> system profile id
@@ -63,6 +64,7 @@ SYSTEMS = {
     "cTuning amd_zen4_workstation-nvidia_original-gpu-tensorrt-v8.5.2.2-default_config": "zen4-rtx4090-workstation",
     "ML.ENERGY H100 server": "mlenergy-h100-server",
     "ML.ENERGY B200 server": "mlenergy-b200-server",
+    "NVIDIA DGX-H100_H100-SXM-80GBx8_TRT_MaxQ": "dgx-h100",
 }
 
 BENCHMARKS = (
@@ -200,6 +202,48 @@ MLPERF_SETTINGS: dict[str, tuple[int | None, int | None, int | None, str]] = {
 }
 
 
+# ----------------------------------------------------------------------------- extra rows
+#: Points that are not in the shared reference file, in its column layout, each read by hand from the
+#: results repository named in its provenance. build() normalises them like the reference rows.
+V31 = "mlcommons/inference_results_v3.1@eaf622a25c00f2b4b1d2c4f5b4f430570429d24a"
+EXTRA_ROWS: list[dict[str, str]] = [
+    {
+        # The project's former single calibration point. Throughput: run_1 mlperf_log_summary.txt
+        # ('Samples per second: 474849', VALID). Power: mean of the 667 spl.txt 'Watts' samples strictly
+        # between power_begin 22:06:21.317 and power_end 22:17:28.476 (run_1 mlperf_log_detail.txt),
+        # the submission checker's method; the first four samples (2511-2757 W) precede the load ramp.
+        "id": "mlperf-v3.1-001",
+        "source_kind": "mlperf",
+        "round_or_version": "MLPerf Inference v3.1 closed",
+        "provenance": f"{V31}:closed/NVIDIA/results/DGX-H100_H100-SXM-80GBx8_TRT_MaxQ/resnet50/Offline/"
+                      "performance/run_1/ (mlperf_log_summary.txt, mlperf_log_detail.txt, spl.txt); "
+                      "system: closed/NVIDIA/systems/DGX-H100_H100-SXM-80GBx8_TRT_MaxQ.json",
+        "system": "NVIDIA DGX-H100_H100-SXM-80GBx8_TRT_MaxQ (NVIDIA DGX H100 (8x H100-SXM-80GB, MaxQ, TensorRT))",
+        "accelerator": "NVIDIA H100-SXM-80GB",
+        "accelerator_count": "8",
+        "host_cpu": "2x Intel(R) Xeon(R) Platinum 8480C",
+        "benchmark_model": "resnet50: ResNet-50 v1.5 (ImageNet 224x224)",
+        "scenario": "Offline",
+        "batch_or_concurrency": "Offline (all samples issued at once; batching chosen by submitter)",
+        "precision": "int8",
+        "input_len": "",
+        "output_len": "",
+        "throughput_value": "474849",
+        "throughput_unit": "samples/s",
+        "avg_power_w": "4063.98",
+        "power_boundary": "wall-system (AC, whole node incl. host CPU/fans/PSU; PTD-logged analyzer)",
+        "energy_per_unit_j": "0.0085585",
+        "unit": "sample",
+        "notes": "avg power = mean of spl.txt 1 Hz 'Watts' samples strictly between power_begin/power_end of "
+                 "run_1 mlperf_log_detail.txt (n=667, window=667 s; same method as submission_checker "
+                 "get_power_metric); NVIDIA MaxQ (power-optimized config); status=available; precision int8 "
+                 "as in NVIDIA's other ResNet-50 submissions (not stated in a file read for this row); "
+                 "gpu_batch_size and power_limit not carried: the round's configs/resnet50/Offline/__init__.py "
+                 "could not be read",
+    },
+]
+
+
 def benchmark(text: str) -> str:
     for prefix, name in BENCHMARKS:
         if text.startswith(prefix):
@@ -313,7 +357,7 @@ def main(argv: list[str]) -> None:
     src = Path(argv[1]) if len(argv) > 1 else DEFAULT_INPUT
     with src.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    out = build(rows)
+    out = build(rows + EXTRA_ROWS)
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     with OUTPUT.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")

@@ -74,6 +74,22 @@ def test_peak_is_dense_where_both_are_known():
     assert db.get("a100").peak("fp16") == 312
     assert db.get("h100").peak("fp16") == 989
     assert db.get("l4").peak("int8") == 242.5
+    # B200 fp32: the per-GPU figure of NVIDIA's Blackwell technical brief (HGX B200, 1,000 W), not 600 / 8
+    assert db.get("b200").peak("fp32") == 80
+
+
+def test_on_chip_memory_spot_checks():
+    # last-level on-chip memory as the vendors state it (L2, CMEM, SRAM, Infinity Cache), MB
+    db = load_hardware(use_user_dir=False)
+    expected = {"a100-sxm-80gb": 40, "h100-sxm": 50, "h100-pcie": 50, "rtx-4090": 72, "l4": 48, "v100": 6,
+                "p100": 4, "jetson-agx-orin-64gb": 4, "qualcomm-ai100-pro": 144, "mi300x": 256, "tpu-v4": 128}
+    for key, mb in expected.items():
+        assert db.get(key).on_chip_memory_mb == mb, key
+    # no vendor figure found: left out, and the profile says so
+    for key in ("h200-sxm", "b200", "a30", "a2", "t4", "mi250x", "qualcomm-ai100-dm2"):
+        profile = db.get(key)
+        assert profile.on_chip_memory_mb is None, key
+        assert "on_chip_memory_mb" in (profile.notes or ""), key
 
 
 # ----------------------------------------------------------------------------- regions

@@ -16,7 +16,7 @@ MEASURED = load_measured()
 
 
 def test_the_set_is_complete_and_ids_are_unique():
-    assert len(MEASURED) == 178
+    assert len(MEASURED) == 179  # 178 from the shared reference file + 1 extra row (scripts/build_measured.py)
     ids = [p.id for p in MEASURED]
     assert len(ids) == len(set(ids))
     assert {p.source_kind for p in MEASURED} == {"mlperf", "mlenergy"}
@@ -69,6 +69,22 @@ def test_published_config_figures_are_carried():
         if p.power_limit_w is not None:
             tdp = load_hardware(use_user_dir=False).get(p.hardware).tdp_w
             assert p.power_limit_w <= tdp, p.id
+
+
+def test_the_dgx_h100_calibration_point_is_carried_with_its_provenance():
+    # MLPerf Inference v3.1 closed, NVIDIA DGX-H100 MaxQ, ResNet-50 Offline: 474,849 samples/s (run_1
+    # mlperf_log_summary.txt) at the mean of 667 spl.txt samples, 4,063.98 W -> 8.5585 mJ per sample
+    p = {q.id: q for q in MEASURED}["mlperf-v3.1-001"]
+    assert (p.hardware, p.accelerator_count, p.system) == ("h100-sxm", 8, "dgx-h100")
+    assert (p.benchmark, p.scenario, p.precision, p.boundary, p.power_mode) == (
+        "resnet50", "offline", "int8", "node-wall", "maxq")
+    assert p.throughput == 474849 and p.avg_power_w == 4063.98
+    assert p.energy_j == pytest.approx(4063.98 / 474849, rel=1e-4)
+    assert p.provenance.startswith("mlcommons/inference_results_v3.1@")
+    assert "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ/resnet50/Offline" in p.provenance
+    # no config class was read for it: no batch or power limit is claimed
+    assert p.batch is None and p.power_limit_w is None
+    assert not p.excluded
 
 
 def test_excluded_points_say_why():
