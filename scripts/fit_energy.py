@@ -63,13 +63,37 @@ def round_doc(value):
     return value
 
 
+def prompt_sensitivity(lengths=(128, 512, 2048)) -> str:
+    """Markdown: geomean estimate/measured of the LLM rows at concurrency 64 for several assumed prompt lengths."""
+    from wattprint.energy.device import default_coefficients
+    from wattprint.hardware import load_hardware
+    from wattprint.measured import load_measured
+    from wattprint.validation import MODEL_FAMILY, _llm_case, geomean
+
+    hardware = load_hardware(use_user_dir=False)
+    rows = [p for p in load_measured() if p.source_kind != "mlperf" and p.concurrency == 64 and not p.exclude]
+    co = default_coefficients()
+    lines = ["| prompt tokens | " + " | ".join(sorted({MODEL_FAMILY[p.benchmark] for p in rows})) + " | points |",
+             "|---:|" + "---:|" * (len({MODEL_FAMILY[p.benchmark] for p in rows}) + 1)]
+    for n in lengths:
+        ratios: dict[str, list[float]] = {}
+        for p in rows:
+            est = _llm_case(p, hardware, prompt_tokens=n).estimate(co).energy_j
+            ratios.setdefault(MODEL_FAMILY[p.benchmark], []).append(est / p.energy_j)
+        cells = [f"{geomean(ratios[f]):.2f}" for f in sorted(ratios)]
+        lines.append(f"| {n} | " + " | ".join(cells) + f" | {len(rows)} |")
+    return "\n".join(lines)
+
+
 def write_tables() -> None:
     md = subprocess.run([sys.executable, "-m", "wattprint", "validate", "--format", "markdown"], check=True,
                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "cli"), "PATH": ""}).stdout
     text = DOC.read_text(encoding="utf-8")
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{BEGIN}\n{md}\n{END}{tail}", encoding="utf-8")
+    sens = prompt_sensitivity()
+    DOC.write_text(f"{head}{BEGIN}\n{md}\n### Sensitivity to the assumed prompt length (LLM rows at concurrency 64, "
+                   f"geomean estimate / measured)\n\n{sens}\n\n{END}{tail}", encoding="utf-8")
 
 
 def main() -> int:

@@ -11,8 +11,8 @@ and the accelerator's energy over the pass (time T = sum t_k)::
     E = P_static x T + (TDP - P_static) x (alpha_c x sum c_k + alpha_m x sum m_k)
 
 so that power rises from the static (idle) draw toward the TDP with the compute and memory utilisation.
-When the average power E / T would exceed the power limit (``--power-limit``, default the TDP), the clocks
-drop: the pass stretches to T' = E_dyn / (P_limit - P_static) at unchanged dynamic energy.
+When the average power E / T would exceed the power limit (``--power-limit``, default the TDP), clocks and
+voltage drop (:func:`power_limit_scaling`, the CMOS cube law): the pass stretches and its dynamic energy falls.
 
 eta_c, eta_m, alpha_c, alpha_m and the static fraction are fitted per device family
 (``wattprint/data/energy-coefficients.yaml``, written by ``scripts/fit_energy.py``); a family without
@@ -142,7 +142,7 @@ class DeviceModel:
 def on_chip_bytes(profile: "HardwareProfile") -> int:
     """The profile's last-level on-chip memory in bytes (0 when not published: everything goes to DRAM)."""
     mb = getattr(profile, "on_chip_memory_mb", None)
-    return int(mb * 1e6) if mb else 0
+    return int(mb * 2**20) if mb else 0  # vendors' cache "MB" are binary
 
 
 def _peak(profile: "HardwareProfile", precision: str, warnings: list[str]) -> tuple[float, str]:
@@ -271,6 +271,22 @@ def kernel_work(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: Dev
     return out
 
 
+def power_limit_scaling(time_s: float, dynamic_j: float, static_w: float, limit_w: float) -> tuple[float, float]:
+    """(time stretch, dynamic-energy factor) when the pass's dynamic power exceeds the power limit's headroom.
+
+    Clocks and voltage drop together (DVFS): dynamic power goes as f x V^2 with V roughly proportional to f,
+    so as f^3 (the CMOS cube law), and energy per operation as f^2. Holding dynamic power at the headroom
+    ``r = (limit - static) / P_dyn`` lowers f by r^(1/3): the pass takes r^(-1/3) times longer and its dynamic
+    energy falls to r^(2/3) of the unconstrained figure.
+    """
+    if time_s <= 0 or dynamic_j <= 0:
+        return 1.0, 1.0
+    r = (limit_w - static_w) * time_s / dynamic_j
+    if r >= 1.0:
+        return 1.0, 1.0
+    return r ** (-1.0 / 3.0), r ** (2.0 / 3.0)
+
+
 def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
     """Time and energy of the kernels on the device (the formulas in the module docstring)."""
     fc = dev.coefficients
@@ -290,13 +306,12 @@ def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: Device
         rows.append((k, tc, tm, t, bound, w.peak_precision, dyn))
         total_t += t
     dynamic = sum(r[6] for r in rows)
-    stretch = 1.0
-    if total_t > 0 and dev.static_w + dynamic / total_t > dev.power_limit_w:
-        stretch = dynamic / (dev.power_limit_w - dev.static_w) / total_t
+    stretch, scale = power_limit_scaling(total_t, dynamic, dev.static_w, dev.power_limit_w)
     out = []
     for k, tc, tm, t, bound, used, dyn in rows:
         ts = t * stretch
-        out.append(KernelTime(k, tc, tm, ts, bound, used, dyn, dev.static_w * ts + dyn))
+        out.append(KernelTime(k, tc, tm, ts, bound, used, dyn * scale, dev.static_w * ts + dyn * scale))
+    dynamic *= scale
     time_s = total_t * stretch
     static = dev.static_w * time_s
     energy = static + dynamic

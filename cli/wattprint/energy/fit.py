@@ -173,8 +173,10 @@ class Problem:
         pp = self.pass_point
         static = np.where(np.isnan(self.idle), static_f * self.tdp, self.idle)[pp]
         dyn = (self.tdp[pp] - static) * (a_c[pp] * self.pass_cv + a_m[pp] * self.pass_m)
-        head = np.maximum(self.limit[pp] - static, 1e-9)
-        T = np.maximum(T, dyn / head)  # the power limit stretches the pass
+        # the power limit: DVFS cube law (device.power_limit_scaling)
+        r = np.clip(np.maximum(self.limit[pp] - static, 1e-9) * T / np.maximum(dyn, 1e-30), None, 1.0)
+        T = T * r ** (-1.0 / 3.0)
+        dyn = dyn * r ** (2.0 / 3.0)
         E_acc = static * T + dyn
         w = self.pass_weight
         n_pts = len(self.points)
