@@ -564,13 +564,22 @@ def regions_show(
 def validate(
     points: bool = typer.Option(True, "--points/--summary-only", help="List every measured point, or only the summaries."),
     cross_validate: bool = typer.Option(True, "--cv/--no-cv", help="Leave-one-hardware-family-out cross-validation (refits the model)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only the points of one source: mlperf or mlenergy."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Compare the inference energy model with every published measurement it ships (docs/validation.md)."""
+    from wattprint.errors import WattprintError
+    from wattprint.measured import load_measured
     from wattprint.render.validation import validation_csv, validation_doc, validation_sections
+    from wattprint.validation import build_cases
     from wattprint.validation import validate as run_validation
 
-    report = run_validation(cross_validate=cross_validate)
+    points_all = load_measured()
+    sources = sorted({p.source_kind for p in points_all})
+    if source is not None and source not in sources:
+        raise WattprintError(f"--source {source!r} is not one of {', '.join(sources)}")
+    chosen = [p for p in points_all if source is None or p.source_kind == source]
+    report = run_validation(build_cases(chosen), cross_validate=cross_validate)
     emit(
         fmt,
         title="Validation: estimated vs measured inference energy",

@@ -1,0 +1,74 @@
+"""`wattprint validate` and the fitted coefficients: reproducible, current, and honest about what they cover."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import pytest
+import yaml
+
+from conftest import ROOT
+from wattprint.datafiles import package_data
+from wattprint.energy.device import default_coefficients
+from wattprint.measured import load_measured
+from wattprint.validation import THRESHOLDS, build_cases, validate
+
+
+def _fit_script():
+    spec = importlib.util.spec_from_file_location("fit_energy", ROOT / "scripts" / "fit_energy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_shipped_coefficients_were_fitted_on_the_shipped_data():
+    """Changing the measured set or a hardware profile without rerunning scripts/fit_energy.py fails here."""
+    doc = yaml.safe_load(package_data("energy-coefficients.yaml").read_text(encoding="utf-8"))
+    assert doc["data_version"] == _fit_script().fingerprint()
+    assert "scripts/fit_energy.py" in doc["basis"]
+    co = default_coefficients()
+    assert "pooled" in co.families and set(co.kind_factor) == {"conv", "gemm", "recurrent", "vector"}
+    low, high = co.error_band
+    assert 0 < low < 1 < high
+
+
+def test_every_excluded_point_says_why_and_the_rest_are_reproducible():
+    points = load_measured()
+    excluded = [p for p in points if p.exclude]
+    assert excluded and all(len(p.exclude) > 20 for p in excluded)
+    families = {p.source_kind for p in points if not p.exclude}
+    assert families == {"mlperf", "mlenergy"}
+
+
+@pytest.fixture(scope="module")
+def mlperf_report():
+    chosen = [p for p in load_measured() if p.source_kind == "mlperf" and p.hardware in ("a2", "l4", "h100-pcie")]
+    return validate(build_cases(chosen), cross_validate=False)
+
+
+def test_report_rows_and_summaries(mlperf_report):
+    rows = [r for r in mlperf_report.rows if not r.excluded]
+    assert rows and all(r.estimated_j and r.estimated_j > 0 and math.isfinite(r.ratio) for r in rows)
+    assert mlperf_report.overall.points == len(rows)
+    assert len(mlperf_report.overall.within) == len(THRESHOLDS)
+    shares = mlperf_report.overall.within
+    assert 0 <= shares[0] <= shares[1] <= shares[2] <= 1
+    # in-sample, these points are within the model's accuracy target of 2x (docs/validation.md)
+    assert all(0.4 <= r.ratio <= 2.5 for r in rows), [(r.id, round(r.ratio, 2)) for r in rows]
+    assert {s.group for s in mlperf_report.by_hardware_family} == {"ampere", "ada", "hopper"}
+
+
+def test_validate_cli_json(cli_json):
+    doc = cli_json("validate", "--source", "mlperf", "--no-cv", "--summary-only")
+    assert doc["kind"] == "validation" and doc["overall"]["points"] > 50
+    assert doc["overall"]["cross_validated"] is None
+    assert 0.8 <= doc["overall"]["geomean_ratio"] <= 1.25
+    assert doc["overall"]["within_2x"] >= 0.9
+    ids = {p["id"] for p in doc["points"]}
+    assert "mlperf-v3.1-001" in ids and all(p["source"] for p in doc["points"])
+
+
+def test_validate_bad_source(cli):
+    code, _, err = cli("validate", "--source", "nope")
+    assert code == 2 and "--source 'nope'" in err
