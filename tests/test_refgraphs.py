@@ -7,7 +7,9 @@ count or a counting change in wattprint shows up as a mismatch.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import pytest
 from onnx import TensorProto
@@ -15,9 +17,10 @@ from onnx import TensorProto
 from wattprint.errors import WattprintError
 from wattprint.onnx_graph import analyze_proto
 from wattprint.opcost import PRECISION_BITS
-from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_SECONDS, RNNT_SAMPLE_SYMBOLS, build
-from wattprint.refgraphs.rnnt import frames
+from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS, build
+from wattprint.refgraphs.rnnt import encoder_frames
 
+ROOT = Path(__file__).resolve().parents[1]
 _CACHE: dict = {}
 
 
@@ -148,18 +151,37 @@ def test_unet3d_patch_matches_hand_count():
 
 
 def test_rnnt_frames_and_sample():
-    # 16 kHz, 10 ms hop (centred STFT: samples // 160 + 1 frames), splicing 3, stacking 2
-    assert frames(1.0) == (101, 34, 17)
-    # dev-clean mean: 5.4 h / 2,703 utterances = 7.192 s = 115,072 samples -> 720 -> 240 -> 120
-    assert RNNT_SAMPLE_SECONDS == pytest.approx(7.192, abs=1e-3)
-    assert frames(RNNT_SAMPLE_SECONDS) == (720, 240, 120)
-    # 54,402 words / 2,703 = 20.13 words x (4.4 letters + 1 space) - 1 = 107.7 -> 108 characters
-    assert RNNT_SAMPLE_SYMBOLS == 108
+    # MLPerf featurizer: ceil(samples / 160) frames at 10 ms, ceil(/ 3) after splicing, ceil(/ 2) stacked
+    assert encoder_frames(16_000) == (34, 17)  # 1 s: 100 -> 34 -> 17
+    assert encoder_frames(105_440) == (220, 110)  # 6.59 s: 659 -> 220 -> 110
+    # the sample: means over MLPerf's 2,513 utterances, rounded (208.79 frames, 92.90 characters)
+    assert (RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS) == (209, 93)
+
+
+def test_rnnt_sample_stats_script(tmp_path):
+    spec = importlib.util.spec_from_file_location("rnnt_sample_stats", ROOT / "scripts" / "rnnt_sample_stats.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    entries = [
+        {"original_duration": 1.0, "original_num_samples": 16_000, "transcript": "ab cd"},  # 34 frames, 5 chars
+        {"original_duration": 6.59, "original_num_samples": 105_440, "transcript": "a b"},  # 220 frames, 3 chars
+        {"original_duration": 15.5, "original_num_samples": 248_000, "transcript": "too long"},  # left out
+    ]
+    r = mod.stats(entries)
+    assert r["utterances_all"] == 3 and r["utterances"] == 2
+    assert r["mean_seconds"] == pytest.approx((1.0 + 6.59) / 2)
+    assert r["mean_frames_in"] == (34 + 220) / 2
+    assert r["mean_frames_enc"] == (17 + 110) / 2
+    assert r["mean_characters"] == (5 + 3) / 2
+    assert r["mean_words"] == 2
+    path = tmp_path / "m.json"
+    path.write_text("{not json")
+    assert mod.main([str(path)]) == 2
 
 
 def test_rnnt_matches_hand_count():
     c = cost("rnnt")
-    t_in, t_enc, steps = 240, 120, 120 + 108
+    t_in, t_enc, steps = 209, 105, 105 + 93  # greedy decoding: one iteration per frame and per symbol
 
     def lstm(t, d, h):  # MACs of one LSTM layer: 4 gates x (input + recurrent) per step
         return t * 4 * h * (d + h)
@@ -167,7 +189,7 @@ def test_rnnt_matches_hand_count():
     enc = lstm(t_in, 240, 1024) + lstm(t_in, 1024, 1024) + lstm(t_enc, 2048, 1024) + 2 * lstm(t_enc, 1024, 1024)
     pred = 2 * lstm(steps, 320, 320)
     joint = steps * ((1024 + 320) * 512 + 512 * 29)
-    assert c.macs == enc + pred + joint == 7_312_877_568
+    assert c.macs == enc + pred + joint == 6_381_689_856
 
     def lstm_params(d, h):  # W, R and both bias vectors, as torch.nn.LSTM
         return 4 * h * d + 4 * h * h + 8 * h
