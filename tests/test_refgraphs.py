@@ -7,8 +7,10 @@ count or a counting change in wattprint shows up as a mismatch.
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import math
+import struct
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,12 @@ from wattprint.onnx_graph import analyze_proto
 from wattprint.opcost import PRECISION_BITS
 from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS, build
 from wattprint.refgraphs.rnnt import encoder_frames
+from wattprint.refgraphs.unet3d import (
+    KITS19_INFERENCE_CASES,
+    SUBVOLUMES_PER_CASE,
+    preprocessed_shape,
+    subvolumes,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 _CACHE: dict = {}
@@ -147,7 +155,41 @@ def test_unet3d_patch_matches_hand_count():
     params += 32 * 3 + 3
     assert c.macs == macs
     assert c.params == params
-    assert REFERENCE_GRAPHS["3d-unet"].runs_per_sample is None  # sub-volumes per case: not published
+
+
+def test_unet3d_subvolumes_per_case():
+    # case_00000: 611 x 512 x 512 at 0.5 x 0.92 x 0.92 mm -> resampled to 1.6/1.2/1.2 mm: 190.9 -> 191,
+    # 392.5 -> 392; 191 mod 64 = 63 >= 32: padded to 192; 392 mod 64 = 8 < 32: cropped to 384
+    assert preprocessed_shape((611, 512, 512), (0.5, 0.919921875)) == (192, 384, 384)
+    assert subvolumes((611, 512, 512), (0.5, 0.919921875)) == 2 * 5 * 5  # (side - 128) / 64 + 1 per axis
+    # case_00041: 52 slices x 3 mm -> 97.5 -> 98: padded to the 128 minimum; 289.2 -> 289: padded to 320
+    assert subvolumes((52, 512, 512), (3.0, 0.677734375)) == 1 * 4 * 4
+    # case_00160 (512 x 796 in plane at 0.45 mm): 157.5 -> 128, 192.5 -> 192, 299.3 -> 320
+    assert preprocessed_shape((252, 512, 796), (1.0, 0.451171875)) == (128, 192, 320)
+    assert len(KITS19_INFERENCE_CASES) == 43
+    assert len({c for c, _, _ in KITS19_INFERENCE_CASES}) == 43
+    total = sum(subvolumes(d, s) for _, d, s in KITS19_INFERENCE_CASES)
+    assert total == 2761
+    assert REFERENCE_GRAPHS["3d-unet"].runs_per_sample == pytest.approx(2761 / 43) == SUBVOLUMES_PER_CASE
+    assert all(REFERENCE_GRAPHS[k].runs_per_sample == 1 for k in REFERENCE_GRAPHS if k != "3d-unet")
+
+
+def test_kits19_subvolumes_script(tmp_path):
+    spec = importlib.util.spec_from_file_location("kits19_subvolumes", ROOT / "scripts" / "kits19_subvolumes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    # a NIfTI-1 header: sizeof_hdr 348, dim at byte 40, pixdim at byte 76
+    hdr = bytearray(348)
+    struct.pack_into("<i", hdr, 0, 348)
+    struct.pack_into("<8h", hdr, 40, 3, 611, 512, 512, 1, 1, 1, 1)
+    struct.pack_into("<8f", hdr, 76, 1.0, 0.5, 0.919921875, 0.919921875, 1, 1, 1, 1)
+    case = tmp_path / "case_00000"
+    case.mkdir()
+    with gzip.open(case / "segmentation.nii.gz", "wb") as fh:
+        fh.write(bytes(hdr) + b"\0" * 4)
+    assert mod.read_header(case / "segmentation.nii.gz") == ((611, 512, 512), (0.5, 0.919921875))
+    (tmp_path / "bad.nii").write_bytes(b"x" * 10)
+    assert mod.main([str(tmp_path / "bad.nii")]) == 2
 
 
 def test_rnnt_frames_and_sample():

@@ -1,7 +1,7 @@
 """In-memory ONNX graphs of the MLPerf Inference benchmark models (shapes only, no weights).
 
-Each graph reproduces the work of one MLPerf "sample" (or, for 3D-UNet, of one sub-volume of a
-sample) so that ``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)`` counts it.
+Each graph reproduces the work of one MLPerf "sample" (for 3D-UNet: of one sub-volume, of which a
+sample has ``runs_per_sample`` on average) so that ``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)`` counts it.
 Weights are dims-only initializers: a built model holds no weight bytes. Nothing here prints,
 reads files or uses the network. ``docs/reference-graphs.md`` documents every graph.
 
@@ -21,7 +21,7 @@ from . import rnnt as _rnnt
 from .bert import build_bert_large
 from .resnet import build_resnet50
 from .retinanet import build_retinanet
-from .unet3d import build_unet3d
+from .unet3d import SUBVOLUMES_PER_CASE, build_unet3d
 
 __all__ = ["RefGraph", "REFERENCE_GRAPHS", "build", "RNNT_SAMPLE_FRAMES", "RNNT_SAMPLE_SYMBOLS"]
 
@@ -35,7 +35,8 @@ class RefGraph:
     sources: tuple[str, ...]  # architecture and sample definition
     assumptions: tuple[str, ...]  # what is not taken from a source
     builder: Callable[[int], onnx.ModelProto] = field(repr=False)
-    #: graph runs per MLPerf sample; None where the source does not pin it (3D-UNet sub-volumes)
+    #: graph runs per MLPerf sample: 1, or the mean sub-volumes per case for 3D-UNet; None would
+    #: mean "not known" (the caller must then supply it)
     runs_per_sample: float | None = 1.0
 
     def build(self, batch: int = 1) -> onnx.ModelProto:
@@ -148,23 +149,25 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             key="3d-unet",
             title="3D-UNet KiTS19, one 128x128x128 sub-volume",
             sample=(
-                "one KiTS19 case (CT volume), inferred by a sliding window of 128^3 sub-volumes with 50% "
-                "overlap; ONE GRAPH RUN IS ONE SUB-VOLUME: the number per case depends on each case's "
-                "preprocessed shape and is not published"
+                "one KiTS19 case (CT volume) of MLPerf's 43, inferred by a sliding window of 128^3 "
+                f"sub-volumes with 50% overlap; one graph run is one sub-volume, {SUBVOLUMES_PER_CASE:.2f} "
+                "runs per case on average"
             ),
             precision="fp32",
             sources=(
                 f"{_MLPERF_TRAIN} image_segmentation/pytorch/model/unet3d.py, layers.py (architecture)",
-                f"{_MLPERF_INF} vision/medical_imaging/3d-unet-kits19: 128^3 ROI, overlap 0.5 "
-                "(inference_utils.py); 43 cases (submission checker performance sample count, PR #1161)",
+                f"{_MLPERF_INF} vision/medical_imaging/3d-unet-kits19: preprocess.py (spacing 1.6/1.2/1.2 mm, "
+                "pad/crop to multiples of 64), inference_utils.py (128^3 window, overlap 0.5), "
+                "meta/inference_cases.json (43 cases; case_00400 is a copy of case_00185, Makefile)",
+                "neheller/kits19@456b293435b25303bbc7995f094f83a0afdff0eb data/<case>/segmentation.nii.gz "
+                "NIfTI headers: each case's dims and voxel spacing (scripts/kits19_subvolumes.py)",
             ),
             assumptions=(
-                "sub-volumes per case unknown: energy per sample = energy per sub-volume x "
-                "(sub-volumes per case), which the caller must supply",
-                "Gaussian weighting, stitching and ArgMax are not in the graph",
+                "Gaussian weighting, stitching and ArgMax over the whole volume are not in the graph",
+                "MLPerf's sample mix is uniform over the 43 cases (loadgen repeats the set)",
             ),
             builder=build_unet3d,
-            runs_per_sample=None,
+            runs_per_sample=SUBVOLUMES_PER_CASE,
         ),
     )
 }
