@@ -1,7 +1,8 @@
 """In-memory ONNX graphs of the MLPerf Inference benchmark models (shapes only, no weights).
 
 Each graph reproduces the work of one MLPerf "sample" (for 3D-UNet: of one sub-volume, of which a
-sample has ``runs_per_sample`` on average) so that ``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)`` counts it.
+sample has ``runs_per_sample`` on average), counted by
+``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)``.
 Weights are dims-only initializers: a built model holds no weight bytes. Nothing here prints,
 reads files or uses the network. ``docs/reference-graphs.md`` documents every graph.
 
@@ -81,7 +82,8 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
                 "ImageNet 2012 validation (model and sample)",
             ),
             assumptions=(
-                "1000 classes as the PyTorch reference model (the TensorFlow/ONNX model has 1001: +2,049 params)",
+                "1000 classes as the PyTorch reference model (the TensorFlow/ONNX model has 1001, background "
+                "first: python/main.py PostProcessCommon(offset=-1); +2,049 params, +0.05% MACs)",
                 "BatchNormalization kept as nodes (inference runtimes fold it into the convolutions)",
             ),
             builder=build_resnet50,
@@ -93,7 +95,7 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             precision="fp32",
             sources=(
                 "Devlin et al., BERT, NAACL 2019: BERT-Large 24 layers, hidden 1024, 16 heads, FFN 4096",
-                f"{_MLPERF_INF} language/bert: max_seq_length 384, SQuAD v1.1 dev set (sample)",
+                f"{_MLPERF_INF} language/bert README.md, squad_QSL.py: max_seq_length 384, SQuAD v1.1 dev set",
             ),
             assumptions=(
                 "every sample is costed at the full 384 tokens (the reference pads; some submissions "
@@ -111,7 +113,10 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
                 "Xie et al., Aggregated Residual Transformations (ResNeXt), CVPR 2017 (backbone)",
                 f"{_MLPERF_TRAIN} single_stage_detector/ssd/model/retinanet.py: ResNeXt50-32x4d, FPN "
                 "P3-P7, 4-conv heads, 9 anchors, 800x800, 264 OpenImages classes",
-                f"{_MLPERF_INF} docs/benchmarks/object_detection/retinanet.md: 800x800 OpenImages validation",
+                f"{_MLPERF_INF} vision/classification_and_detection/tools/retinanet_pytorch_to_onnx.py: "
+                "num_classes 264, image_size 800x800 (the exported reference model)",
+                f"{_MLPERF_INF} docs/benchmarks/object_detection/get-retinanet-data.md: OpenImages v6 MLPerf "
+                "validation set, 24,576 images resized to 800x800",
             ),
             assumptions=(
                 "anchor decoding, top-k and NMS are not in the graph",
@@ -129,9 +134,10 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             ),
             precision="fp32",
             sources=(
-                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/model_separable_rnnt.py, rnn.py, "
-                "configs/rnnt.toml: 80 features every 10 ms, frame splicing 3, encoder 2+3 LSTM(1024) "
-                "with time stacking x2, prediction 2 LSTM(320), joint 512, 29 outputs",
+                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/ (now under retired_benchmarks/): "
+                "model_separable_rnnt.py, rnn.py, configs/rnnt.toml: 80 features every 10 ms, frame "
+                "splicing 3, encoder 2+3 LSTM(1024) with time stacking x2, prediction 2 LSTM(320), "
+                "joint 512, 29 outputs",
                 f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/decoders.py: greedy decoding evaluates the "
                 "prediction network and the joint once per emitted symbol and once per encoder frame",
                 f"{_MLPERF_INF}@b66003e10e2db4b8c36a448b0545ec90fcc6e9e9 retired_benchmarks/speech_recognition/"
@@ -164,7 +170,8 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             ),
             assumptions=(
                 "Gaussian weighting, stitching and ArgMax over the whole volume are not in the graph",
-                "MLPerf's sample mix is uniform over the 43 cases (loadgen repeats the set)",
+                "MLPerf's sample mix is uniform over the 43 cases (loadgen/mlperf.conf: "
+                "3d-unet sample_concatenate_permutation = 1, whole permutations of the set)",
             ),
             builder=build_unet3d,
             runs_per_sample=SUBVOLUMES_PER_CASE,
