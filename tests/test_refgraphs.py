@@ -20,6 +20,8 @@ from wattprint.errors import WattprintError
 from wattprint.onnx_graph import analyze_proto
 from wattprint.opcost import PRECISION_BITS
 from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS, build
+from wattprint.refgraphs._builder import GraphBuilder
+from wattprint.refgraphs.resnet import trunk
 from wattprint.refgraphs.rnnt import encoder_frames
 from wattprint.refgraphs.unet3d import (
     KITS19_INFERENCE_CASES,
@@ -83,6 +85,19 @@ def test_resnet50_matches_published_and_hand_counts():
     assert c.not_counted == ()
 
 
+def test_resnext50_trunk_matches_published_counts():
+    # the RetinaNet backbone, built as a classifier: torchvision publishes 25,028,904 parameters and
+    # 4.23 GMACs for resnext50_32x4d at 224x224
+    b = GraphBuilder("resnext50_32x4d")
+    c5 = trunk(b, b.input("image", (1, 3, 224, 224)), groups=32, width_per_group=4)[-1]
+    b.output(b.linear(b.reshape(b.global_avgpool(c5), (1, 2048)), 1000))
+    c = analyze_proto(b.model("resnext50"), "resnext50")
+    macs, params, _ = resnet_trunk(224, 32, 4)
+    assert (c.macs, c.params) == (macs + 2048 * 1000, params + 2048 * 1000 + 1000)
+    assert c.params == 25_028_904
+    assert round(c.macs / 1e9, 2) == 4.23
+
+
 def test_bert_large_matches_hand_count():
     c = cost("bert-large")
     s, h, f, layers = 384, 1024, 4096, 24
@@ -99,6 +114,8 @@ def test_bert_large_matches_hand_count():
     assert layer == 12_596_224
     model = embeddings + layers * layer + (2 * h + 2)
     assert model == 334_094_338  # BERT-Large with the span head, no pooler
+    # the encoder with the pooler instead of the span head: 335,141,888, the published bert-large count
+    assert model - (2 * h + 2) + (h * h + h) == 335_141_888
     # wattprint folds Gather(position table, constant positions 0..383) and counts the 384 rows the
     # graph reads as parameters of the Add that consumes them, not the 512-row table
     assert c.params == model - (512 - s) * h
