@@ -281,6 +281,15 @@ def test_every_node_counted_and_batch_is_linear(key):
     assert weight_bytes(c3, True) == 3 * weight_bytes(c1, True)
 
 
+def test_bert_span_head_is_not_taken_for_a_tied_head():
+    # the 1024x2 span head has the shape of the 2x1024 token-type table transposed; the graph says
+    # it ties nothing, so its 2,050 params are counted (and no warning guesses otherwise)
+    c = cost("bert-large")
+    head = [n for n in c.nodes if n.op_type == "MatMul" and n.output_shape == (1, 384, 2)]
+    assert len(head) == 1 and head[0].params == 1024 * 2
+    assert c.warnings == ()
+
+
 @pytest.mark.parametrize("key", list(REFERENCE_GRAPHS))
 def test_graph_holds_no_weight_bytes(key):
     m = build(key)
