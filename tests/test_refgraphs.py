@@ -7,7 +7,11 @@ count or a counting change in wattprint shows up as a mismatch.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import math
+import struct
+from pathlib import Path
 
 import pytest
 from onnx import TensorProto
@@ -15,9 +19,18 @@ from onnx import TensorProto
 from wattprint.errors import WattprintError
 from wattprint.onnx_graph import analyze_proto
 from wattprint.opcost import PRECISION_BITS
-from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_SECONDS, RNNT_SAMPLE_SYMBOLS, build
-from wattprint.refgraphs.rnnt import frames
+from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS, build
+from wattprint.refgraphs._builder import GraphBuilder
+from wattprint.refgraphs.resnet import trunk
+from wattprint.refgraphs.rnnt import encoder_frames
+from wattprint.refgraphs.unet3d import (
+    KITS19_INFERENCE_CASES,
+    SUBVOLUMES_PER_CASE,
+    preprocessed_shape,
+    subvolumes,
+)
 
+ROOT = Path(__file__).resolve().parents[1]
 _CACHE: dict = {}
 
 
@@ -72,6 +85,19 @@ def test_resnet50_matches_published_and_hand_counts():
     assert c.not_counted == ()
 
 
+def test_resnext50_trunk_matches_published_counts():
+    # the RetinaNet backbone, built as a classifier: torchvision publishes 25,028,904 parameters and
+    # 4.23 GMACs for resnext50_32x4d at 224x224
+    b = GraphBuilder("resnext50_32x4d")
+    c5 = trunk(b, b.input("image", (1, 3, 224, 224)), groups=32, width_per_group=4)[-1]
+    b.output(b.linear(b.reshape(b.global_avgpool(c5), (1, 2048)), 1000))
+    c = analyze_proto(b.model("resnext50"), "resnext50")
+    macs, params, _ = resnet_trunk(224, 32, 4)
+    assert (c.macs, c.params) == (macs + 2048 * 1000, params + 2048 * 1000 + 1000)
+    assert c.params == 25_028_904
+    assert round(c.macs / 1e9, 2) == 4.23
+
+
 def test_bert_large_matches_hand_count():
     c = cost("bert-large")
     s, h, f, layers = 384, 1024, 4096, 24
@@ -88,6 +114,8 @@ def test_bert_large_matches_hand_count():
     assert layer == 12_596_224
     model = embeddings + layers * layer + (2 * h + 2)
     assert model == 334_094_338  # BERT-Large with the span head, no pooler
+    # the encoder with the pooler instead of the span head: 335,141,888, the published bert-large count
+    assert model - (2 * h + 2) + (h * h + h) == 335_141_888
     # wattprint folds Gather(position table, constant positions 0..383) and counts the 384 rows the
     # graph reads as parameters of the Add that consumes them, not the 512-row table
     assert c.params == model - (512 - s) * h
@@ -144,22 +172,75 @@ def test_unet3d_patch_matches_hand_count():
     params += 32 * 3 + 3
     assert c.macs == macs
     assert c.params == params
-    assert REFERENCE_GRAPHS["3d-unet"].runs_per_sample is None  # sub-volumes per case: not published
+
+
+def test_unet3d_subvolumes_per_case():
+    # case_00000: 611 x 512 x 512 at 0.5 x 0.92 x 0.92 mm -> resampled to 1.6/1.2/1.2 mm: 190.9 -> 191,
+    # 392.5 -> 392; 191 mod 64 = 63 >= 32: padded to 192; 392 mod 64 = 8 < 32: cropped to 384
+    assert preprocessed_shape((611, 512, 512), (0.5, 0.919921875)) == (192, 384, 384)
+    assert subvolumes((611, 512, 512), (0.5, 0.919921875)) == 2 * 5 * 5  # (side - 128) / 64 + 1 per axis
+    # case_00041: 52 slices x 3 mm -> 97.5 -> 98: padded to the 128 minimum; 289.2 -> 289: padded to 320
+    assert subvolumes((52, 512, 512), (3.0, 0.677734375)) == 1 * 4 * 4
+    # case_00160 (512 x 796 in plane at 0.45 mm): 157.5 -> 128, 192.5 -> 192, 299.3 -> 320
+    assert preprocessed_shape((252, 512, 796), (1.0, 0.451171875)) == (128, 192, 320)
+    assert len(KITS19_INFERENCE_CASES) == 43
+    assert len({c for c, _, _ in KITS19_INFERENCE_CASES}) == 43
+    total = sum(subvolumes(d, s) for _, d, s in KITS19_INFERENCE_CASES)
+    assert total == 2761
+    assert REFERENCE_GRAPHS["3d-unet"].runs_per_sample == pytest.approx(2761 / 43) == SUBVOLUMES_PER_CASE
+    assert all(REFERENCE_GRAPHS[k].runs_per_sample == 1 for k in REFERENCE_GRAPHS if k != "3d-unet")
+
+
+def test_kits19_subvolumes_script(tmp_path):
+    spec = importlib.util.spec_from_file_location("kits19_subvolumes", ROOT / "scripts" / "kits19_subvolumes.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    # a NIfTI-1 header: sizeof_hdr 348, dim at byte 40, pixdim at byte 76
+    hdr = bytearray(348)
+    struct.pack_into("<i", hdr, 0, 348)
+    struct.pack_into("<8h", hdr, 40, 3, 611, 512, 512, 1, 1, 1, 1)
+    struct.pack_into("<8f", hdr, 76, 1.0, 0.5, 0.919921875, 0.919921875, 1, 1, 1, 1)
+    case = tmp_path / "case_00000"
+    case.mkdir()
+    with gzip.open(case / "segmentation.nii.gz", "wb") as fh:
+        fh.write(bytes(hdr) + b"\0" * 4)
+    assert mod.read_header(case / "segmentation.nii.gz") == ((611, 512, 512), (0.5, 0.919921875))
+    (tmp_path / "bad.nii").write_bytes(b"x" * 10)
+    assert mod.main([str(tmp_path / "bad.nii")]) == 2
 
 
 def test_rnnt_frames_and_sample():
-    # 16 kHz, 10 ms hop (centred STFT: samples // 160 + 1 frames), splicing 3, stacking 2
-    assert frames(1.0) == (101, 34, 17)
-    # dev-clean mean: 5.4 h / 2,703 utterances = 7.192 s = 115,072 samples -> 720 -> 240 -> 120
-    assert RNNT_SAMPLE_SECONDS == pytest.approx(7.192, abs=1e-3)
-    assert frames(RNNT_SAMPLE_SECONDS) == (720, 240, 120)
-    # 54,402 words / 2,703 = 20.13 words x (4.4 letters + 1 space) - 1 = 107.7 -> 108 characters
-    assert RNNT_SAMPLE_SYMBOLS == 108
+    # MLPerf featurizer: ceil(samples / 160) frames at 10 ms, ceil(/ 3) after splicing, ceil(/ 2) stacked
+    assert encoder_frames(16_000) == (34, 17)  # 1 s: 100 -> 34 -> 17
+    assert encoder_frames(105_440) == (220, 110)  # 6.59 s: 659 -> 220 -> 110
+    # the sample: means over MLPerf's 2,513 utterances, rounded (208.79 frames, 92.90 characters)
+    assert (RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS) == (209, 93)
+
+
+def test_rnnt_sample_stats_script(tmp_path):
+    spec = importlib.util.spec_from_file_location("rnnt_sample_stats", ROOT / "scripts" / "rnnt_sample_stats.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    entries = [
+        {"original_duration": 1.0, "original_num_samples": 16_000, "transcript": "ab cd"},  # 34 frames, 5 chars
+        {"original_duration": 6.59, "original_num_samples": 105_440, "transcript": "a b"},  # 220 frames, 3 chars
+        {"original_duration": 15.5, "original_num_samples": 248_000, "transcript": "too long"},  # left out
+    ]
+    r = mod.stats(entries)
+    assert r["utterances_all"] == 3 and r["utterances"] == 2
+    assert r["mean_seconds"] == pytest.approx((1.0 + 6.59) / 2)
+    assert r["mean_frames_in"] == (34 + 220) / 2
+    assert r["mean_frames_enc"] == (17 + 110) / 2
+    assert r["mean_characters"] == (5 + 3) / 2
+    assert r["mean_words"] == 2
+    path = tmp_path / "m.json"
+    path.write_text("{not json")
+    assert mod.main([str(path)]) == 2
 
 
 def test_rnnt_matches_hand_count():
     c = cost("rnnt")
-    t_in, t_enc, steps = 240, 120, 120 + 108
+    t_in, t_enc, steps = 209, 105, 105 + 93  # greedy decoding: one iteration per frame and per symbol
 
     def lstm(t, d, h):  # MACs of one LSTM layer: 4 gates x (input + recurrent) per step
         return t * 4 * h * (d + h)
@@ -167,7 +248,7 @@ def test_rnnt_matches_hand_count():
     enc = lstm(t_in, 240, 1024) + lstm(t_in, 1024, 1024) + lstm(t_enc, 2048, 1024) + 2 * lstm(t_enc, 1024, 1024)
     pred = 2 * lstm(steps, 320, 320)
     joint = steps * ((1024 + 320) * 512 + 512 * 29)
-    assert c.macs == enc + pred + joint == 7_312_877_568
+    assert c.macs == enc + pred + joint == 6_381_689_856
 
     def lstm_params(d, h):  # W, R and both bias vectors, as torch.nn.LSTM
         return 4 * h * d + 4 * h * h + 8 * h
@@ -198,6 +279,15 @@ def test_every_node_counted_and_batch_is_linear(key):
 
     assert weight_bytes(c3, False) == weight_bytes(c1, False)
     assert weight_bytes(c3, True) == 3 * weight_bytes(c1, True)
+
+
+def test_bert_span_head_is_not_taken_for_a_tied_head():
+    # the 1024x2 span head has the shape of the 2x1024 token-type table transposed; the graph says
+    # it ties nothing, so its 2,050 params are counted (and no warning guesses otherwise)
+    c = cost("bert-large")
+    head = [n for n in c.nodes if n.op_type == "MatMul" and n.output_shape == (1, 384, 2)]
+    assert len(head) == 1 and head[0].params == 1024 * 2
+    assert c.warnings == ()
 
 
 @pytest.mark.parametrize("key", list(REFERENCE_GRAPHS))

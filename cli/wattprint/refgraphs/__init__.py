@@ -1,7 +1,8 @@
 """In-memory ONNX graphs of the MLPerf Inference benchmark models (shapes only, no weights).
 
-Each graph reproduces the work of one MLPerf "sample" (or, for 3D-UNet, of one sub-volume of a
-sample) so that ``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)`` counts it.
+Each graph reproduces the work of one MLPerf "sample" (for 3D-UNet: of one sub-volume, of which a
+sample has ``runs_per_sample`` on average), counted by
+``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)``.
 Weights are dims-only initializers: a built model holds no weight bytes. Nothing here prints,
 reads files or uses the network. ``docs/reference-graphs.md`` documents every graph.
 
@@ -21,9 +22,9 @@ from . import rnnt as _rnnt
 from .bert import build_bert_large
 from .resnet import build_resnet50
 from .retinanet import build_retinanet
-from .unet3d import build_unet3d
+from .unet3d import SUBVOLUMES_PER_CASE, build_unet3d
 
-__all__ = ["RefGraph", "REFERENCE_GRAPHS", "build", "RNNT_SAMPLE_SECONDS", "RNNT_SAMPLE_SYMBOLS"]
+__all__ = ["RefGraph", "REFERENCE_GRAPHS", "build", "RNNT_SAMPLE_FRAMES", "RNNT_SAMPLE_SYMBOLS"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class RefGraph:
     sources: tuple[str, ...]  # architecture and sample definition
     assumptions: tuple[str, ...]  # what is not taken from a source
     builder: Callable[[int], onnx.ModelProto] = field(repr=False)
-    #: graph runs per MLPerf sample; None where the source does not pin it (3D-UNet sub-volumes)
+    #: graph runs per MLPerf sample: 1, or the mean sub-volumes per case for 3D-UNet; None would
+    #: mean "not known" (the caller must then supply it)
     runs_per_sample: float | None = 1.0
 
     def build(self, batch: int = 1) -> onnx.ModelProto:
@@ -44,22 +46,23 @@ class RefGraph:
         return self.builder(batch)
 
 
-# --- RNN-T sample: one LibriSpeech dev-clean utterance of mean length --------------------------
-#: dev-clean: 5.4 hours (Panayotov et al., "LibriSpeech: an ASR corpus based on public domain
-#: audio books", ICASSP 2015, Table 1) in 2,703 utterances with 54,402 words (the reference counts
-#: that Kaldi's egs/librispeech scoring reports for dev_clean)
-DEV_CLEAN_SECONDS = 5.4 * 3600
-DEV_CLEAN_UTTERANCES = 2703
-DEV_CLEAN_WORDS = 54_402
-#: ASSUMPTION (no source): mean letters per word of the transcripts; each word is followed by a space
-LETTERS_PER_WORD = 4.4
-RNNT_SAMPLE_SECONDS = DEV_CLEAN_SECONDS / DEV_CLEAN_UTTERANCES
-_WORDS_PER_UTTERANCE = DEV_CLEAN_WORDS / DEV_CLEAN_UTTERANCES
-RNNT_SAMPLE_SYMBOLS = round(_WORDS_PER_UTTERANCE * (LETTERS_PER_WORD + 1) - 1)
+# --- RNN-T sample: one utterance of MLPerf's LibriSpeech dev-clean set, of the mean length ------
+#: Derived (scripts/rnnt_sample_stats.py) from the per-utterance manifest the MLPerf reference ships,
+#: mlcommons/inference@b66003e10e2db4b8c36a448b0545ec90fcc6e9e9:
+#: retired_benchmarks/speech_recognition/rnnt/dev-clean-wav.json (num_samples, transcript of each of
+#: the 2,703 dev-clean utterances), kept as the reference's QSL keeps them (max_duration 15.0 s:
+#: 2,513 utterances, MLPerf's performance sample count). Work is linear in the frame and symbol
+#: counts, so the mean utterance has the mean work.
+RNNT_UTTERANCES = 2513
+RNNT_MEAN_SECONDS = 6.2516  # mean original_duration
+RNNT_MEAN_FRAMES_IN = 208.793  # mean ceil(ceil(num_samples / 160) / 3): encoder input frames
+RNNT_MEAN_CHARACTERS = 92.897  # mean transcript length in characters (spaces included)
+RNNT_SAMPLE_FRAMES = round(RNNT_MEAN_FRAMES_IN)
+RNNT_SAMPLE_SYMBOLS = round(RNNT_MEAN_CHARACTERS)
 
 
 def _rnnt_builder(batch: int) -> onnx.ModelProto:
-    return _rnnt.build_rnnt(batch, RNNT_SAMPLE_SECONDS, RNNT_SAMPLE_SYMBOLS)
+    return _rnnt.build_rnnt(batch, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS)
 
 
 _MLPERF_INF = "mlcommons/inference"
@@ -79,7 +82,8 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
                 "ImageNet 2012 validation (model and sample)",
             ),
             assumptions=(
-                "1000 classes as the PyTorch reference model (the TensorFlow/ONNX model has 1001: +2,049 params)",
+                "1000 classes as the PyTorch reference model (the TensorFlow/ONNX model has 1001, background "
+                "first: python/main.py PostProcessCommon(offset=-1); +2,049 params, +0.05% MACs)",
                 "BatchNormalization kept as nodes (inference runtimes fold it into the convolutions)",
             ),
             builder=build_resnet50,
@@ -91,7 +95,7 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             precision="fp32",
             sources=(
                 "Devlin et al., BERT, NAACL 2019: BERT-Large 24 layers, hidden 1024, 16 heads, FFN 4096",
-                f"{_MLPERF_INF} language/bert: max_seq_length 384, SQuAD v1.1 dev set (sample)",
+                f"{_MLPERF_INF} language/bert README.md, squad_QSL.py: max_seq_length 384, SQuAD v1.1 dev set",
             ),
             assumptions=(
                 "every sample is costed at the full 384 tokens (the reference pads; some submissions "
@@ -109,7 +113,10 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
                 "Xie et al., Aggregated Residual Transformations (ResNeXt), CVPR 2017 (backbone)",
                 f"{_MLPERF_TRAIN} single_stage_detector/ssd/model/retinanet.py: ResNeXt50-32x4d, FPN "
                 "P3-P7, 4-conv heads, 9 anchors, 800x800, 264 OpenImages classes",
-                f"{_MLPERF_INF} docs/benchmarks/object_detection/retinanet.md: 800x800 OpenImages validation",
+                f"{_MLPERF_INF} vision/classification_and_detection/tools/retinanet_pytorch_to_onnx.py: "
+                "num_classes 264, image_size 800x800 (the exported reference model)",
+                f"{_MLPERF_INF} docs/benchmarks/object_detection/get-retinanet-data.md: OpenImages v6 MLPerf "
+                "validation set, 24,576 images resized to 800x800",
             ),
             assumptions=(
                 "anchor decoding, top-k and NMS are not in the graph",
@@ -121,24 +128,26 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             key="rnnt",
             title="RNN-T (LibriSpeech dev-clean)",
             sample=(
-                f"one LibriSpeech dev-clean utterance of the mean length ({RNNT_SAMPLE_SECONDS:.2f} s) "
-                f"transcribed to {RNNT_SAMPLE_SYMBOLS} characters by greedy decoding; one graph run per sample"
+                f"one utterance of MLPerf's LibriSpeech dev-clean set ({RNNT_UTTERANCES} utterances up to "
+                f"15 s) of the mean length: {RNNT_MEAN_SECONDS:.2f} s, {RNNT_SAMPLE_FRAMES} encoder input "
+                f"frames, {RNNT_SAMPLE_SYMBOLS} characters decoded greedily; one graph run per sample"
             ),
             precision="fp32",
             sources=(
-                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/model_separable_rnnt.py, rnn.py: "
-                "encoder 2+3 LSTM(1024) with time stacking x2, prediction 2 LSTM(320), joint 512, 29 outputs",
-                "80 mel features every 10 ms, frame splicing 3 (MLPerf RNN-T featurizer configuration)",
+                f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/ (now under retired_benchmarks/): "
+                "model_separable_rnnt.py, rnn.py, configs/rnnt.toml: 80 features every 10 ms, frame "
+                "splicing 3, encoder 2+3 LSTM(1024) with time stacking x2, prediction 2 LSTM(320), "
+                "joint 512, 29 outputs",
                 f"{_MLPERF_INF} speech_recognition/rnnt/pytorch/decoders.py: greedy decoding evaluates the "
                 "prediction network and the joint once per emitted symbol and once per encoder frame",
-                "Panayotov et al., LibriSpeech, ICASSP 2015, Table 1: dev-clean 5.4 h",
-                "Kaldi egs/librispeech scoring of dev_clean: 2,703 utterances, 54,402 words",
+                f"{_MLPERF_INF}@b66003e10e2db4b8c36a448b0545ec90fcc6e9e9 retired_benchmarks/speech_recognition/"
+                "rnnt/dev-clean-wav.json, QSL.py (max_duration 15.0), parts/features.py: the 2,513 "
+                "utterances, their lengths and transcripts",
             ),
             assumptions=(
-                f"{LETTERS_PER_WORD} letters per word plus one space per word boundary (not from a source)",
-                "the mean is that of all 2,703 dev-clean utterances; MLPerf's set keeps 2,513 of them "
-                "(longest left out), whose mean is shorter and not published",
-                "the featurizer (STFT, mel filterbank) is not in the graph",
+                "the decoder emits as many symbols as the reference transcript has characters "
+                "(the model's word error rate is a few per cent)",
+                "the featurizer (STFT, mel filterbank), run by the reference in the timed path, is not in the graph",
             ),
             builder=_rnnt_builder,
         ),
@@ -146,23 +155,26 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
             key="3d-unet",
             title="3D-UNet KiTS19, one 128x128x128 sub-volume",
             sample=(
-                "one KiTS19 case (CT volume), inferred by a sliding window of 128^3 sub-volumes with 50% "
-                "overlap; ONE GRAPH RUN IS ONE SUB-VOLUME: the number per case depends on each case's "
-                "preprocessed shape and is not published"
+                "one KiTS19 case (CT volume) of MLPerf's 43, inferred by a sliding window of 128^3 "
+                f"sub-volumes with 50% overlap; one graph run is one sub-volume, {SUBVOLUMES_PER_CASE:.2f} "
+                "runs per case on average"
             ),
             precision="fp32",
             sources=(
                 f"{_MLPERF_TRAIN} image_segmentation/pytorch/model/unet3d.py, layers.py (architecture)",
-                f"{_MLPERF_INF} vision/medical_imaging/3d-unet-kits19: 128^3 ROI, overlap 0.5 "
-                "(inference_utils.py); 43 cases (submission checker performance sample count, PR #1161)",
+                f"{_MLPERF_INF} vision/medical_imaging/3d-unet-kits19: preprocess.py (spacing 1.6/1.2/1.2 mm, "
+                "pad/crop to multiples of 64), inference_utils.py (128^3 window, overlap 0.5), "
+                "meta/inference_cases.json (43 cases; case_00400 is a copy of case_00185, Makefile)",
+                "neheller/kits19@456b293435b25303bbc7995f094f83a0afdff0eb data/<case>/segmentation.nii.gz "
+                "NIfTI headers: each case's dims and voxel spacing (scripts/kits19_subvolumes.py)",
             ),
             assumptions=(
-                "sub-volumes per case unknown: energy per sample = energy per sub-volume x "
-                "(sub-volumes per case), which the caller must supply",
-                "Gaussian weighting, stitching and ArgMax are not in the graph",
+                "Gaussian weighting, stitching and ArgMax over the whole volume are not in the graph",
+                "MLPerf's sample mix is uniform over the 43 cases (loadgen/mlperf.conf: "
+                "3d-unet sample_concatenate_permutation = 1, whole permutations of the set)",
             ),
             builder=build_unet3d,
-            runs_per_sample=None,
+            runs_per_sample=SUBVOLUMES_PER_CASE,
         ),
     )
 }

@@ -198,4 +198,8 @@ class GraphBuilder:
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)], producer_name=PRODUCER,
                               ir_version=IR_VERSION)
         m.doc_string = doc
+        # none of the MLPerf models ties an output layer to an embedding table; saying so keeps the
+        # counter's tied-LM-head heuristic from guessing (BERT's 1024x2 span head has the shape of
+        # its 2x1024 token-type table transposed)
+        helper.set_model_props(m, {"tie_word_embeddings": "false"})
         return m

@@ -20,8 +20,6 @@ which the reference runs before the network; the graph's input is the spliced fe
 
 from __future__ import annotations
 
-import math
-
 import onnx
 from onnx import TensorProto
 
@@ -41,16 +39,20 @@ JOINT_HIDDEN = 512
 CLASSES = 29  # 28 symbols + blank
 
 
-def frames(seconds: float) -> tuple[int, int, int]:
-    """(feature frames, encoder input frames after splicing, encoder output frames after stacking)."""
-    feat = int(round(seconds * SAMPLE_RATE)) // HOP + 1  # centred STFT
-    spliced = math.ceil(feat / FRAME_SPLICING)
-    return feat, spliced, math.ceil(spliced / STACK_TIME)
+def encoder_frames(num_samples: int) -> tuple[int, int]:
+    """(encoder input frames, encoder output frames) of an utterance of ``num_samples`` at 16 kHz.
+
+    As the MLPerf featurizer counts them (parts/features.py ``get_seq_len``): ceil(samples / hop)
+    feature frames, ceil(/ 3) after frame splicing; then ceil(/ 2) after time stacking.
+    """
+    spliced = -(-(-(-num_samples // HOP)) // FRAME_SPLICING)
+    return spliced, -(-spliced // STACK_TIME)
 
 
-def build_rnnt(batch: int = 1, seconds: float = 7.0, symbols: int = 100) -> onnx.ModelProto:
-    """One utterance of ``seconds`` audio decoded to ``symbols`` characters (greedy)."""
-    _, t_in, t_enc = frames(seconds)
+def build_rnnt(batch: int = 1, frames_in: int = 209, symbols: int = 93) -> onnx.ModelProto:
+    """One utterance of ``frames_in`` spliced feature frames, decoded to ``symbols`` characters."""
+    t_in = frames_in
+    t_enc = -(-t_in // STACK_TIME)
     steps = t_enc + symbols
     b = GraphBuilder("rnnt")
     x = b.input("features", (t_in, batch, FEATURES * FRAME_SPLICING))
@@ -77,4 +79,4 @@ def build_rnnt(batch: int = 1, seconds: float = 7.0, symbols: int = 100) -> onnx
     logits = b.linear(j, CLASSES, hint="joint2")
     out = b.node("ArgMax", [logits], (steps, batch), axis=-1, keepdims=0)
     b.output(out, TensorProto.INT64)
-    return b.model(f"MLPerf RNN-T, {seconds:.2f} s utterance, {symbols} symbols (shapes only, no weights)")
+    return b.model(f"MLPerf RNN-T, {t_in} encoder frames, {symbols} symbols (shapes only, no weights)")
