@@ -86,9 +86,6 @@ EXCLUDE = {
 
 def model_exclusion(hardware: str, benchmark: str, scenario: str) -> str:
     """Rows the energy model cannot reproduce from published facts, with the reason (docs/validation.md)."""
-    if benchmark == "3d-unet":
-        return ("one sample is a whole KiTS19 case of a varying, unpublished number of 128^3 sub-volumes; the "
-                "reference graph is one sub-volume")
     if hardware == "rtx-4090":
         return ("stated fp32, but the measured throughput is above what the RTX 4090's fp32 peak (82.6 TFLOPS) "
                 "allows: the precision actually computed is not published")
