@@ -175,6 +175,10 @@ def test_truncated_model_exit_2(cli, tmp_path):
         (["--days", "3"], "--days needs --rate"),
         (["--task", "poetry"], "--task"),
         (["--hardware", "h1000"], "did you mean"),
+        (["--system", "dgx-h9000"], "unknown system 'dgx-h9000'"),
+        (["--hardware", "l4", "--system", "dgx-h100"], "holds h100-sxm, not l4"),
+        (["--power-limit", "900"], "above the TDP"),
+        (["--power-limit", "10"], "not above the static power"),
     ],
 )
 def test_bad_options_exit_2(cli, tiny_model, args, needle):
@@ -206,3 +210,18 @@ def test_check_output_matches_its_schema(cli, tmp_path):
     code, out, err = cli("check", "--config", tmp_path / "ci" / "wattprint.yaml", "--format", "json")
     assert code == 0, err
     validate(json.loads(out), "check-result.schema.json")
+
+
+def test_system_and_power_limit(cli_json, tiny_model):
+    """A one-card server's host dominates a small model; a power limit below the draw slows the pass."""
+    l4 = cli_json("infer", tiny_model, "--hardware", "l4", "--batch", "64")
+    node = l4["inputs"]["node"]
+    assert node["system"] == "pcie-server-1gpu" and node["accelerators_per_node"] == 1
+    assert l4["system_energy_per_inference_j"] > 2 * l4["accelerator_energy_per_inference_j"]
+    dgx = cli_json("infer", tiny_model, "--hardware", "h100", "--system", "hgx-h100-8gpu", "--batch", "64")
+    assert dgx["inputs"]["node"]["accelerators_per_node"] == 8
+    free = cli_json("infer", tiny_model, "--batch", "4096")
+    pm = free["inputs"]["power_model"]
+    capped = cli_json("infer", tiny_model, "--batch", "4096", "--power-limit", str(round(pm["static_power_w"] + 1)))
+    assert capped["inputs"]["power_model"]["power_limited"] and not pm["power_limited"]
+    assert capped["time_per_inference_s"] > free["time_per_inference_s"]

@@ -82,8 +82,8 @@ def test_the_dgx_h100_calibration_point_is_carried_with_its_provenance():
     assert p.energy_j == pytest.approx(4063.98 / 474849, rel=1e-4)
     assert p.provenance.startswith("mlcommons/inference_results_v3.1@")
     assert "DGX-H100_H100-SXM-80GBx8_TRT_MaxQ/resnet50/Offline" in p.provenance
-    # no config class was read for it: no batch or power limit is claimed
-    assert p.batch is None and p.power_limit_w is None
+    # batch and power limit of NVIDIA's same-named config class whose expected QPS equals this run's target
+    assert (p.batch, p.power_limit_w) == (2048, 300) and "480000" in p.notes
     assert not p.excluded
 
 

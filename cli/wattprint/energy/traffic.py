@@ -88,6 +88,33 @@ def _has_edges(n: "NodeCost") -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """What the grouping depends on: the graph's edges and op kinds, not its byte counts."""
+
+    groups: tuple[tuple[int, ...], ...]
+    view: tuple[bool, ...]
+    roots: dict[str, tuple[str, ...]]
+    producer: dict[str, int]
+    consumers: dict[str, list[int]]
+    has_edges: tuple[bool, ...]
+
+
+#: groupings of recently seen graph structures (a decode step at another cache length, the same layer
+#: stack at another batch, reuse the grouping and only recount the bytes)
+_STRUCTURES: dict[tuple, _Structure] = {}
+_MAX_STRUCTURES = 32
+
+
+def _signature(nodes: Sequence["NodeCost"]) -> tuple:
+    return tuple(
+        (n.op_type, n.domain, n.counted, bool(n.macs), bool(n.weight_bytes),
+         bool(n.flops or n.bytes_read or n.bytes_written), n.activation_inputs, n.outputs,
+         len(n.activation_bytes), len(n.output_bytes))
+        for n in nodes
+    )
+
+
 def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[Kernel], list[int | None]]:
     """Group the counted nodes into kernels. Returns the kernels and, per node, its kernel index
     (``None`` for views, nodes not counted and folded constants, which run no kernel).
@@ -95,26 +122,29 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
     ``on_chip_bytes``: the device's last-level on-chip memory (L2 cache or SRAM). An activation passed
     between kernels that fits in half of it stays on chip (rule 8), and weights that fit in half of it
     all together stay resident between passes (steady-state serving)."""
-    n_nodes = len(nodes)
-    half = on_chip_bytes // 2
-    weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
-    producer: dict[str, int] = {}
-    size: dict[str, int] = {}  # bytes of each tensor as written by its producer
-    for i, n in enumerate(nodes):
-        for t, b in zip(n.outputs, n.output_bytes):
-            producer[t] = i
-            size[t] = b
+    key = _signature(nodes)
+    st = _STRUCTURES.get(key)
+    if st is None:
+        st = _group(nodes)
+        if len(_STRUCTURES) >= _MAX_STRUCTURES:
+            _STRUCTURES.pop(next(iter(_STRUCTURES)))
+        _STRUCTURES[key] = st
+    return _traffic(nodes, st, on_chip_bytes)
 
-    for n in nodes:  # tensors without a producer (graph inputs): their size as a view reads it whole
-        if _is_view(n):
-            for t, b in zip(n.activation_inputs, n.activation_bytes):
-                size.setdefault(t, b)
+
+def _group(nodes: Sequence["NodeCost"]) -> _Structure:
+    n_nodes = len(nodes)
+    has_edges = tuple(_has_edges(n) for n in nodes)
+    producer: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        for t in n.outputs:
+            producer[t] = i
 
     # rule 1: resolve views to the tensors they re-index
     roots: dict[str, tuple[str, ...]] = {}
     view = [False] * n_nodes
     for i, n in enumerate(nodes):
-        if n.counted and _is_view(n) and _has_edges(n) and n.activation_inputs:
+        if n.counted and _is_view(n) and has_edges[i] and n.activation_inputs:
             view[i] = True
             srcs = n.activation_inputs if n.op_type == "Concat" else n.activation_inputs[:1]
             r: list[str] = []
@@ -122,17 +152,6 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
                 r.extend(roots.get(s, (s,)))
             for t in n.outputs:
                 roots[t] = tuple(dict.fromkeys(r))
-
-    def resolve(t: str) -> tuple[str, ...]:
-        return roots.get(t, (t,))
-
-    def read_bytes(t: str, b: int) -> int:
-        """Bytes to read tensor ``t`` (``b`` as the reading node sees it): a broadcast reads its source."""
-        rs = roots.get(t)
-        if rs is None:
-            return b
-        src = sum(size.get(x, b) for x in rs)
-        return min(b, src)
 
     # shape arithmetic (Shape -> Gather -> Concat -> Range ...) runs on the host while the graph is
     # prepared: it launches no kernel and moves nothing through device memory
@@ -150,7 +169,7 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
         if not n.counted or view[i] or host[i]:
             continue
         for t in n.activation_inputs:
-            for r in resolve(t):
+            for r in roots.get(t, (t,)):
                 consumers.setdefault(r, []).append(i)
 
     group = list(range(n_nodes))  # union-find over node indices
@@ -164,12 +183,11 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
     has_mac: dict[int, int] = {}  # group root -> its MAC node
     siblings: dict[tuple[str, ...], int] = {}  # (input tensor, op) -> first weight GEMM reading it
     softmax_in: set[int] = set()  # group roots that contain a Softmax
-
-    def fusable(n: "NodeCost") -> bool:
-        return (
-            n.counted and not n.macs and n.op_type not in BARRIER_OPS and _has_edges(n)
-            and n.domain in ("", "com.microsoft") and bool(n.activation_inputs)
-        )
+    fusable = [
+        n.counted and not n.macs and n.op_type not in BARRIER_OPS and has_edges[i]
+        and n.domain in ("", "com.microsoft") and bool(n.activation_inputs)
+        for i, n in enumerate(nodes)
+    ]
 
     for i, n in enumerate(nodes):
         if not n.counted or view[i] or host[i] or not (n.macs or n.flops or n.bytes_read or n.bytes_written):
@@ -177,7 +195,7 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
         if n.macs:
             # rule 5: GEMMs with weights that read the same activation (Q, K and V projections) run as one
             if n.weight_bytes and len(n.activation_inputs) == 1 and n.op_type in ("MatMul", "Gemm", "MatMulNBits"):
-                key = resolve(n.activation_inputs[0]) + (n.op_type,)
+                key = roots.get(n.activation_inputs[0], (n.activation_inputs[0],)) + (n.op_type,)
                 sib = siblings.get(key)
                 if sib is not None:
                     group[i] = find(sib)
@@ -186,7 +204,7 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
             has_mac[i] = i
             # rule 3: (softmax of Q x K^T) x V
             if n.weight_bytes == 0 and n.op_type in ("MatMul", "MatMulInteger", "QLinearMatMul") and n.activation_inputs:
-                for r in resolve(n.activation_inputs[0]):
+                for r in roots.get(n.activation_inputs[0], (n.activation_inputs[0],)):
                     j = producer.get(r)
                     if j is None or view[j]:
                         continue
@@ -197,12 +215,12 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
                         group[i] = g
                         break
             continue
-        if not fusable(n):
+        if not fusable[i]:
             continue
         # rule 2: join the kernel of an input's producer; kernels without MACs that meet here merge
         candidates: list[int] = []
         for t in n.activation_inputs:
-            for r in resolve(t):
+            for r in roots.get(t, (t,)):
                 j = producer.get(r)
                 if j is None or view[j] or host[j] or not nodes[j].counted:
                     continue
@@ -213,7 +231,7 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
                         continue
                     if g in softmax_in and has_mac.get(g) != j:
                         continue  # an attention kernel ends at its second MatMul
-                elif not fusable(p) or any(u < i and find(u) != g for u in consumers.get(r, [])):
+                elif not fusable[j] or any(u < i and find(u) != g for u in consumers.get(r, ())):
                     continue  # (a tensor already read by another kernel stays in DRAM)
                 if g not in candidates:
                     candidates.append(g)
@@ -237,44 +255,57 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
             softmax_in.add(find(i))
 
     members: dict[int, list[int]] = {}
-    kernel_of: list[int | None] = [None] * n_nodes
     for i, n in enumerate(nodes):
         if not n.counted or view[i] or host[i] or not (n.flops or n.bytes_read or n.bytes_written):
             continue
         members.setdefault(find(i), []).append(i)
+    return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
 
+
+def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
+    half = on_chip_bytes // 2
+    weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
+    roots, producer, consumers, has_edges = st.roots, st.producer, st.consumers, st.has_edges
+    size: dict[str, int] = {}  # bytes of each tensor as written by its producer
+    for n in nodes:
+        for t, b in zip(n.outputs, n.output_bytes):
+            size[t] = b
+    for i, n in enumerate(nodes):  # tensors without a producer (graph inputs): their size as a view reads it
+        if st.view[i]:
+            for t, b in zip(n.activation_inputs, n.activation_bytes):
+                size.setdefault(t, b)
+
+    kernel_of: list[int | None] = [None] * len(nodes)
     out: list[Kernel] = []
-    for g, idx in members.items():
+    for idx in st.groups:
         inside = set(idx)
         traffic = 0
-        seen_in: set[str] = set()
+        seen_in: set[tuple[str, ...]] = set()
         for i in idx:
             n = nodes[i]
-            if not _has_edges(n):
+            if not has_edges[i]:
                 traffic += n.bytes_read + n.bytes_written
                 continue
             constants = max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
-            if not (weights_resident and n.weight_bytes):
-                traffic += constants
-            else:
-                traffic += constants - n.weight_bytes
+            traffic += constants - n.weight_bytes if weights_resident and n.weight_bytes else constants
             for t, b in zip(n.activation_inputs, n.activation_bytes):
-                rs = resolve(t)
-                if all(producer.get(r) in inside for r in rs):
+                rs = roots.get(t)
+                if rs is None:
+                    rs = (t,)
+                    rb = b
+                else:  # a view: read the tensors it re-indexes (a broadcast reads its source)
+                    rb = min(b, sum(size.get(x, b) for x in rs))
+                if rs in seen_in or all(producer.get(r) in inside for r in rs):
                     continue
-                key = "|".join(rs)
-                if key in seen_in:
-                    continue
-                seen_in.add(key)
-                rb = read_bytes(t, b)
-                if rb <= half and all(producer.get(r) is not None for r in rs):
+                seen_in.add(rs)
+                if rb <= half and all(r in producer for r in rs):
                     continue  # produced by an earlier kernel and still on chip
                 traffic += rb
             for t, b in zip(n.outputs, n.output_bytes):
                 users = consumers.get(t)
                 if users is None:
                     traffic += b  # a graph output
-                elif any(u not in inside for u in users) and b > half:
+                elif b > half and any(u not in inside for u in users):
                     traffic += b  # read by another kernel, too large to stay on chip
         launches = 1
         for i in idx:
@@ -284,10 +315,11 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
                 traffic += 2 * 3 * n.output_bytes[0]
                 launches += 1
         head = next((i for i in idx if nodes[i].macs), idx[0])
-        if kernel_kind(nodes[head]) == KIND_RECURRENT and nodes[head].output_shape:
+        kind = kernel_kind(nodes[head])
+        if kind == KIND_RECURRENT and nodes[head].output_shape:
             launches += max(0, int(nodes[head].output_shape[0]) - 1)  # one dependent step per time step
         k = len(out)
         for i in idx:
             kernel_of[i] = k
-        out.append(Kernel(head, tuple(idx), traffic, kernel_kind(nodes[head]), launches))
+        out.append(Kernel(head, idx, traffic, kind, launches))
     return out, kernel_of
