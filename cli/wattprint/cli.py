@@ -16,8 +16,11 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
+from wattprint.cli_errors import OneLineErrors
+
 app = typer.Typer(
     name="wattprint",
+    cls=OneLineErrors,  # usage errors on one line, like every other error
     help="Energy and carbon footprint of AI models: training runs and per-layer ONNX inference.",
     no_args_is_help=True,
     add_completion=False,

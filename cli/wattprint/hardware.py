@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
+from wattprint.limits import pydantic_check
 from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
@@ -63,7 +64,8 @@ USER_DIR_ENV = "WATTPRINT_HWPROFILES"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `true` is not 1 and "300" is not 300; non-finite figures are errors
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class SourceSpec(_Strict):
@@ -147,7 +149,13 @@ class ProfileSpec(_Strict):
         for key, tflops in value.items():
             if not tflops > 0:
                 raise ValueError(f"peak_tflops.{key} must be > 0")
+            pydantic_check("peak_tflops", tflops)
         return value
+
+    @field_validator("tdp_w", "idle_w", "typical_power_w", "memory_gb", "memory_bandwidth_gbps", "die_area_mm2")
+    @classmethod
+    def _bounded(cls, value, info):  # plausible ranges: wattprint.limits, docs/limits.md
+        return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
     def _sourced(self) -> "ProfileSpec":
@@ -318,6 +326,26 @@ def builtin_profiles() -> tuple[HardwareProfile, ...]:
     return tuple(_profiles_in(data_dir("hwprofiles"), "built-in"))
 
 
+def _check_alias_clashes(layers: list[tuple[HardwareProfile, ...]]) -> None:
+    """A user profile may replace a profile by its id, but its aliases never take another profile's name."""
+    owner: dict[str, HardwareProfile] = {}
+    for n, layer in enumerate(layers):
+        for p in layer:
+            if n > 0:
+                for alias in p.aliases:
+                    prev = owner.get(alias)
+                    if prev is not None and prev.id != p.id:
+                        what = "the id" if alias == prev.id else "an alias"
+                        raise WattprintError(
+                            f"{p.origin}: alias {alias!r} of profile {p.id!r} is already {what} of profile "
+                            f"{prev.id!r} ({prev.origin})",
+                            hint="rename the alias, or give the profile the same id to replace it",
+                        )
+            owner.setdefault(p.id, p)
+            for alias in p.aliases:
+                owner.setdefault(alias, p)
+
+
 def load_hardware(extra_files: tuple[Path, ...] = (), use_user_dir: bool = True) -> HardwareDB:
     """Built-in profiles, then the user folder, then ``--hw-file`` files; later ones win."""
     layers = [builtin_profiles()]
@@ -326,6 +354,7 @@ def load_hardware(extra_files: tuple[Path, ...] = (), use_user_dir: bool = True)
         layers.append(tuple(_profiles_in(user, None)))
     for path in extra_files:
         layers.append(tuple(load_profile_file(Path(path))))
+    _check_alias_clashes(layers)
     profiles: dict[str, HardwareProfile] = {}
     for layer in layers:
         for p in layer:

@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
+from wattprint.limits import pydantic_check
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
 from wattprint.yamlio import format_validation_error, load_yaml
 
@@ -32,11 +33,16 @@ DRAM_W_PER_GB = 0.3725
 
 
 class HostSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     cpu_power_w: float | None = Field(default=None, ge=0, description="average draw of all host CPUs, W")
     dram_power_w: float | None = Field(default=None, ge=0, description="average draw of host DRAM, W")
     memory_gb: float | None = Field(default=None, ge=0, description="host DRAM size; 0.3725 W/GB when no dram_power_w")
+
+    @field_validator("cpu_power_w", "dram_power_w", "memory_gb")
+    @classmethod
+    def _bounded(cls, value, info):
+        return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
     def _one_dram(self) -> "HostSpec":
@@ -45,10 +51,15 @@ class HostSpec(BaseModel):
         return self
 
 
+#: numeric fields checked against wattprint.limits (documented in docs/limits.md)
+_BOUNDED = ("count", "hours", "gpu_hours", "params", "tokens", "samples", "epochs", "mfu", "lifetime_years",
+            "host_embodied_kg", "power_w", "utilization", "pue", "intensity_gco2e_per_kwh")
+
+
 class TrainingSpec(BaseModel):
     """The YAML schema of a training run (flags use the same names with dashes)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     name: str = "training run"
     hardware: str = Field(description="hardware profile id or alias, e.g. a100, h100-sxm, tpu-v3")
@@ -75,7 +86,12 @@ class TrainingSpec(BaseModel):
     region: str | None = None
     grid_file: str | None = None
     intensity_gco2e_per_kwh: float | None = Field(default=None, ge=0)
-    start: datetime | None = Field(default=None, description="run start, for hourly grid files")
+    start: datetime | None = Field(default=None, strict=False, description="run start, for hourly grid files")
+
+    @field_validator(*_BOUNDED)
+    @classmethod
+    def _bounded(cls, value, info):
+        return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainingSpec":
