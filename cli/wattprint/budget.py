@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wattprint.errors import WattprintError
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
 from wattprint.yamlio import format_validation_error, key_line, load_yaml
 
@@ -108,6 +109,7 @@ class TargetModel(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         title="Target",
         json_schema_extra={"oneOf": [{"required": ["model"]}, {"required": ["spec"]}]},
     )
@@ -136,6 +138,19 @@ class TargetModel(BaseModel):
     utilization: Optional[float] = Field(default=None, gt=0, le=1, description="spec only: fraction of TDP drawn")
     assertions: List[AssertionModel] = Field(min_length=1)
     message: Optional[str] = Field(default=None, description="what to do when an assertion fails (shown in reports)")
+
+    @field_validator("intensity", "pue", "batch", "inferences", "days", "count", "hours", "gpu_hours", "power",
+                     "utilization", mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not 1
+        return reject_bool(value)
+
+    @field_validator("intensity", "pue", "batch", "inferences", "days", "count", "hours", "gpu_hours", "power",
+                     "utilization")
+    @classmethod
+    def _bounded(cls, value, info):  # plausible ranges: wattprint.limits, docs/limits.md
+        name = {"intensity": "intensity_gco2e_per_kwh", "power": "power_w"}.get(info.field_name, info.field_name)
+        return pydantic_check(name, value)
 
 
 class BudgetModel(BaseModel):
@@ -262,7 +277,7 @@ def load_budget(path: str | Path) -> Budget:
     try:
         model = BudgetModel.model_validate(data)
     except ValidationError as exc:
-        raise format_validation_error(path, exc) from None
+        raise format_validation_error(path, exc, model=BudgetModel) from None
 
     base = path.resolve().parent
     targets: list[Target] = []

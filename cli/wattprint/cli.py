@@ -121,6 +121,7 @@ def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable
 def _hardware_db(hw_files: Optional[List[Path]]):
     from wattprint.hardware import load_hardware
 
+    _warn_missing_profile_dir()
     return load_hardware(tuple(hw_files or ()))
 
 
@@ -189,9 +190,12 @@ def train(
         "epochs": epochs, "mfu": mfu, "precision": precision.value if precision else None,
         "power_w": power, "utilization": utilization, "pue": pue, "provider": provider,
         "region": region, "intensity_gco2e_per_kwh": intensity, "grid_file": str(grid_file) if grid_file else None,
-        "start": parse_start(start) if start else None, "name": name, "embodied": embodied,
+        "start": parse_start(start) if start is not None else None, "name": name, "embodied": embodied,
         "lifetime_years": lifetime_years, "host_embodied_kg": host_embodied_kg,
     }
+    _check_numbers(window=("--window", window))
+    if window is not None and not best_start:
+        raise WattprintError("--window applies only with --best-start", hint="add --best-start or drop --window")
     run_spec = load_training_spec(spec, overrides)
     db = _hardware_db(hw_file)
     if best_start:
@@ -204,7 +208,7 @@ def train(
             run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
     result = estimate_training(run_spec, db, units.value)
     doc, extra = train_doc(result, units.value), []
-    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions:
         alts = whatif.train_regions(run_spec, db, result, regions)
         doc["what_if_regions"] = alternatives_doc(alts)
@@ -284,6 +288,8 @@ def infer(
         from wattprint.generation import is_generation_source
 
         generation = is_generation_source(model)
+    _check_numbers(top=("--top", top), batch=("--batch", batch), inferences=("--inferences", inferences),
+                   days=("--days", days), pue=("--pue", pue), intensity_gco2e_per_kwh=("--intensity", intensity))
     options = InferOptions(
         hardware=hardware,
         dims=parse_dims(dim),
@@ -310,7 +316,7 @@ def infer(
     result = infer_model(model, options, db)
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = infer_doc(result, label), []
-    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
         from wattprint import whatif
         from wattprint.render.whatif import alternatives_doc, alternatives_section
@@ -390,9 +396,32 @@ def llm_configs(fmt: Format = FORMAT_OPTION) -> None:
     )
 
 
-def _split_ids(values: Optional[List[str]]) -> list[str]:
-    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']."""
-    return [part.strip() for item in values or () for part in item.split(",") if part.strip()]
+def _split_ids(values: Optional[List[str]], flag: str = "") -> list[str]:
+    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']; an empty id list is an error."""
+    from wattprint.errors import WattprintError
+
+    ids = [part.strip() for item in values or () for part in item.split(",") if part.strip()]
+    if values and not ids:
+        raise WattprintError(f"{flag or 'ids'} {','.join(values)!r}: no id given", hint="e.g. FR,PL,us-west-2")
+    return ids
+
+
+def _check_numbers(**named: tuple[str, Any]) -> None:
+    """Each numeric flag (limit name -> (flag, value)) inside its documented range (wattprint.limits)."""
+    from wattprint.limits import check
+
+    for name, (flag, value) in named.items():
+        if value is not None:
+            check(name, value, flag)
+
+
+def _warn_missing_profile_dir() -> None:
+    """$WATTPRINT_HWPROFILES set to a folder that is not there: say so (it would be silently ignored)."""
+    from wattprint.hardware import USER_DIR_ENV
+
+    value = os.environ.get(USER_DIR_ENV)
+    if value and not Path(value).is_dir():
+        sys.stderr.write(f"wattprint: warning: ${USER_DIR_ENV}={value} is not a folder; no user profiles loaded\n")
 
 
 def _warn_lines(warnings: list[str], fmt: Format) -> None:
@@ -425,25 +454,29 @@ def lifecycle(
     batch: Optional[int] = typer.Option(None, "--batch", help="Serving batch size."),
     precision: Optional[Precision] = typer.Option(None, "--serve-precision", help="Serving precision."),
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
-    rate: Optional[str] = typer.Option("1e6/day", "--rate", help="Serving rate, e.g. 1e6/day."),
+    rate: Optional[str] = typer.Option(None, "--rate", help="Serving rate, e.g. 1e6/day (default 1e6/day)."),
     days: Optional[float] = typer.Option(None, "--days", help="Days served (default 365)."),
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Training plus serving: total emissions and when serving outweighs training."""
+    from wattprint.errors import WattprintError
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.inference import parse_rate_per_day
     from wattprint.lifecycle import lifecycle as combine
     from wattprint.render.lifecycle import lifecycle_doc, lifecycle_sections
     from wattprint.training import estimate_training, load_training_spec
 
+    _check_numbers(batch=("--batch", batch), inferences=("--inferences", inferences), days=("--days", days))
+    if inferences is not None and (rate is not None or days is not None):
+        raise WattprintError("give --inferences or --rate (with --days), not both")
+    if inferences is None and rate is None:
+        rate = "1e6/day"
     db = _hardware_db(hw_file)
     overrides = {"hardware": hardware, "count": count, "hours": hours, "gpu_hours": gpu_hours, "params": params,
                  "tokens": tokens, "power_w": power, "pue": pue, "region": region, "intensity_gco2e_per_kwh": intensity}
     trained = estimate_training(load_training_spec(spec, overrides), db, units.value)
-    if inferences is not None:
-        rate = None
     served = infer_model(model, InferOptions(
         hardware=serve_hardware, dims=parse_dims(dim), batch=batch, precision=precision.value if precision else None,
         region=trained.grid.label if trained.grid.kind == "region" else None,
@@ -526,10 +559,15 @@ def regions_list(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List grid regions with their carbon intensity."""
+    from wattprint.errors import WattprintError
     from wattprint.grid import load_regions
     from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
 
-    regions = load_regions().search(search, kind)
+    db = load_regions()
+    kinds = sorted({r.kind for r in db.regions.values()})
+    if kind is not None and kind not in kinds:
+        raise WattprintError(f"--kind {kind!r} is not a region kind", hint=f"use one of {', '.join(kinds)}")
+    regions = db.search(search, kind)
     emit(
         fmt,
         title=f"Grid regions ({len(regions)})",

@@ -66,6 +66,7 @@ def infer_model(
     db = hardware or load_hardware()
     profile = db.get(options.hardware)
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)
+    _check_volume(options, inferences)
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
     node, node_warnings = resolve_node(profile, options.system)
@@ -105,6 +106,21 @@ def resolve_node(profile: Any, system_id: str | None):
             "such as pcie-server-1gpu", field="system", value=system_id,
         )
     return system_node(system, default_coefficients())
+
+
+def _check_volume(options: InferOptions, inferences: float | None) -> None:
+    """The serving volume inside its documented range (wattprint.limits, docs/limits.md)."""
+    from wattprint.inference import parse_rate_per_day
+    from wattprint.limits import check
+
+    if options.rate is not None:
+        check("rate_per_day", parse_rate_per_day(options.rate), f"rate {options.rate!r} (per day)")
+    if options.days is not None:
+        check("days", options.days, "days")
+    if options.batch is not None:
+        check("batch", options.batch, "batch")
+    if inferences is not None:
+        check("inferences", inferences, "inferences served")
 
 
 def model_batch(model: Any, fallback: int | None = None) -> int:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
-from wattprint.limits import pydantic_check
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
@@ -64,8 +64,8 @@ USER_DIR_ENV = "WATTPRINT_HWPROFILES"
 
 
 class _Strict(BaseModel):
-    # strict: `true` is not 1 and "300" is not 300; non-finite figures are errors
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    # non-finite figures are errors (and `true` is not 1: see ProfileSpec._not_bool)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SourceSpec(_Strict):
@@ -150,6 +150,20 @@ class ProfileSpec(_Strict):
             if not tflops > 0:
                 raise ValueError(f"peak_tflops.{key} must be > 0")
             pydantic_check("peak_tflops", tflops)
+        return value
+
+    @field_validator("tdp_w", "idle_w", "typical_power_w", "memory_gb", "memory_bandwidth_gbps", "die_area_mm2",
+                     "released", mode="before")
+    @classmethod
+    def _not_bool(cls, value):
+        return reject_bool(value)
+
+    @field_validator("peak_tflops", mode="before")
+    @classmethod
+    def _no_bool_peaks(cls, value):
+        if isinstance(value, dict):
+            for v in value.values():
+                reject_bool(v)
         return value
 
     @field_validator("tdp_w", "idle_w", "typical_power_w", "memory_gb", "memory_bandwidth_gbps", "die_area_mm2")
@@ -278,13 +292,13 @@ def load_profile_file(path: Path, origin: str | None = None) -> list[HardwarePro
 
 def _located(path: Path, exc: ValidationError, index: int | None) -> WattprintError:
     if index is None:
-        return format_validation_error(path, exc)
+        return format_validation_error(path, exc, model=ProfileSpec)
 
     class _Shifted:  # prefix the list index so the line lookup finds the item
         def errors(self):
             return [{**e, "loc": (index, *e["loc"])} for e in exc.errors()]
 
-    return format_validation_error(path, _Shifted())
+    return format_validation_error(path, _Shifted(), model=ProfileSpec)
 
 
 @dataclass(frozen=True)

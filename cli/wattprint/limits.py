@@ -57,7 +57,7 @@ LIMITS: dict[str, Bound] = {
     "memory_gb": Bound(0, 1e6, "GB", "the largest single hosts hold ~32 TB"),
     # grid
     "intensity_gco2e_per_kwh": Bound(0, 5000, "gCO2e/kWh", "coal plants emit ~1000; 5000 catches lb/MWh or kg units"),
-    "window": Bound(0, 87_600, "h", "ten years of hourly data", low_open=True),
+    "window": Bound(0, 87_600, "h", "ten years of hourly data; 0 means start now"),
     # serving
     "inferences": Bound(0, 1e18, "inferences", "1e10 a day for 100 years is 3.7e14", low_open=True),
     "rate_per_day": Bound(0, 1e15, "inferences/day", "the busiest public services handle ~1e10 requests a day", low_open=True),
@@ -117,6 +117,13 @@ def check(name: str, value: Any, where: str) -> Any:
     msg = problem(name, value)
     if msg is not None:
         raise WattprintError(f"{where}: {msg}", hint="see docs/limits.md")
+    return value
+
+
+def reject_bool(value: Any) -> Any:
+    """For a ``mode="before"`` validator on a numeric field: YAML's true/false is not 1/0."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
     return value
 
 

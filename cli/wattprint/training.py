@@ -20,9 +20,9 @@ from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
-from wattprint.limits import pydantic_check
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
-from wattprint.yamlio import format_validation_error, load_yaml
+from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
 #: the average draw) is the convention of Green Algorithms (Lannelongue et al.
@@ -33,11 +33,16 @@ DRAM_W_PER_GB = 0.3725
 
 
 class HostSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     cpu_power_w: float | None = Field(default=None, ge=0, description="average draw of all host CPUs, W")
     dram_power_w: float | None = Field(default=None, ge=0, description="average draw of host DRAM, W")
     memory_gb: float | None = Field(default=None, ge=0, description="host DRAM size; 0.3725 W/GB when no dram_power_w")
+
+    @field_validator("cpu_power_w", "dram_power_w", "memory_gb", mode="before")
+    @classmethod
+    def _not_bool(cls, value):
+        return reject_bool(value)
 
     @field_validator("cpu_power_w", "dram_power_w", "memory_gb")
     @classmethod
@@ -59,7 +64,7 @@ _BOUNDED = ("count", "hours", "gpu_hours", "params", "tokens", "samples", "epoch
 class TrainingSpec(BaseModel):
     """The YAML schema of a training run (flags use the same names with dashes)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: str = "training run"
     hardware: str = Field(description="hardware profile id or alias, e.g. a100, h100-sxm, tpu-v3")
@@ -86,7 +91,12 @@ class TrainingSpec(BaseModel):
     region: str | None = None
     grid_file: str | None = None
     intensity_gco2e_per_kwh: float | None = Field(default=None, ge=0)
-    start: datetime | None = Field(default=None, strict=False, description="run start, for hourly grid files")
+    start: datetime | None = Field(default=None, description="run start, for hourly grid files")
+
+    @field_validator(*_BOUNDED, mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not 1
+        return reject_bool(value)
 
     @field_validator(*_BOUNDED)
     @classmethod
@@ -161,6 +171,13 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
             loaded = {}
         if not isinstance(loaded, dict):
             raise WattprintError(f"{path}: a training spec is a mapping of fields (name, hardware, count, hours, ...)")
+        for key in loaded:  # a typo'd field first: it explains a 'missing' one
+            if key not in TrainingSpec.model_fields:
+                line = key_line(path, (key,))
+                raise WattprintError(
+                    f"{path}{f':{line}' if line else ''}: unknown field {key!r}",
+                    hint=did_you_mean(str(key), list(TrainingSpec.model_fields)) or "remove it or check its spelling",
+                )
         data.update(loaded)
         for key in ("grid_file", "model"):  # paths in a spec are relative to the spec file
             if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
@@ -190,9 +207,12 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
             flag = FLAG_NAMES.get(field, field)
             value = err.get("input")
             shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+            if err.get("type") == "value_error":  # our own checks name the value already
+                shown = ""
             where = f"{flag}: " if flag else ""
-            raise WattprintError(f"{where}{err['msg']}{shown}") from None
-        raise format_validation_error(path, exc) from None
+            msg = err["msg"].removeprefix("Value error, ")
+            raise WattprintError(f"{where}{msg}{shown}") from None
+        raise format_validation_error(path, exc, model=TrainingSpec) from None
 
 
 @dataclass(frozen=True)

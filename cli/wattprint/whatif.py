@@ -135,8 +135,10 @@ def best_start(result: TrainingResult, grid_file: str, now: datetime | None, win
     series = load_grid_file(grid_file)
     if not isinstance(series, GridSeries):
         raise WattprintError(f"{grid_file}: --best-start needs an hourly time series, not one constant intensity")
-    if window_hours is not None and window_hours < 0:
-        raise WattprintError(f"--window {window_hours:g} must be >= 0 hours")
+    if window_hours is not None:
+        from wattprint.limits import check
+
+        check("window", window_hours, "window (hours)")
     start = now or series.start
     now_mean = series.average_over(start, result.hours)
     best, best_mean = series.best_start(start, result.hours, window_hours)

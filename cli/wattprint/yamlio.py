@@ -119,28 +119,63 @@ def key_line(path: Path, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def format_validation_error(path: Path | str, exc: Any, *, source_is_file: bool = True) -> WattprintError:
+def _fields_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the (nested) pydantic model at ``loc`` (list indices skipped)."""
+    import typing
+
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        found = None
+        todo = [field.annotation]
+        while todo:
+            t = todo.pop()
+            if isinstance(t, type) and hasattr(t, "model_fields"):
+                found = t
+                break
+            todo.extend(typing.get_args(t))
+        if found is None:
+            return []
+        model = found
+    return list(getattr(model, "model_fields", {}))
+
+
+def did_you_mean(name: str, known: list[str]) -> str | None:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
+
+
+def format_validation_error(path: Path | str, exc: Any, *, source_is_file: bool = True,
+                            model: Any = None) -> WattprintError:
     """Turn a pydantic ValidationError into one readable WattprintError.
 
-    Names the file, the line (when known), the field path and what is wrong.
+    Names the file, the line (when known), the field path and what is wrong. An unknown field is
+    reported first (a typo explains a 'missing' field), with the closest known name of ``model``.
     """
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     field = ".".join(str(p) for p in loc) or "(top level)"
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         msg = f"unknown field {field!r}"
-        hint = "remove it or check its spelling"
+        hint = (did_you_mean(loc[-1], _fields_at(model, loc[:-1])) if model is not None and loc else None) \
+            or "remove it or check its spelling"
     elif kind == "missing":
         msg = f"missing required field {field!r}"
         hint = None
     else:
-        detail = err.get("msg", "invalid value")
+        detail = err.get("msg", "invalid value").removeprefix("Value error, ")
         value = err.get("input")
-        shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value!r})"
+        shown = "" if isinstance(value, (dict, list)) or value is None or kind == "value_error" else f" (got {value!r})"
         msg = f"field {field!r}: {detail}{shown}"
         hint = None
     line = key_line(Path(path), loc) if source_is_file else None
     where = f"{path}:{line}" if line else f"{path}"
-    extra = f" and {len(exc.errors()) - 1} more error(s)" if len(exc.errors()) > 1 else ""
+    extra = f" and {len(errors) - 1} more error(s)" if len(errors) > 1 else ""
     return WattprintError(f"{where}: {msg}{extra}", hint=hint)
