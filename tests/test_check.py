@@ -300,7 +300,7 @@ def test_infer_json_is_a_baseline_for_one_target(cli, repo):
 BAD = {
     "bad yaml": ("targets:\n  - name: x\n    model: [unclosed\n", r"wattprint\.yaml:\d+:\d+: YAML syntax error"),
     "unknown field": (BUDGET.replace("    hardware:", "    hardwere: h100-sxm\n    hardware:"),
-                      r"wattprint\.yaml:4: unknown field 'targets\.0\.hardwere' \(remove it or check its spelling\)"),
+                      r"wattprint\.yaml:4: unknown field 'targets\.0\.hardwere' \(did you mean 'hardware'\?\)"),
     "bare number": (BUDGET.format(assertions="      - {metric: energy_per_inference, max: 2}"),
                     r"wattprint\.yaml:8: field 'targets\.0\.assertions\.0\.max': bare number 2 has no unit \(write e\.g\. '2 mJ'"),
     "unknown unit": (BUDGET.format(assertions="      - {metric: co2e, max: 12 kilos}"),
