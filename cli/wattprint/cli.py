@@ -139,6 +139,8 @@ def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
 #: precisions a training run's peak can be taken at, and those `infer` can cost tensors at
 TrainPrecision = _choices("TrainPrecision", ("fp32", "tf32", "fp16", "bf16", "fp8", "int8"))
 Precision = _choices("Precision", ("fp32", "fp16", "bf16", "fp8", "int8"))
+GapPolicy = _choices("GapPolicy", ("fill", "error"))
+GridBasis = _choices("GridBasis", ("lifecycle", "direct"))
 
 
 @app.command()
@@ -164,6 +166,8 @@ def train(
     intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (YAML constant or CSV/YAML time series)."),
     start: Optional[str] = typer.Option(None, "--start", help="Run start (ISO 8601, e.g. 2022-07-01T00:00Z) for hourly grid files."),
+    gaps: Optional[GapPolicy] = typer.Option(None, "--gaps", help="Gaps in a grid series inside the run: fill (linear, up to 6 h, with a warning) or error."),
+    grid_basis: Optional[GridBasis] = typer.Option(None, "--grid-basis", help="Column of a grid export with both (Electricity Maps): lifecycle (default) or direct."),
     best_start: bool = typer.Option(False, "--best-start", help="Find the start with the least emissions in --window (needs an hourly --grid-file).", rich_help_panel="What-if"),
     window: Optional[float] = typer.Option(None, "--window", help="Hours after --start to search (default: the whole series).", rich_help_panel="What-if"),
     compare_region: Optional[List[str]] = typer.Option(None, "--compare-region", help="Also estimate in these regions (comma-separated).", rich_help_panel="What-if"),
@@ -191,6 +195,7 @@ def train(
         "power_w": power, "utilization": utilization, "pue": pue, "provider": provider,
         "region": region, "intensity_gco2e_per_kwh": intensity, "grid_file": str(grid_file) if grid_file else None,
         "start": parse_start(start) if start is not None else None, "name": name, "embodied": embodied,
+        "grid_gaps": gaps.value if gaps else None, "grid_basis": grid_basis.value if grid_basis else None,
         "lifetime_years": lifetime_years, "host_embodied_kg": host_embodied_kg,
     }
     _check_numbers(window=("--window", window))
@@ -203,7 +208,7 @@ def train(
 
         if run_spec.grid_file is None:
             raise WattprintError("--best-start needs an hourly --grid-file")
-        series = load_grid_file(Path(run_spec.grid_file))
+        series = load_grid_file(Path(run_spec.grid_file), run_spec.grid_basis)
         if run_spec.start is None and isinstance(series, GridSeries):
             run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
     result = estimate_training(run_spec, db, units.value)
@@ -221,7 +226,7 @@ def train(
             caption=None if result.compute else "Same work: hours scaled by the ratio of peak throughput at the run's precision.",
         ))
     if best_start:
-        found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window)
+        found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window, run_spec.grid_gaps, run_spec.grid_basis)
         doc["best_start"] = best_start_doc(found)
         extra.append(best_start_section(found, units.value))
     emit(
@@ -247,6 +252,8 @@ def infer(
     region: Optional[str] = typer.Option(None, "--region", help="Grid region id (default: world)."),
     intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (a series uses its mean)."),
+    gaps: Optional[GapPolicy] = typer.Option(None, "--gaps", help="Gaps in a grid series: fill (linear, up to 6 h, with a warning) or error."),
+    grid_basis: Optional[GridBasis] = typer.Option(None, "--grid-basis", help="Column of a grid export with both (Electricity Maps): lifecycle (default) or direct."),
     pue: Optional[float] = typer.Option(None, "--pue", help="Datacenter PUE."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Cloud provider for the PUE default."),
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
@@ -298,6 +305,8 @@ def infer(
         region=region,
         intensity=intensity,
         grid_file=str(grid_file) if grid_file else None,
+        grid_gaps=gaps.value if gaps else "fill",
+        grid_basis=grid_basis.value if grid_basis else None,
         pue=pue,
         provider=provider,
         inferences=inferences,

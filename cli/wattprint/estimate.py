@@ -30,6 +30,8 @@ class InferOptions:
     region: str | None = None
     intensity: float | None = None
     grid_file: str | None = None
+    grid_gaps: str = "fill"  # gaps in a grid series: fill (linear, up to 6 h) or error
+    grid_basis: str | None = None  # lifecycle | direct, for grid exports with both
     pue: float | None = None
     provider: str | None = None
     inferences: float | None = None
@@ -67,7 +69,8 @@ def infer_model(
     profile = db.get(options.hardware)
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)
     _check_volume(options, inferences)
-    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
+    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file,
+                       gaps=options.grid_gaps, basis=options.grid_basis)
     pue = choose_pue(options.pue, options.provider or grid.provider)
     node, node_warnings = resolve_node(profile, options.system)
     model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
@@ -87,6 +90,8 @@ def infer_model(
     )
     if node_warnings:
         result = replace(result, warnings=tuple(sorted(set(result.warnings) | set(node_warnings))))
+    if grid.warnings:  # e.g. gaps in a grid series filled by interpolation
+        result = replace(result, warnings=tuple(result.warnings) + tuple(grid.warnings))
     return result
 
 

@@ -92,6 +92,12 @@ class TrainingSpec(BaseModel):
     grid_file: str | None = None
     intensity_gco2e_per_kwh: float | None = Field(default=None, ge=0)
     start: datetime | None = Field(default=None, description="run start, for hourly grid files")
+    grid_gaps: Literal["fill", "error"] = Field(
+        default="fill", description="gaps in a grid series inside the run: fill (linear, up to 6 h) or error"
+    )
+    grid_basis: Literal["lifecycle", "direct"] | None = Field(
+        default=None, description="column of a grid file that has both (Electricity Maps): lifecycle (default) or direct"
+    )
 
     @field_validator(*_BOUNDED, mode="before")
     @classmethod
@@ -147,6 +153,8 @@ FLAG_NAMES = {
     "grid_file": "--grid-file",
     "intensity_gco2e_per_kwh": "--intensity",
     "start": "--start",
+    "grid_gaps": "--gaps",
+    "grid_basis": "--grid-basis",
     "name": "--name",
     "provider": "--provider",
     "embodied": "--embodied",
@@ -155,7 +163,7 @@ FLAG_NAMES = {
 }
 #: groups of fields where a flag replaces the whole group from the file
 _GROUPS = (
-    ("region", "grid_file", "intensity_gco2e_per_kwh"),
+    ("region", "grid_file", "intensity_gco2e_per_kwh", "grid_basis"),
     ("hours", "gpu_hours", "params", "tokens", "model", "samples", "epochs", "mfu"),
     ("power_w", "utilization"),
 )
@@ -353,7 +361,12 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
         grid_file=spec.grid_file,
         start=spec.start,
         hours=hours,
+        gaps=spec.grid_gaps,
+        basis=spec.grid_basis,
     )
+    assumptions.extend(grid.warnings)
+    if grid.signal == "marginal":
+        assumptions.append("grid intensity is marginal (MOER: the emissions of the plants that respond to more load)")
     pue = choose_pue(spec.pue, spec.provider or grid.provider)
 
     def energy(p_device: float, run_hours: float, pue_value: float) -> tuple[float, float, float]:
