@@ -200,6 +200,9 @@ def test_fail_on_warn_and_report_only(cli, repo):
 def test_junit_and_output_files(cli, repo):
     repo.budget("{metric: macs, max: 1k}", "{metric: params, max: 1k}", "{metric: energy_per_inference, max: 1 J}",
                 "{metric: co2e, max: 1 ng, level: warn}", "{metric: macs, max_increase: 5%}")
+    code, _, err = cli("check", "-o", "out/report.md")  # a missing folder is never created
+    assert code == 2 and "folder out does not exist" in err and not Path("out").exists()
+    Path("out").mkdir()
     code, out, _ = cli("check", "--format", "junit", "-o", "report.json", "-o", "out/report.md", "-o", "report.xml")
     assert code == 1
     root = ET.fromstring(out)

@@ -110,7 +110,9 @@ class GridSeries:
 
     @property
     def mean(self) -> float:
-        return (self._prefix[-1] - self._prefix[0]) / (self.step_s * len(self.values))
+        import numpy as np
+
+        return float(np.sum(self.values)) / len(self.values)  # (no prefix array: 8 bytes a point less)
 
     @cached_property
     def _prefix(self):
@@ -198,13 +200,18 @@ class GridSeries:
         if window_hours is not None:
             last_start = min(last_start, t_first + window_hours * 3600.0)
         n = len(self.values)
-        bad = np.zeros(n, dtype=np.int64)  # points a run must not cover
-        for g in self.gaps:
-            if gaps == "error" or not g.fillable:
+        blocking = [g for g in self.gaps if gaps == "error" or not g.fillable]
+        bad_prefix = None  # prefix count of points a run must not cover (only when some exist)
+        if blocking:
+            bad = np.zeros(n, dtype=np.int32)
+            for g in blocking:
                 bad[g.first: g.first + g.count] = 1
-        bad_prefix = np.concatenate(([0], np.cumsum(bad)))
+            bad_prefix = np.concatenate((np.zeros(1, dtype=np.int32), np.cumsum(bad, dtype=np.int32)))
+            del bad
 
         def run_ok(t: float) -> bool:
+            if bad_prefix is None:
+                return True
             i0 = int((t - self.t0) // self.step_s)
             i1 = int(math.ceil((t + run_s - self.t0) / self.step_s - 1e-9))
             return bad_prefix[min(i1, n)] - bad_prefix[max(i0, 0)] == 0
@@ -222,11 +229,12 @@ class GridSeries:
             j = i + whole
             jj = np.minimum(j, n - 1)
             integ = self._prefix[j] + np.where(j < n, self.values[jj] * frac, 0.0) - self._prefix[i]
-            end_i = np.minimum(j + (1 if frac > 1e-9 else 0), n)
-            ok = bad_prefix[end_i] - bad_prefix[i] == 0
-            if not ok.any():
-                continue
-            integ = np.where(ok, integ, np.inf)
+            if bad_prefix is not None:
+                end_i = np.minimum(j + (1 if frac > 1e-9 else 0), n)
+                ok = bad_prefix[end_i] - bad_prefix[i] == 0
+                if not ok.any():
+                    continue
+                integ = np.where(ok, integ, np.inf)
             k = int(np.argmin(integ))  # first minimum: the earliest of equal starts
             mean = float(integ[k]) / run_s
             if mean < best_mean - 1e-12 * max(1.0, abs(best_mean)):
@@ -396,11 +404,12 @@ class _SeriesBuilder:
     interpolation when short enough (MAX_GAP_FILL_S) and read on both sides.
     """
 
-    def __init__(self, path: str):
-        from array import array
+    def __init__(self, path: str, expect: int = 1024):
+        import numpy as np
 
         self.path = path
-        self.values = array("d")
+        self.buf = np.empty(max(expect, 16), dtype=np.float64)  # grown by 1/4 when full: no 2x peaks
+        self.n = 0
         self.t0: float | None = None
         self.step: float | None = None
         self.t_prev: float | None = None
@@ -430,18 +439,37 @@ class _SeriesBuilder:
                     hint="the series must be evenly spaced (missing points are fine: they are gaps)",
                 )
             missing = int(round(k)) - 1
-            first = len(self.values)
-            self.values.extend([0.0] * missing)
+            first = self.n
+            self._extend_zeros(missing)
             self._gap(first, missing, line)
         self.t_prev = t
         self._append(value, line)
 
     def _append(self, value: float | None, line: int | None) -> None:
         if value is None:
-            self._gap(len(self.values), 1, line)
-            self.values.append(0.0)
+            self._gap(self.n, 1, line)
+            self._push(0.0)
         else:
-            self.values.append(value)
+            self._push(value)
+
+    def _room(self, extra: int) -> None:
+        if self.n + extra > len(self.buf):
+            import numpy as np
+
+            new = np.empty(max(self.n + extra, len(self.buf) + len(self.buf) // 4 + 16), dtype=np.float64)
+            new[: self.n] = self.buf[: self.n]
+            self.buf = new
+
+    def _push(self, value: float) -> None:
+        if self.n >= len(self.buf):
+            self._room(1)
+        self.buf[self.n] = value
+        self.n += 1
+
+    def _extend_zeros(self, count: int) -> None:
+        self._room(count)
+        self.buf[self.n: self.n + count] = 0.0
+        self.n += count
 
     def _gap(self, first: int, count: int, line: int | None) -> None:
         if self.gaps and self.gaps[-1][0] + self.gaps[-1][1] == first:
@@ -449,12 +477,53 @@ class _SeriesBuilder:
         else:
             self.gaps.append([first, count, line])
 
+    def add_block(self, t, v, first_line: int) -> bool:
+        """Add rows at once (numpy times and values, NaN = empty); False (nothing added) when the block
+        needs the row-by-row path (an irregular step, a duplicate, a step above an hour...)."""
+        import numpy as np
+
+        n = len(t)
+        if self.t0 is None:
+            if n < 2:
+                return False
+            step = float(t[1] - t[0])
+            prev = float(t[0]) - step
+        else:
+            step = self.step if self.step is not None else float(t[0]) - self.t_prev
+            prev = self.t_prev
+        if not (0 < step <= 3600):
+            return False
+        rel = (t - prev) / step
+        k = np.rint(rel)
+        if (np.abs(rel - k) > 1e-6).any() or (np.diff(k, prepend=0.0) <= 0).any():
+            return False
+        if self.t0 is None:
+            self.t0 = float(t[0])
+        self.step = step
+        pos = k.astype(np.int64) - 1
+        out = np.full(int(pos[-1]) + 1, np.nan)
+        out[pos] = v
+        missing = np.isnan(out)
+        if missing.any():
+            base = self.n
+            idx = np.flatnonzero(missing)
+            breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+            for run in np.split(idx, breaks):
+                row = int(np.searchsorted(pos, run[0]))
+                self._gap(base + int(run[0]), len(run), first_line + row)
+            out[missing] = 0.0
+        self._room(len(out))
+        self.buf[self.n: self.n + len(out)] = out
+        self.n += len(out)
+        self.t_prev = float(t[-1])
+        return True
+
     def build(self, name: str, **meta: Any) -> GridSeries:
         import numpy as np
 
-        if len(self.values) < 2 or self.step is None:
+        if self.n < 2 or self.step is None:
             raise WattprintError(f"{self.path}: a time series needs at least 2 points")
-        values = np.frombuffer(self.values, dtype=np.float64).copy()
+        values = self.buf[: self.n] if self.n == len(self.buf) or self.n > 0.9 * len(self.buf) else self.buf[: self.n].copy()
         n = len(values)
         gaps = []
         for first, count, line in self.gaps:
@@ -608,53 +677,221 @@ def _csv_layout(path: Path, header: list[str], basis: str | None) -> tuple[int, 
 
 
 def _load_grid_csv(path: Path, basis: str | None = None) -> GridSeries:
-    """Stream a CSV: one line at a time, values kept as packed doubles (a 10M-row file in ~100 MB)."""
+    """Stream a CSV in blocks of lines: values kept as packed doubles (a 10M-row file in ~80 MB)."""
     from wattprint.limits import open_checked
 
-    with open_checked(path, "grid file") as fh:
-        reader = csv.reader(fh)
+    with open_checked(path, "grid file", "rb") as fh:
+        first = fh.readline()
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
         try:
-            header = next(reader)
-        except StopIteration:
-            raise WattprintError(f"{path}: empty grid file") from None
+            header = next(csv.reader([first.decode("utf-8")]), None)
         except (csv.Error, UnicodeDecodeError) as exc:
             raise WattprintError(f"{path}:1: not a CSV header ({exc})") from None
+        if not header or not any(h.strip() for h in header):
+            raise WattprintError(f"{path}: empty grid file")
         ti, vi, factor, meta = _csv_layout(path, header, basis)
-        need = max(ti, vi)
-        b = _SeriesBuilder(str(path))
-        add = b.add
-        parse = datetime.fromisoformat
-        utc = timezone.utc
+        size = path.stat().st_size
+        probe = fh.peek(4096)[:4096] if hasattr(fh, "peek") else b""
+        per_line = max(len(probe) / max(probe.count(b"\n"), 1), 8.0)
+        b = _SeriesBuilder(str(path), expect=int(size / per_line * 1.02) + 16)
         label = f"column {header[vi].strip()!r}"
-        lineno = 1
-        try:
-            for lineno, row in enumerate(reader, start=2):
-                if len(row) <= need:
-                    if not row or not any(cell.strip() for cell in row):
-                        continue
-                    raise WattprintError(f"{path}:{lineno}: expected {len(header)} columns, got {len(row)}")
-                raw_t, raw_v = row[ti], row[vi]
-                try:  # fast path: a plain ISO timestamp and a plain number
-                    dt = parse(raw_t)
-                    t = (dt if dt.tzinfo is not None else dt.replace(tzinfo=utc)).timestamp()
-                except ValueError:
-                    t = _parse_time(raw_t, f"{path}:{lineno}")
-                if raw_v.strip():
-                    try:
-                        v = float(raw_v) * factor
-                    except ValueError:
-                        v = -1.0
-                    if not (0.0 <= v <= 5000.0):  # (NaN fails too)
-                        shown = raw_v if factor == 1.0 or not _is_float(raw_v) else float(raw_v) * factor
-                        v = _intensity(shown, f"{path}:{lineno}: {label}")
-                else:
-                    v = None
-                add(t, v, f"{path}:{lineno}", lineno)
-        except csv.Error as exc:
-            raise WattprintError(f"{path}:{lineno}: malformed CSV ({exc})") from None
-        except UnicodeDecodeError as exc:
-            raise WattprintError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+        lineno = 2  # of the first line of the next block
+        layout = None
+        rest = b""
+        while True:
+            chunk = fh.read(_BLOCK_BYTES)
+            data = rest + chunk
+            if not data:
+                break
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = data
+                    continue
+                block, rest = data[:cut], data[cut:]
+            else:
+                block, rest = (data if data.endswith(b"\n") else data + b"\n"), b""
+            if layout is None:
+                try:
+                    row0 = next(csv.reader([block[: block.find(b"\n")].decode("utf-8")]), [])
+                except (csv.Error, UnicodeDecodeError):
+                    row0 = []
+                layout = (_ts_layout(row0[ti]) if len(row0) > max(ti, vi) else None) or False
+            fast = _fast_block(block, ti, vi, len(header), layout) if layout else None
+            if fast is not None:
+                import numpy as np
+
+                t, v = fast
+                if factor != 1.0:
+                    v = v * factor
+                good = np.isnan(v) | ((v >= 0) & (v <= 5000))
+                if good.all() and b.add_block(t, v, lineno):
+                    lineno += len(t)
+                    continue
+            lineno = _rows(path, block, lineno, ti, vi, len(header), factor, label, b)
+        if rest:
+            lineno = _rows(path, rest + b"\n", lineno, ti, vi, len(header), factor, label, b)
     return b.build(path.stem, **meta)
+
+
+def _rows(path: Path, block: bytes, lineno: int, ti: int, vi: int, ncols: int, factor: float, label: str,
+          b: "_SeriesBuilder") -> int:
+    """The row-by-row path over a block of lines (exact messages); returns the next line number."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        near = lineno + block[: exc.start].count(b"\n")
+        raise WattprintError(f"{path}:{near}: not UTF-8 text") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    need = max(ti, vi)
+    utc = timezone.utc
+    try:
+        for row in csv.reader(lines):
+            if len(row) <= need:
+                if not row or not any(cell.strip() for cell in row):
+                    lineno += 1
+                    continue
+                raise WattprintError(f"{path}:{lineno}: expected {ncols} columns, got {len(row)}")
+            raw_t, raw_v = row[ti], row[vi]
+            try:  # fast path: a plain ISO timestamp
+                dt = datetime.fromisoformat(raw_t)
+                t = (dt if dt.tzinfo is not None else dt.replace(tzinfo=utc)).timestamp()
+            except (ValueError, OverflowError, OSError):
+                t = _parse_time(raw_t, f"{path}:{lineno}")
+            if raw_v.strip():
+                try:
+                    v = float(raw_v) * factor
+                except ValueError:
+                    v = -1.0
+                if not (0.0 <= v <= 5000.0):  # (NaN fails too)
+                    shown = raw_v if factor == 1.0 or not _is_float(raw_v) else float(raw_v) * factor
+                    v = _intensity(shown, f"{path}:{lineno}: {label}")
+            else:
+                v = None
+            b.add(t, v, f"{path}:{lineno}", lineno)
+            lineno += 1
+    except csv.Error as exc:
+        raise WattprintError(f"{path}:{lineno}: malformed CSV ({exc})") from None
+    return lineno
+
+
+
+
+# ----------------------------------------------------------------------------- fast CSV path
+#
+# A grid CSV of millions of rows is parsed in blocks of lines with numpy: field boundaries from
+# the byte positions of commas and newlines, timestamps through numpy's ISO parser, numbers by a
+# digit-by-digit accumulation (exact for up to 15 significant digits: the integer and its power of
+# ten are both exact doubles, so one division rounds like float()). A block that does not fit
+# the simple shape (quotes, blank lines, ragged rows, odd timestamps, a bad value, an irregular
+# step) goes through the row-by-row path instead, which gives the exact error message.
+
+_BLOCK_BYTES = 8 << 20
+
+
+def _ts_layout(sample: str) -> tuple[int, float] | None:
+    """(length of the 'YYYY-MM-DDTHH:MM[:SS]' part, offset seconds of the suffix) for a timestamp."""
+    import numpy as np
+
+    s = sample.strip()
+    if len(s) < 16 or s[4] != "-" or s[7] != "-" or s[10] not in "T " or s[13] != ":":
+        return None
+    base = 19 if len(s) >= 19 and s[16] == ":" else 16
+    try:
+        py = _parse_time(s, "")
+        np_t = np.array([s[:base].replace(" ", "T")], dtype="S").astype("datetime64[s]").astype(np.int64)[0]
+    except (WattprintError, ValueError):
+        return None
+    return base, py - float(np_t)
+
+
+def _parse_numbers(mat, widths):
+    """Decimal numbers from a (rows, W) byte matrix padded with spaces; None when not plain decimals."""
+    import numpy as np
+
+    d = mat.astype(np.int16) - 48  # digits 0..9, '.' -2, ' ' -16
+    digit = (d >= 0) & (d <= 9)
+    dot = d == -2
+    if not (digit | dot | (d == -16)).all():
+        return None
+    ndig = digit.sum(axis=1, dtype=np.int16)
+    ndot = dot.sum(axis=1, dtype=np.int16)
+    if (ndot > 1).any() or (ndig > 15).any() or (ndig == 0).any() or ((ndig + ndot) != widths).any():
+        return None  # (the last: a space inside a value)
+    acc = np.zeros(mat.shape[0], dtype=np.int64)
+    for j in range(mat.shape[1]):
+        col = digit[:, j]
+        acc[col] = acc[col] * 10 + d[col, j]
+    dot_at = np.where(ndot > 0, dot.argmax(axis=1), widths)
+    frac = np.where(ndot > 0, widths - dot_at - 1, 0)
+    return acc.astype(np.float64) / (10.0 ** frac)
+
+
+def _fast_block(buf: bytes, ti: int, vi: int, ncols: int, layout):
+    """(times, values with NaN for empty) for a block of complete lines, or None to go row by row."""
+    import numpy as np
+
+    b = np.frombuffer(buf, dtype=np.uint8)
+    if (b == 34).any() or (b == 13).any():
+        return None  # quotes or CRLF: the csv module handles them
+    nl = np.flatnonzero(b == 10)
+    n = len(nl)
+    if n == 0:
+        return None
+    starts = np.empty(n, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = nl[:-1] + 1
+    k = ncols - 1
+    cm = np.flatnonzero(b == 44)
+    if len(cm) != n * k:
+        return None
+    cm = cm.reshape(n, k) if k else np.empty((n, 0), dtype=np.int64)
+    if k and ((cm[:, 0] < starts).any() or (cm[:, -1] > nl).any()):
+        return None
+
+    def field(i):
+        a = starts if i == 0 else cm[:, i - 1] + 1
+        e = nl if i == k else cm[:, i]
+        return a, e
+
+    ta, te = field(ti)
+    base, offset = layout
+    tw = te - ta
+    w0 = int(tw[0])
+    if w0 < base or (tw != w0).any():
+        return None
+    pad = np.concatenate((b, np.full(64, 32, dtype=np.uint8)))  # room for the last field's window
+    windows = np.lib.stride_tricks.sliding_window_view(pad, w0)
+    tmat = windows[ta]
+    if w0 > base and (tmat[:, base:] != tmat[0, base:]).any():
+        return None  # a different suffix (time zone) on some row
+    tb = tmat[:, :base].copy()
+    tb[:, 10] = 84  # 'T'
+    try:
+        t = tb.view(f"S{base}").ravel().astype("datetime64[s]").astype(np.int64).astype(np.float64) + offset
+    except ValueError:
+        return None
+    va, ve = field(vi)
+    vw = ve - va
+    W = int(vw.max()) if n else 0
+    if W == 0:
+        return t, np.full(n, np.nan)
+    if W > 48:
+        return None
+    vmat = np.lib.stride_tricks.sliding_window_view(pad, W)[va]
+    inside = np.arange(W)[None, :] < vw[:, None]
+    if not inside.all():
+        vmat = np.where(inside, vmat, np.uint8(32))
+    empty = vw == 0
+    vmat[empty, 0] = 48  # '0', replaced by NaN below
+    vals = _parse_numbers(vmat, np.maximum(vw, 1))
+    if vals is None:
+        return None
+    vals[empty] = np.nan
+    return t, vals
 
 
 def _is_float(text: str) -> bool:
