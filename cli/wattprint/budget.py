@@ -103,6 +103,11 @@ class AssertionModel(BaseModel):
         default="error", description="error fails the check; warn is reported and passes (unless --fail-on warn)"
     )
 
+    @field_validator("max", "max_increase", "floor", mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not a limit of 1
+        return reject_bool(value)
+
 
 class TargetModel(BaseModel):
     """A model (ONNX) or a training run, the options of `wattprint infer` / `train`, and its assertions."""
@@ -445,8 +450,11 @@ def find_budget(config: Path | None, cwd: Path, environ: Mapping[str, str]) -> P
         return found
     if not chosen.is_absolute():
         chosen = cwd / chosen
-    if not chosen.is_file():
+    if not chosen.exists():
         raise WattprintError(f"{chosen}: budget file not found (from {how})", hint="check the path")
+    from wattprint.limits import check_file
+
+    check_file(chosen, "budget file")  # a directory, device or FIFO is refused by kind
     return chosen
 
 

@@ -326,6 +326,9 @@ def _load(path: str, label: str) -> onnx.ModelProto:
         raise WattprintError(f"{label}: no such file", hint="check the model path")
     if os.path.isdir(path):
         raise WattprintError(f"{label}: is a directory", hint="pass the .onnx file inside it")
+    from .limits import check_file
+
+    check_file(path, "model")  # devices, FIFOs and sockets refused by kind, before reading; size limit
     try:
         size = os.path.getsize(path)
     except OSError as e:
