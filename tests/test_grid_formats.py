@@ -182,3 +182,13 @@ def test_cli_says_marginal_and_warns_on_filled_gaps(tmp_path, cli):
     moer = write(tmp_path, "moer.csv", "point_time,value\n2022-07-01T00:00Z,1000\n2022-07-01T01:00Z,1000\n")
     doc = json.loads(cli("train", "--hardware", "a100", "--hours", "1", "--grid-file", moer, "--format", "json")[1])
     assert doc["inputs"]["intensity_signal"] == "marginal" and doc["inputs"]["intensity_basis"] == "direct"
+
+
+def test_limits_page_lists_every_bound():
+    from conftest import ROOT
+
+    from wattprint.limits import LIMITS
+
+    text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    missing = [name for name in LIMITS if f"`{name}`" not in text]
+    assert not missing, f"docs/limits.md does not list {missing}"

@@ -57,11 +57,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wattprint.cli_errors import start_progress, stop_progress
         from wattprint.errors import WattprintError
 
         try:
+            start_progress(func.__name__.replace("_", " "))  # a spinner on a terminal's stderr after 1 s
             return func(*args, **kwargs)
         except WattprintError as exc:
+            stop_progress()
             if _state["debug"]:
                 raise
             _err(str(exc))
@@ -69,10 +72,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
+            stop_progress()
             if _state["debug"]:
                 raise
             _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
             raise typer.Exit(EXIT_INTERNAL) from None
+        finally:
+            stop_progress()
 
     return wrapper
 
@@ -106,7 +112,9 @@ def console():
 def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple]) -> None:
     """Write a result in the chosen format. Machine formats go to plain stdout, never through Rich."""
     from wattprint import render
+    from wattprint.cli_errors import stop_progress
 
+    stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
     if fmt is Format.table:
         render.print_tables(console(), title, sections())
     elif fmt is Format.json:
@@ -435,6 +443,9 @@ def _warn_missing_profile_dir() -> None:
 
 def _warn_lines(warnings: list[str], fmt: Format) -> None:
     """Warnings go to stderr for machine formats (the table shows them in its Assumptions)."""
+    from wattprint.cli_errors import stop_progress
+
+    stop_progress()
     if fmt is not Format.table:
         for w in warnings:
             sys.stderr.write(f"wattprint: warning: {w}\n")
@@ -660,7 +671,9 @@ def demo(
     served = infer_model(demo_model_path(), InferOptions(rate="1e6/day", days=365, units=units.value))
     if fmt is Format.json:
         from wattprint import render
+        from wattprint.cli_errors import stop_progress
 
+        stop_progress()
         sys.stdout.write(render.to_json({"kind": "demo", "train": train_doc(trained, units.value), "infer": infer_doc(served)}))
         return
     emit(

@@ -148,6 +148,9 @@ def register(app: typer.Typer) -> None:
                 if os.environ.get("GITHUB_OUTPUT"):
                     _append(os.environ["GITHUB_OUTPUT"], "status=error\nfailed=0\nwarnings=0\n")
             raise
+        from wattprint.cli_errors import stop_progress
+
+        stop_progress()  # before any output
         shown_path = _annotation_path(budget_path)
         report = dataclasses.replace(report, budget_file=Path(shown_path))
         fail = fail_on.value

@@ -43,3 +43,51 @@ class OneLineErrors(TyperGroup):
             sys.stderr.write("wattprint: error: aborted\n")
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# ----------------------------------------------------------------------------- progress on a terminal
+
+#: seconds of work before the indicator shows (quick commands never flash one)
+PROGRESS_DELAY_S = 1.0
+_progress: dict = {"timer": None, "status": None}
+
+
+def start_progress(message: str = "working") -> None:
+    """After PROGRESS_DELAY_S, a transient spinner on stderr, only when stderr is a terminal.
+
+    Never in machine output: it is stderr only, and it is stopped (and erased) before anything is
+    written (:func:`stop_progress`)."""
+    import os
+    import threading
+
+    stop_progress()
+    if not sys.stderr.isatty() or os.environ.get("WATTPRINT_NO_PROGRESS") or os.environ.get("CI"):
+        return
+
+    def show() -> None:
+        from rich.console import Console
+
+        status = Console(stderr=True).status(f"wattprint: {message}...", spinner="dots")
+        status.start()
+        _progress["status"] = status
+
+    try:
+        delay = float(os.environ.get("WATTPRINT_PROGRESS_DELAY_S", PROGRESS_DELAY_S))
+    except ValueError:
+        delay = PROGRESS_DELAY_S
+    timer = threading.Timer(delay, show)
+    timer.daemon = True
+    _progress["timer"] = timer
+    timer.start()
+
+
+def stop_progress() -> None:
+    timer, status = _progress["timer"], _progress["status"]
+    if timer is not None:
+        timer.cancel()
+        if timer.is_alive():
+            timer.join()  # (show() may be running: let it finish, then stop what it started)
+        status = _progress["status"]
+    if status is not None:
+        status.stop()
+    _progress["timer"] = _progress["status"] = None
