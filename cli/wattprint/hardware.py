@@ -90,6 +90,11 @@ class SourceSpec(_Strict):
 
 class EmbodiedSpec(_Strict):
     kgco2e: float = Field(gt=0)
+
+    @field_validator("kgco2e", mode="before")
+    @classmethod
+    def _bounded(cls, value):  # plausible range: wattprint.limits, docs/limits.md
+        return pydantic_check("embodied_kgco2e", reject_bool(value)) if isinstance(value, (int, float)) else value
     model: str = Field(description="which embodied-carbon model produced the figure")
     scope: str = Field(description="what it covers, e.g. 'die + HBM, manufacturing only'")
 
