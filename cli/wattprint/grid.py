@@ -567,7 +567,7 @@ def load_grid_file(path: Path, basis: str | None = None) -> Region | GridSeries:
 
 _GRID_CACHE: dict = {}
 #: YAML and JSON grid files are read whole: bounded tighter than streamed CSV (docs/limits.md)
-MAX_TREE_GRID_BYTES = 16 << 20
+MAX_TREE_GRID_BYTES = 2 << 20
 
 
 def _check_tree_size(path: Path, what: str) -> None:
