@@ -200,6 +200,9 @@ def test_fail_on_warn_and_report_only(cli, repo):
 def test_junit_and_output_files(cli, repo):
     repo.budget("{metric: macs, max: 1k}", "{metric: params, max: 1k}", "{metric: energy_per_inference, max: 1 J}",
                 "{metric: co2e, max: 1 ng, level: warn}", "{metric: macs, max_increase: 5%}")
+    code, _, err = cli("check", "-o", "out/report.md")  # a missing folder is never created
+    assert code == 2 and "folder out does not exist" in err and not Path("out").exists()
+    Path("out").mkdir()
     code, out, _ = cli("check", "--format", "junit", "-o", "report.json", "-o", "out/report.md", "-o", "report.xml")
     assert code == 1
     root = ET.fromstring(out)
@@ -300,7 +303,7 @@ def test_infer_json_is_a_baseline_for_one_target(cli, repo):
 BAD = {
     "bad yaml": ("targets:\n  - name: x\n    model: [unclosed\n", r"wattprint\.yaml:\d+:\d+: YAML syntax error"),
     "unknown field": (BUDGET.replace("    hardware:", "    hardwere: h100-sxm\n    hardware:"),
-                      r"wattprint\.yaml:4: unknown field 'targets\.0\.hardwere' \(remove it or check its spelling\)"),
+                      r"wattprint\.yaml:4: unknown field 'targets\.0\.hardwere' \(did you mean 'hardware'\?\)"),
     "bare number": (BUDGET.format(assertions="      - {metric: energy_per_inference, max: 2}"),
                     r"wattprint\.yaml:8: field 'targets\.0\.assertions\.0\.max': bare number 2 has no unit \(write e\.g\. '2 mJ'"),
     "unknown unit": (BUDGET.format(assertions="      - {metric: co2e, max: 12 kilos}"),

@@ -54,8 +54,8 @@ def test_yaml_series(tmp_path):
     [
         ("2022-01-01T00:00Z,1\n2022-01-01T00:00Z,2\n", ":3: duplicate timestamp"),
         ("2022-01-01T01:00Z,1\n2022-01-01T00:00Z,2\n", ":3: timestamp 2022-01-01T00:00Z is before"),
-        ("2022-01-01T00:00Z,1\n2022-01-01T01:00Z,2\n2022-01-01T03:00Z,2\n", ":4: gap"),
-        ("2022-01-01T00:00Z,1\n2022-01-01T01:00Z,\n", ":3: column 'intensity_gco2e_per_kwh': missing intensity"),
+        ("2022-01-01T00:00Z,1\n2022-01-01T01:00Z,2\n2022-01-01T01:30Z,2\n", ":4: irregular step"),
+        ("2022-01-01T00:00Z,1\n2022-01-01T01:00Z,x\n", ":3: column 'intensity_gco2e_per_kwh': intensity 'x' is not a number"),
         ("2022-01-01T00:00Z,1\n2022-01-01T01:00Z,-4\n", ":3: column 'intensity_gco2e_per_kwh': intensity '-4'"),
         ("2022-01-01T00:00Z,1\nlater,2\n", ":3: timestamp 'later' is not ISO 8601"),
         ("2022-01-01T00:00Z,1\n2022-01-01T02:00Z,1\n", "use hourly or finer"),

@@ -106,9 +106,10 @@ def test_best_start_cli_on_real_hourly_data(cli, cli_json):
     assert best["now_co2e_kg"] == pytest.approx(doc["co2e_kg"])
     assert best["best_co2e_kg"] <= best["now_co2e_kg"] and best["saving_pct"] >= 0
     assert "2022-07-01" <= best["best_start"][:10] <= "2022-07-04"
-    # CISO has empty hours: a clear error naming the file and line, not a traceback
-    code, _, err = cli("train", "--hardware", "a100", "--hours", "1", "--grid-file", folder / "CISO_hourly_2022.csv")
-    assert code == 2 and "CISO_hourly_2022.csv:108" in err and "gap" in err
+    # CISO has 3 empty hours: with --gaps error, a run over one is an error naming the span and line
+    code, _, err = cli("train", "--hardware", "a100", "--hours", "1", "--grid-file", folder / "CISO_hourly_2022.csv",
+                       "--start", "2022-01-05T10:00Z", "--gaps", "error")
+    assert code == 2 and "2022-01-05T10:00Z to 2022-01-05T11:00Z" in err and "line 108" in err
 
 
 def test_compare_regions_sorted_with_savings(cli_json):

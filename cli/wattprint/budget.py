@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wattprint.errors import WattprintError
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
 from wattprint.yamlio import format_validation_error, key_line, load_yaml
 
@@ -102,12 +103,18 @@ class AssertionModel(BaseModel):
         default="error", description="error fails the check; warn is reported and passes (unless --fail-on warn)"
     )
 
+    @field_validator("max", "max_increase", "floor", mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not a limit of 1
+        return reject_bool(value)
+
 
 class TargetModel(BaseModel):
     """A model (ONNX) or a training run, the options of `wattprint infer` / `train`, and its assertions."""
 
     model_config = ConfigDict(
         extra="forbid",
+        allow_inf_nan=False,
         title="Target",
         json_schema_extra={"oneOf": [{"required": ["model"]}, {"required": ["spec"]}]},
     )
@@ -136,6 +143,19 @@ class TargetModel(BaseModel):
     utilization: Optional[float] = Field(default=None, gt=0, le=1, description="spec only: fraction of TDP drawn")
     assertions: List[AssertionModel] = Field(min_length=1)
     message: Optional[str] = Field(default=None, description="what to do when an assertion fails (shown in reports)")
+
+    @field_validator("intensity", "pue", "batch", "inferences", "days", "count", "hours", "gpu_hours", "power",
+                     "utilization", mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not 1
+        return reject_bool(value)
+
+    @field_validator("intensity", "pue", "batch", "inferences", "days", "count", "hours", "gpu_hours", "power",
+                     "utilization")
+    @classmethod
+    def _bounded(cls, value, info):  # plausible ranges: wattprint.limits, docs/limits.md
+        name = {"intensity": "intensity_gco2e_per_kwh", "power": "power_w"}.get(info.field_name, info.field_name)
+        return pydantic_check(name, value)
 
 
 class BudgetModel(BaseModel):
@@ -251,8 +271,32 @@ def _reword(path: Path, loc: tuple[Any, ...], exc: WattprintError) -> WattprintE
     return _fail(path, loc, msg, exc.hint)
 
 
-def load_budget(path: str | Path) -> Budget:
-    """Read and validate a budget file; every problem is one WattprintError naming file, line, field and fix."""
+def budget_root(budget: Path) -> Path:
+    """The repository a budget file belongs to: the nearest folder upward holding .git, else its own folder."""
+    folder = budget.resolve().parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def _confined(path: Path, loc: tuple[Any, ...], kind: str, text: str, target: Path, root: Path) -> None:
+    """A path a budget file names must resolve inside its repository (a PR controls the file)."""
+    try:
+        target.relative_to(root)
+    except ValueError:
+        raise _fail(
+            path, loc, f"{kind} path {text!r} resolves outside the repository {root} ({target})",
+            hint="keep models, specs and grid files inside the repository, or pass --allow-outside-paths",
+        ) from None
+
+
+def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
+    """Read and validate a budget file; every problem is one WattprintError naming file, line, field and fix.
+
+    Model, spec and grid-file paths (and the model / grid_file a spec names) must resolve inside
+    the budget file's repository (:func:`budget_root`) unless ``allow_outside_paths``.
+    """
     path = Path(path)
     data = load_yaml(path, "budget file")
     if data is None:
@@ -262,9 +306,10 @@ def load_budget(path: str | Path) -> Budget:
     try:
         model = BudgetModel.model_validate(data)
     except ValidationError as exc:
-        raise format_validation_error(path, exc) from None
+        raise format_validation_error(path, exc, model=BudgetModel) from None
 
     base = path.resolve().parent
+    root = budget_root(path)
     targets: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(model.targets):
@@ -282,6 +327,8 @@ def load_budget(path: str | Path) -> Budget:
         kind = "model" if t.model is not None else "spec"
         path_text = t.model if t.model is not None else t.spec
         target_path = (base / path_text).resolve()
+        if not allow_outside_paths:
+            _confined(path, (*tloc, kind), kind, path_text, target_path, root)
         if not target_path.is_file():
             raise _fail(
                 path, (*tloc, kind), f"{kind} file {path_text!r} not found (looked for {target_path})",
@@ -304,6 +351,10 @@ def load_budget(path: str | Path) -> Budget:
         options = {k: v for k, v in given.items() if k not in ("name", "model", "spec", "assertions", "message")}
         if "grid_file" in options:
             options["grid_file"] = str((base / options["grid_file"]).resolve())
+            if not allow_outside_paths:
+                _confined(path, (*tloc, "grid_file"), "grid_file", given["grid_file"], Path(options["grid_file"]), root)
+        if kind == "spec" and not allow_outside_paths and target_path.is_file():
+            _check_spec_paths(path, (*tloc, kind), target_path, root)
         has_volume = "inferences" in given or "rate" in given
         assertions = []
         for j, a in enumerate(t.assertions):
@@ -345,6 +396,24 @@ def load_budget(path: str | Path) -> Budget:
     return Budget(path, tuple(targets))
 
 
+def _check_spec_paths(path: Path, loc: tuple[Any, ...], spec_path: Path, root: Path) -> None:
+    """The model / grid_file a training spec names (relative to the spec) stay inside ``root`` too."""
+    data = load_yaml(spec_path, "training spec")
+    if not isinstance(data, dict):
+        return  # the spec loader reports it
+    for key in ("model", "grid_file"):
+        value = data.get(key)
+        if isinstance(value, str):
+            target = (spec_path.parent / value).resolve()
+            try:
+                target.relative_to(root)
+            except ValueError:
+                raise _fail(
+                    path, loc, f"spec {spec_path.name!r} names {key} {value!r}, outside the repository {root} "
+                    f"({target})", hint="keep it inside the repository, or pass --allow-outside-paths",
+                ) from None
+
+
 # ----------------------------------------------------------------------------- discovery
 
 
@@ -381,8 +450,11 @@ def find_budget(config: Path | None, cwd: Path, environ: Mapping[str, str]) -> P
         return found
     if not chosen.is_absolute():
         chosen = cwd / chosen
-    if not chosen.is_file():
+    if not chosen.exists():
         raise WattprintError(f"{chosen}: budget file not found (from {how})", hint="check the path")
+    from wattprint.limits import check_file
+
+    check_file(chosen, "budget file")  # a directory, device or FIFO is refused by kind
     return chosen
 
 
@@ -429,18 +501,59 @@ def metrics_from_result_doc(doc: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def _baseline_metric(path: Path, where: str, key: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise WattprintError(
+            f"{path}: {where}metric {key!r} is {value!r}; a baseline metric is a finite number >= 0",
+            hint="rewrite it with 'wattprint check --write-baseline FILE'",
+        )
+
+
+def _check_baseline_schema(path: Path, doc: Any) -> None:
+    """The parts of a baseline a check reads: kinds, target names, metrics (finite, >= 0)."""
+    if not isinstance(doc, dict):
+        return  # reported below as 'not a wattprint result'
+    if doc.get("kind") == "check":
+        targets = doc.get("targets")
+        if not isinstance(targets, list):
+            raise WattprintError(f"{path}: a check baseline needs a 'targets' list", hint="rewrite it with --write-baseline")
+        for i, t in enumerate(targets):
+            if not isinstance(t, dict):
+                raise WattprintError(f"{path}: targets[{i}] is not an object", hint="rewrite it with --write-baseline")
+            metrics = t.get("metrics", {})
+            if not isinstance(metrics, dict):
+                raise WattprintError(f"{path}: targets[{i}].metrics is not an object")
+            for key, value in metrics.items():
+                if value is not None:
+                    _baseline_metric(path, f"targets[{i}] ", key, value)
+            if "inputs" in t and not isinstance(t["inputs"], dict):
+                raise WattprintError(f"{path}: targets[{i}].inputs is not an object")
+    elif doc.get("kind") in ("infer", "train"):
+        for key in ("energy_per_inference_j", "co2e_per_inference_g", "energy_kwh", "co2e_kg", "macs", "params"):
+            if doc.get(key) is not None:
+                _baseline_metric(path, "", key, doc[key])
+        if "inputs" in doc and not isinstance(doc["inputs"], dict):
+            raise WattprintError(f"{path}: 'inputs' is not an object")
+
+
 def load_baseline(path: Path) -> Baseline | None:
     """A baseline JSON: `check --write-baseline` output, or any command's --format json. None when missing."""
+    from wattprint.limits import check_file
+
     path = Path(path)
     if not path.exists():
         return None
+    check_file(path, "baseline")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise WattprintError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}",
                              hint="write it with 'wattprint check --write-baseline FILE'") from None
+    except RecursionError:
+        raise WattprintError(f"{path}: baseline JSON nested too deeply", hint="rewrite it with --write-baseline") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WattprintError(f"{path}: cannot read the baseline ({exc})") from None
+    _check_baseline_schema(path, doc)
     if not isinstance(doc, dict) or doc.get("kind") not in ("check", "infer", "train"):
         raise WattprintError(
             f"{path}: not a wattprint result (expected 'kind' check, infer or train)",

@@ -16,8 +16,11 @@ from typing import Any, Callable, List, Optional
 
 import typer
 
+from wattprint.cli_errors import OneLineErrors
+
 app = typer.Typer(
     name="wattprint",
+    cls=OneLineErrors,  # usage errors on one line, like every other error
     help="Energy and carbon footprint of AI models: training runs and per-layer ONNX inference.",
     no_args_is_help=True,
     add_completion=False,
@@ -54,11 +57,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wattprint.cli_errors import start_progress, stop_progress
         from wattprint.errors import WattprintError
 
         try:
+            start_progress(func.__name__.replace("_", " "))  # a spinner on a terminal's stderr after 1 s
             return func(*args, **kwargs)
         except WattprintError as exc:
+            stop_progress()
             if _state["debug"]:
                 raise
             _err(str(exc))
@@ -66,10 +72,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: say so in one line, keep the traceback behind --debug
+            stop_progress()
             if _state["debug"]:
                 raise
             _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
             raise typer.Exit(EXIT_INTERNAL) from None
+        finally:
+            stop_progress()
 
     return wrapper
 
@@ -103,7 +112,9 @@ def console():
 def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple]) -> None:
     """Write a result in the chosen format. Machine formats go to plain stdout, never through Rich."""
     from wattprint import render
+    from wattprint.cli_errors import stop_progress
 
+    stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
     if fmt is Format.table:
         render.print_tables(console(), title, sections())
     elif fmt is Format.json:
@@ -118,6 +129,7 @@ def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable
 def _hardware_db(hw_files: Optional[List[Path]]):
     from wattprint.hardware import load_hardware
 
+    _warn_missing_profile_dir()
     return load_hardware(tuple(hw_files or ()))
 
 
@@ -135,6 +147,8 @@ def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
 #: precisions a training run's peak can be taken at, and those `infer` can cost tensors at
 TrainPrecision = _choices("TrainPrecision", ("fp32", "tf32", "fp16", "bf16", "fp8", "int8"))
 Precision = _choices("Precision", ("fp32", "fp16", "bf16", "fp8", "int8"))
+GapPolicy = _choices("GapPolicy", ("fill", "error"))
+GridBasis = _choices("GridBasis", ("lifecycle", "direct"))
 
 
 @app.command()
@@ -160,6 +174,8 @@ def train(
     intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (YAML constant or CSV/YAML time series)."),
     start: Optional[str] = typer.Option(None, "--start", help="Run start (ISO 8601, e.g. 2022-07-01T00:00Z) for hourly grid files."),
+    gaps: Optional[GapPolicy] = typer.Option(None, "--gaps", help="Gaps in a grid series inside the run: fill (linear, up to 6 h, with a warning) or error."),
+    grid_basis: Optional[GridBasis] = typer.Option(None, "--grid-basis", help="Column of a grid export with both (Electricity Maps): lifecycle (default) or direct."),
     best_start: bool = typer.Option(False, "--best-start", help="Find the start with the least emissions in --window (needs an hourly --grid-file).", rich_help_panel="What-if"),
     window: Optional[float] = typer.Option(None, "--window", help="Hours after --start to search (default: the whole series).", rich_help_panel="What-if"),
     compare_region: Optional[List[str]] = typer.Option(None, "--compare-region", help="Also estimate in these regions (comma-separated).", rich_help_panel="What-if"),
@@ -186,9 +202,13 @@ def train(
         "epochs": epochs, "mfu": mfu, "precision": precision.value if precision else None,
         "power_w": power, "utilization": utilization, "pue": pue, "provider": provider,
         "region": region, "intensity_gco2e_per_kwh": intensity, "grid_file": str(grid_file) if grid_file else None,
-        "start": parse_start(start) if start else None, "name": name, "embodied": embodied,
+        "start": parse_start(start) if start is not None else None, "name": name, "embodied": embodied,
+        "grid_gaps": gaps.value if gaps else None, "grid_basis": grid_basis.value if grid_basis else None,
         "lifetime_years": lifetime_years, "host_embodied_kg": host_embodied_kg,
     }
+    _check_numbers(window=("--window", window))
+    if window is not None and not best_start:
+        raise WattprintError("--window applies only with --best-start", hint="add --best-start or drop --window")
     run_spec = load_training_spec(spec, overrides)
     db = _hardware_db(hw_file)
     if best_start:
@@ -196,12 +216,12 @@ def train(
 
         if run_spec.grid_file is None:
             raise WattprintError("--best-start needs an hourly --grid-file")
-        series = load_grid_file(Path(run_spec.grid_file))
+        series = load_grid_file(Path(run_spec.grid_file), run_spec.grid_basis)
         if run_spec.start is None and isinstance(series, GridSeries):
             run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
     result = estimate_training(run_spec, db, units.value)
     doc, extra = train_doc(result, units.value), []
-    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions:
         alts = whatif.train_regions(run_spec, db, result, regions)
         doc["what_if_regions"] = alternatives_doc(alts)
@@ -214,7 +234,7 @@ def train(
             caption=None if result.compute else "Same work: hours scaled by the ratio of peak throughput at the run's precision.",
         ))
     if best_start:
-        found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window)
+        found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window, run_spec.grid_gaps, run_spec.grid_basis)
         doc["best_start"] = best_start_doc(found)
         extra.append(best_start_section(found, units.value))
     emit(
@@ -240,6 +260,8 @@ def infer(
     region: Optional[str] = typer.Option(None, "--region", help="Grid region id (default: world)."),
     intensity: Optional[float] = typer.Option(None, "--intensity", help="Grid intensity, gCO2e/kWh."),
     grid_file: Optional[Path] = typer.Option(None, "--grid-file", help="Grid intensity file (a series uses its mean)."),
+    gaps: Optional[GapPolicy] = typer.Option(None, "--gaps", help="Gaps in a grid series: fill (linear, up to 6 h, with a warning) or error."),
+    grid_basis: Optional[GridBasis] = typer.Option(None, "--grid-basis", help="Column of a grid export with both (Electricity Maps): lifecycle (default) or direct."),
     pue: Optional[float] = typer.Option(None, "--pue", help="Datacenter PUE."),
     provider: Optional[str] = typer.Option(None, "--provider", help="Cloud provider for the PUE default."),
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
@@ -281,6 +303,8 @@ def infer(
         from wattprint.generation import is_generation_source
 
         generation = is_generation_source(model)
+    _check_numbers(top=("--top", top), batch=("--batch", batch), inferences=("--inferences", inferences),
+                   days=("--days", days), pue=("--pue", pue), intensity_gco2e_per_kwh=("--intensity", intensity))
     options = InferOptions(
         hardware=hardware,
         dims=parse_dims(dim),
@@ -289,6 +313,8 @@ def infer(
         region=region,
         intensity=intensity,
         grid_file=str(grid_file) if grid_file else None,
+        grid_gaps=gaps.value if gaps else "fill",
+        grid_basis=grid_basis.value if grid_basis else None,
         pue=pue,
         provider=provider,
         inferences=inferences,
@@ -307,7 +333,7 @@ def infer(
     result = infer_model(model, options, db)
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = infer_doc(result, label), []
-    regions, devices = _split_ids(compare_region), _split_ids(compare_hardware)
+    regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
         from wattprint import whatif
         from wattprint.render.whatif import alternatives_doc, alternatives_section
@@ -387,13 +413,39 @@ def llm_configs(fmt: Format = FORMAT_OPTION) -> None:
     )
 
 
-def _split_ids(values: Optional[List[str]]) -> list[str]:
-    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']."""
-    return [part.strip() for item in values or () for part in item.split(",") if part.strip()]
+def _split_ids(values: Optional[List[str]], flag: str = "") -> list[str]:
+    """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']; an empty id list is an error."""
+    from wattprint.errors import WattprintError
+
+    ids = [part.strip() for item in values or () for part in item.split(",") if part.strip()]
+    if values and not ids:
+        raise WattprintError(f"{flag or 'ids'} {','.join(values)!r}: no id given", hint="e.g. FR,PL,us-west-2")
+    return ids
+
+
+def _check_numbers(**named: tuple[str, Any]) -> None:
+    """Each numeric flag (limit name -> (flag, value)) inside its documented range (wattprint.limits)."""
+    from wattprint.limits import check
+
+    for name, (flag, value) in named.items():
+        if value is not None:
+            check(name, value, flag)
+
+
+def _warn_missing_profile_dir() -> None:
+    """$WATTPRINT_HWPROFILES set to a folder that is not there: say so (it would be silently ignored)."""
+    from wattprint.hardware import USER_DIR_ENV
+
+    value = os.environ.get(USER_DIR_ENV)
+    if value and not Path(value).is_dir():
+        sys.stderr.write(f"wattprint: warning: ${USER_DIR_ENV}={value} is not a folder; no user profiles loaded\n")
 
 
 def _warn_lines(warnings: list[str], fmt: Format) -> None:
     """Warnings go to stderr for machine formats (the table shows them in its Assumptions)."""
+    from wattprint.cli_errors import stop_progress
+
+    stop_progress()
     if fmt is not Format.table:
         for w in warnings:
             sys.stderr.write(f"wattprint: warning: {w}\n")
@@ -422,25 +474,29 @@ def lifecycle(
     batch: Optional[int] = typer.Option(None, "--batch", help="Serving batch size."),
     precision: Optional[Precision] = typer.Option(None, "--serve-precision", help="Serving precision."),
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
-    rate: Optional[str] = typer.Option("1e6/day", "--rate", help="Serving rate, e.g. 1e6/day."),
+    rate: Optional[str] = typer.Option(None, "--rate", help="Serving rate, e.g. 1e6/day (default 1e6/day)."),
     days: Optional[float] = typer.Option(None, "--days", help="Days served (default 365)."),
     units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Training plus serving: total emissions and when serving outweighs training."""
+    from wattprint.errors import WattprintError
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.inference import parse_rate_per_day
     from wattprint.lifecycle import lifecycle as combine
     from wattprint.render.lifecycle import lifecycle_doc, lifecycle_sections
     from wattprint.training import estimate_training, load_training_spec
 
+    _check_numbers(batch=("--batch", batch), inferences=("--inferences", inferences), days=("--days", days))
+    if inferences is not None and (rate is not None or days is not None):
+        raise WattprintError("give --inferences or --rate (with --days), not both")
+    if inferences is None and rate is None:
+        rate = "1e6/day"
     db = _hardware_db(hw_file)
     overrides = {"hardware": hardware, "count": count, "hours": hours, "gpu_hours": gpu_hours, "params": params,
                  "tokens": tokens, "power_w": power, "pue": pue, "region": region, "intensity_gco2e_per_kwh": intensity}
     trained = estimate_training(load_training_spec(spec, overrides), db, units.value)
-    if inferences is not None:
-        rate = None
     served = infer_model(model, InferOptions(
         hardware=serve_hardware, dims=parse_dims(dim), batch=batch, precision=precision.value if precision else None,
         region=trained.grid.label if trained.grid.kind == "region" else None,
@@ -523,10 +579,15 @@ def regions_list(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List grid regions with their carbon intensity."""
+    from wattprint.errors import WattprintError
     from wattprint.grid import load_regions
     from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
 
-    regions = load_regions().search(search, kind)
+    db = load_regions()
+    kinds = sorted({r.kind for r in db.regions.values()})
+    if kind is not None and kind not in kinds:
+        raise WattprintError(f"--kind {kind!r} is not a region kind", hint=f"use one of {', '.join(kinds)}")
+    regions = db.search(search, kind)
     emit(
         fmt,
         title=f"Grid regions ({len(regions)})",
@@ -610,7 +671,9 @@ def demo(
     served = infer_model(demo_model_path(), InferOptions(rate="1e6/day", days=365, units=units.value))
     if fmt is Format.json:
         from wattprint import render
+        from wattprint.cli_errors import stop_progress
 
+        stop_progress()
         sys.stdout.write(render.to_json({"kind": "demo", "train": train_doc(trained, units.value), "infer": infer_doc(served)}))
         return
     emit(

@@ -47,9 +47,10 @@ def _render(fmt: CheckFormat, report, fail_on: str, report_only: bool) -> str:
 def _write(path: Path, text: str, what: str) -> None:
     from wattprint.errors import WattprintError
 
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():  # never create folders: a PR must not make the check write elsewhere
+        raise WattprintError(f"{path}: folder {parent} does not exist", hint=f"create it first, or write the {what} elsewhere")
     try:
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise WattprintError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None
@@ -107,6 +108,9 @@ def register(app: typer.Typer) -> None:
         fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="error: only error-level assertions fail; warn: warnings fail too."),
         report_only: bool = typer.Option(False, "--report-only", help="Report, but never fail on budgets (exit 0)."),
         hw_file: Optional[List[Path]] = base.HW_FILE_OPTION,
+        allow_outside_paths: bool = typer.Option(
+            False, "--allow-outside-paths",
+            help="Let the budget file name models, specs and grid files outside its own folder."),
     ) -> None:
         """Check models and training runs against a carbon budget (wattprint.yaml); exit 1 when one is exceeded."""
         from wattprint.budget import exit_code, find_budget, load_baseline, load_budget, run_check
@@ -133,7 +137,7 @@ def register(app: typer.Typer) -> None:
         budget_path = None
         try:
             budget_path = _short(find_budget(config, Path.cwd(), os.environ))
-            budget = load_budget(budget_path)
+            budget = load_budget(budget_path, allow_outside_paths=allow_outside_paths)
             base_doc = load_baseline(baseline) if baseline is not None else None
             report = run_check(budget, base_doc, baseline_path=baseline, hw_files=tuple(hw_file or ()))
         except WattprintError as exc:
@@ -144,6 +148,9 @@ def register(app: typer.Typer) -> None:
                 if os.environ.get("GITHUB_OUTPUT"):
                     _append(os.environ["GITHUB_OUTPUT"], "status=error\nfailed=0\nwarnings=0\n")
             raise
+        from wattprint.cli_errors import stop_progress
+
+        stop_progress()  # before any output
         shown_path = _annotation_path(budget_path)
         report = dataclasses.replace(report, budget_file=Path(shown_path))
         fail = fail_on.value

@@ -30,6 +30,8 @@ class InferOptions:
     region: str | None = None
     intensity: float | None = None
     grid_file: str | None = None
+    grid_gaps: str = "fill"  # gaps in a grid series: fill (linear, up to 6 h) or error
+    grid_basis: str | None = None  # lifecycle | direct, for grid exports with both
     pue: float | None = None
     provider: str | None = None
     inferences: float | None = None
@@ -66,7 +68,9 @@ def infer_model(
     db = hardware or load_hardware()
     profile = db.get(options.hardware)
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)
-    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
+    _check_volume(options, inferences)
+    grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file,
+                       gaps=options.grid_gaps, basis=options.grid_basis)
     pue = choose_pue(options.pue, options.provider or grid.provider)
     node, node_warnings = resolve_node(profile, options.system)
     model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
@@ -86,6 +90,8 @@ def infer_model(
     )
     if node_warnings:
         result = replace(result, warnings=tuple(sorted(set(result.warnings) | set(node_warnings))))
+    if grid.warnings:  # e.g. gaps in a grid series filled by interpolation
+        result = replace(result, warnings=tuple(result.warnings) + tuple(grid.warnings))
     return result
 
 
@@ -105,6 +111,21 @@ def resolve_node(profile: Any, system_id: str | None):
             "such as pcie-server-1gpu", field="system", value=system_id,
         )
     return system_node(system, default_coefficients())
+
+
+def _check_volume(options: InferOptions, inferences: float | None) -> None:
+    """The serving volume inside its documented range (wattprint.limits, docs/limits.md)."""
+    from wattprint.inference import parse_rate_per_day
+    from wattprint.limits import check
+
+    if options.rate is not None:
+        check("rate_per_day", parse_rate_per_day(options.rate), f"rate {options.rate!r} (per day)")
+    if options.days is not None:
+        check("days", options.days, "days")
+    if options.batch is not None:
+        check("batch", options.batch, "batch")
+    if inferences is not None:
+        check("inferences", inferences, "inferences served")
 
 
 def model_batch(model: Any, fallback: int | None = None) -> int:

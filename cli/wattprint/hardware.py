@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
@@ -63,7 +64,8 @@ USER_DIR_ENV = "WATTPRINT_HWPROFILES"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # non-finite figures are errors (and `true` is not 1: see ProfileSpec._not_bool)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SourceSpec(_Strict):
@@ -88,6 +90,11 @@ class SourceSpec(_Strict):
 
 class EmbodiedSpec(_Strict):
     kgco2e: float = Field(gt=0)
+
+    @field_validator("kgco2e", mode="before")
+    @classmethod
+    def _bounded(cls, value):  # plausible range: wattprint.limits, docs/limits.md
+        return pydantic_check("embodied_kgco2e", reject_bool(value)) if isinstance(value, (int, float)) else value
     model: str = Field(description="which embodied-carbon model produced the figure")
     scope: str = Field(description="what it covers, e.g. 'die + HBM, manufacturing only'")
 
@@ -147,7 +154,27 @@ class ProfileSpec(_Strict):
         for key, tflops in value.items():
             if not tflops > 0:
                 raise ValueError(f"peak_tflops.{key} must be > 0")
+            pydantic_check("peak_tflops", tflops)
         return value
+
+    @field_validator("tdp_w", "idle_w", "typical_power_w", "memory_gb", "memory_bandwidth_gbps", "die_area_mm2",
+                     "released", mode="before")
+    @classmethod
+    def _not_bool(cls, value):
+        return reject_bool(value)
+
+    @field_validator("peak_tflops", mode="before")
+    @classmethod
+    def _no_bool_peaks(cls, value):
+        if isinstance(value, dict):
+            for v in value.values():
+                reject_bool(v)
+        return value
+
+    @field_validator("tdp_w", "idle_w", "typical_power_w", "memory_gb", "memory_bandwidth_gbps", "die_area_mm2")
+    @classmethod
+    def _bounded(cls, value, info):  # plausible ranges: wattprint.limits, docs/limits.md
+        return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
     def _sourced(self) -> "ProfileSpec":
@@ -270,13 +297,13 @@ def load_profile_file(path: Path, origin: str | None = None) -> list[HardwarePro
 
 def _located(path: Path, exc: ValidationError, index: int | None) -> WattprintError:
     if index is None:
-        return format_validation_error(path, exc)
+        return format_validation_error(path, exc, model=ProfileSpec)
 
     class _Shifted:  # prefix the list index so the line lookup finds the item
         def errors(self):
             return [{**e, "loc": (index, *e["loc"])} for e in exc.errors()]
 
-    return format_validation_error(path, _Shifted())
+    return format_validation_error(path, _Shifted(), model=ProfileSpec)
 
 
 @dataclass(frozen=True)
@@ -318,6 +345,26 @@ def builtin_profiles() -> tuple[HardwareProfile, ...]:
     return tuple(_profiles_in(data_dir("hwprofiles"), "built-in"))
 
 
+def _check_alias_clashes(layers: list[tuple[HardwareProfile, ...]]) -> None:
+    """A user profile may replace a profile by its id, but its aliases never take another profile's name."""
+    owner: dict[str, HardwareProfile] = {}
+    for n, layer in enumerate(layers):
+        for p in layer:
+            if n > 0:
+                for alias in p.aliases:
+                    prev = owner.get(alias)
+                    if prev is not None and prev.id != p.id:
+                        what = "the id" if alias == prev.id else "an alias"
+                        raise WattprintError(
+                            f"{p.origin}: alias {alias!r} of profile {p.id!r} is already {what} of profile "
+                            f"{prev.id!r} ({prev.origin})",
+                            hint="rename the alias, or give the profile the same id to replace it",
+                        )
+            owner.setdefault(p.id, p)
+            for alias in p.aliases:
+                owner.setdefault(alias, p)
+
+
 def load_hardware(extra_files: tuple[Path, ...] = (), use_user_dir: bool = True) -> HardwareDB:
     """Built-in profiles, then the user folder, then ``--hw-file`` files; later ones win."""
     layers = [builtin_profiles()]
@@ -326,6 +373,7 @@ def load_hardware(extra_files: tuple[Path, ...] = (), use_user_dir: bool = True)
         layers.append(tuple(_profiles_in(user, None)))
     for path in extra_files:
         layers.append(tuple(load_profile_file(Path(path))))
+    _check_alias_clashes(layers)
     profiles: dict[str, HardwareProfile] = {}
     for layer in layers:
         for p in layer:

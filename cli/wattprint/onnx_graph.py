@@ -34,6 +34,7 @@ import onnx
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 
 from .errors import WattprintError
+from .graph_checks import check_node, check_structure
 from .opcost import (
     MS,
     PRECISION_BITS,
@@ -133,6 +134,7 @@ def analyze_proto(
     warnings = [] if warnings is None else warnings
     p = label
     graph = model.graph
+    check_structure(model, label)  # opsets, dtypes, dims, dangling/duplicated names, cycles
     opsets = {normalize_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in opsets:
         warnings.append("model declares no default-domain opset; assuming opset 1")
@@ -324,6 +326,9 @@ def _load(path: str, label: str) -> onnx.ModelProto:
         raise WattprintError(f"{label}: no such file", hint="check the model path")
     if os.path.isdir(path):
         raise WattprintError(f"{label}: is a directory", hint="pass the .onnx file inside it")
+    from .limits import check_file
+
+    check_file(path, "model")  # devices, FIFOs and sockets refused by kind, before reading; size limit
     try:
         size = os.path.getsize(path)
     except OSError as e:
@@ -916,6 +921,11 @@ class _Analyzer:
                 issues.extend(sub_issues)
             else:
                 self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
+                check_node(
+                    self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
+                    [sc.shape.get(o) if o else None for o in outs], outs,
+                    lambda key, default=None: attrs.get_all().get(key, default),
+                )
                 nc = self._cost(op, dom, name, ins, outs, sc, attrs, opset)
             if not nc.counted and nc.note:
                 note = nc.note

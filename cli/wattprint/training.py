@@ -14,14 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
+from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
-from wattprint.yamlio import format_validation_error, load_yaml
+from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
 #: the average draw) is the convention of Green Algorithms (Lannelongue et al.
@@ -38,11 +39,26 @@ class HostSpec(BaseModel):
     dram_power_w: float | None = Field(default=None, ge=0, description="average draw of host DRAM, W")
     memory_gb: float | None = Field(default=None, ge=0, description="host DRAM size; 0.3725 W/GB when no dram_power_w")
 
+    @field_validator("cpu_power_w", "dram_power_w", "memory_gb", mode="before")
+    @classmethod
+    def _not_bool(cls, value):
+        return reject_bool(value)
+
+    @field_validator("cpu_power_w", "dram_power_w", "memory_gb")
+    @classmethod
+    def _bounded(cls, value, info):
+        return pydantic_check(info.field_name, value)
+
     @model_validator(mode="after")
     def _one_dram(self) -> "HostSpec":
         if self.dram_power_w is not None and self.memory_gb is not None:
             raise ValueError("give dram_power_w or memory_gb, not both")
         return self
+
+
+#: numeric fields checked against wattprint.limits (documented in docs/limits.md)
+_BOUNDED = ("count", "hours", "gpu_hours", "params", "tokens", "samples", "epochs", "mfu", "lifetime_years",
+            "host_embodied_kg", "power_w", "utilization", "pue", "intensity_gco2e_per_kwh")
 
 
 class TrainingSpec(BaseModel):
@@ -76,6 +92,22 @@ class TrainingSpec(BaseModel):
     grid_file: str | None = None
     intensity_gco2e_per_kwh: float | None = Field(default=None, ge=0)
     start: datetime | None = Field(default=None, description="run start, for hourly grid files")
+    grid_gaps: Literal["fill", "error"] = Field(
+        default="fill", description="gaps in a grid series inside the run: fill (linear, up to 6 h) or error"
+    )
+    grid_basis: Literal["lifecycle", "direct"] | None = Field(
+        default=None, description="column of a grid file that has both (Electricity Maps): lifecycle (default) or direct"
+    )
+
+    @field_validator(*_BOUNDED, mode="before")
+    @classmethod
+    def _not_bool(cls, value):  # YAML's true is not 1
+        return reject_bool(value)
+
+    @field_validator(*_BOUNDED)
+    @classmethod
+    def _bounded(cls, value, info):
+        return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainingSpec":
@@ -121,6 +153,8 @@ FLAG_NAMES = {
     "grid_file": "--grid-file",
     "intensity_gco2e_per_kwh": "--intensity",
     "start": "--start",
+    "grid_gaps": "--gaps",
+    "grid_basis": "--grid-basis",
     "name": "--name",
     "provider": "--provider",
     "embodied": "--embodied",
@@ -129,7 +163,7 @@ FLAG_NAMES = {
 }
 #: groups of fields where a flag replaces the whole group from the file
 _GROUPS = (
-    ("region", "grid_file", "intensity_gco2e_per_kwh"),
+    ("region", "grid_file", "intensity_gco2e_per_kwh", "grid_basis"),
     ("hours", "gpu_hours", "params", "tokens", "model", "samples", "epochs", "mfu"),
     ("power_w", "utilization"),
 )
@@ -145,6 +179,13 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
             loaded = {}
         if not isinstance(loaded, dict):
             raise WattprintError(f"{path}: a training spec is a mapping of fields (name, hardware, count, hours, ...)")
+        for key in loaded:  # a typo'd field first: it explains a 'missing' one
+            if key not in TrainingSpec.model_fields:
+                line = key_line(path, (key,))
+                raise WattprintError(
+                    f"{path}{f':{line}' if line else ''}: unknown field {key!r}",
+                    hint=did_you_mean(str(key), list(TrainingSpec.model_fields)) or "remove it or check its spelling",
+                )
         data.update(loaded)
         for key in ("grid_file", "model"):  # paths in a spec are relative to the spec file
             if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
@@ -174,9 +215,12 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
             flag = FLAG_NAMES.get(field, field)
             value = err.get("input")
             shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
+            if err.get("type") == "value_error":  # our own checks name the value already
+                shown = ""
             where = f"{flag}: " if flag else ""
-            raise WattprintError(f"{where}{err['msg']}{shown}") from None
-        raise format_validation_error(path, exc) from None
+            msg = err["msg"].removeprefix("Value error, ")
+            raise WattprintError(f"{where}{msg}{shown}") from None
+        raise format_validation_error(path, exc, model=TrainingSpec) from None
 
 
 @dataclass(frozen=True)
@@ -317,7 +361,12 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
         grid_file=spec.grid_file,
         start=spec.start,
         hours=hours,
+        gaps=spec.grid_gaps,
+        basis=spec.grid_basis,
     )
+    assumptions.extend(grid.warnings)
+    if grid.signal == "marginal":
+        assumptions.append("grid intensity is marginal (MOER: the emissions of the plants that respond to more load)")
     pue = choose_pue(spec.pue, spec.provider or grid.provider)
 
     def energy(p_device: float, run_hours: float, pue_value: float) -> tuple[float, float, float]:

@@ -130,15 +130,21 @@ class BestStart:
         return 100 * self.saving_kg / self.now_co2e_kg if self.now_co2e_kg else 0.0
 
 
-def best_start(result: TrainingResult, grid_file: str, now: datetime | None, window_hours: float | None) -> BestStart:
-    """Search the start in [now, now + window] with the least emissions for this run (same energy)."""
-    series = load_grid_file(grid_file)
+def best_start(result: TrainingResult, grid_file: str, now: datetime | None, window_hours: float | None,
+               gaps: str = "fill", basis: str | None = None) -> BestStart:
+    """Search the start in [now, now + window] with the least emissions for this run (same energy).
+
+    Starts whose run crosses a gap that cannot be used (too long, or any gap with ``gaps='error'``)
+    are skipped."""
+    series = load_grid_file(grid_file, basis)
     if not isinstance(series, GridSeries):
         raise WattprintError(f"{grid_file}: --best-start needs an hourly time series, not one constant intensity")
-    if window_hours is not None and window_hours < 0:
-        raise WattprintError(f"--window {window_hours:g} must be >= 0 hours")
+    if window_hours is not None:
+        from wattprint.limits import check
+
+        check("window", window_hours, "window (hours)")
     start = now or series.start
     now_mean = series.average_over(start, result.hours)
-    best, best_mean = series.best_start(start, result.hours, window_hours)
+    best, best_mean = series.best_start(start, result.hours, window_hours, gaps)
     kwh = result.energy_kwh
     return BestStart(start, best, result.hours, now_mean, best_mean, kwh * now_mean / 1000, kwh * best_mean / 1000, window_hours)

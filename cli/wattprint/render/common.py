@@ -25,6 +25,7 @@ def grid_doc(grid: GridChoice) -> dict[str, Any]:
         "intensity_gco2e_per_kwh": grid.intensity_gco2e_per_kwh,
         "intensity_kind": grid.kind,
         "intensity_basis": grid.basis,
+        "intensity_signal": grid.signal,
         "intensity_year": grid.year,
         "intensity_source": grid.source,
         "grid_location": grid.grid_location,
@@ -57,7 +58,8 @@ def grid_rows(grid: GridChoice) -> list[tuple[str, str]]:
     if grid.grid_location:
         rows.append(("grid location", f"cloud region sits in grid {grid.grid_location}"))
     detail = f"{fmt_number(grid.intensity_gco2e_per_kwh, 4)} gCO2e/kWh"
-    extras = [x for x in (grid.basis if grid.basis != "unknown" else None, str(grid.year) if grid.year else None) if x]
+    extras = [x for x in (grid.signal if grid.signal != "average" or grid.kind == "grid-series" else None,
+                          grid.basis if grid.basis != "unknown" else None, str(grid.year) if grid.year else None) if x]
     if extras:
         detail += f" ({', '.join(extras)})"
     rows.append(("grid intensity", detail))
