@@ -41,8 +41,9 @@ def test_tiny_model_hand_computed(cli_json, tiny_model):
     node, time = inputs["node"], doc["time_per_inference_s"]
     host = node["host_power_w"] / node["accelerators_per_node"] / node["psu_efficiency"] * time
     system = (1 + node["overhead_per_accelerator"]) * acc / node["psu_efficiency"] + host
-    assert doc["system_energy_per_inference_j"] == pytest.approx(system, rel=1e-4)
-    assert doc["energy_per_inference_j"] == pytest.approx(system * 1.5, rel=1e-4)
+    # (rel 1e-3: the JSON keeps 6 decimals)
+    assert doc["system_energy_per_inference_j"] == pytest.approx(system, rel=1e-3)
+    assert doc["energy_per_inference_j"] == pytest.approx(system * 1.5, rel=1e-3)
     assert doc["co2e_per_inference_g"] == pytest.approx(doc["energy_per_inference_j"] / 3.6e6 * 100, rel=1e-4)
     assert doc["inferences"] is None and doc["co2e_kg"] is None
 
@@ -212,7 +213,7 @@ def test_check_output_matches_its_schema(cli, tmp_path):
     validate(json.loads(out), "check-result.schema.json")
 
 
-def test_system_and_power_limit(cli_json, tiny_model):
+def test_system_and_power_limit(cli_json, tiny_model, tmp_path):
     """A one-card server's host dominates a small model; a power limit below the draw slows the pass."""
     l4 = cli_json("infer", tiny_model, "--hardware", "l4", "--batch", "64")
     node = l4["inputs"]["node"]
@@ -220,8 +221,10 @@ def test_system_and_power_limit(cli_json, tiny_model):
     assert l4["system_energy_per_inference_j"] > 2 * l4["accelerator_energy_per_inference_j"]
     dgx = cli_json("infer", tiny_model, "--hardware", "h100", "--system", "hgx-h100-8gpu", "--batch", "64")
     assert dgx["inputs"]["node"]["accelerators_per_node"] == 8
-    free = cli_json("infer", tiny_model, "--batch", "4096")
+    model = save(bert(layers=1, hidden=256, heads=4, ffn=1024, vocab=100, max_pos=256).model(), tmp_path, "b.onnx")
+    dims = ("--dim", "sequence_length=256", "--batch", "64")
+    free = cli_json("infer", model, *dims)
     pm = free["inputs"]["power_model"]
-    capped = cli_json("infer", tiny_model, "--batch", "4096", "--power-limit", str(round(pm["static_power_w"] + 1)))
+    capped = cli_json("infer", model, *dims, "--power-limit", str(round(pm["static_power_w"] + 1)))
     assert capped["inputs"]["power_model"]["power_limited"] and not pm["power_limited"]
     assert capped["time_per_inference_s"] > free["time_per_inference_s"]
