@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         path = ex(name)
         print(f"{path}  {ex.seconds[name]:.1f} s  ({ex.stripped_bytes[name]:,} weight bytes left out)  "
               f"{EXPORTS[name].exporter}")
+    for family in sorted({EXPORTS[n].family for n in a.names or EXPORTS}):
+        print(f"{ex.hf_config(family)}  (Hugging Face config of the {family} exports)")
     print(f"total {sum(ex.seconds.values()):.1f} s")
     return 0
 

@@ -339,6 +339,19 @@ class Exporter:
             self.paths[name] = dest
         return self.paths[name]
 
+    def hf_config(self, family: str = "llama") -> Path:
+        """The Hugging Face config.json of the exported architecture (written by transformers itself), for
+        comparing the config path of `wattprint infer` with the ONNX path on the same model."""
+        from transformers import BertConfig, LlamaConfig
+
+        cls, kw = {"llama": (LlamaConfig, LLAMA), "bert": (BertConfig, BERT)}[family]
+        folder = Path(self.folder) / f"{family}-hf"
+        if not (folder / "config.json").exists():
+            cfg = cls(**kw)
+            cfg.architectures = ["LlamaForCausalLM" if family == "llama" else "BertModel"]
+            cfg.save_pretrained(folder)
+        return folder / "config.json"
+
 
 # --------------------------------------------------------------------------------------------------
 # pytest

@@ -202,3 +202,14 @@ def test_decoder_energy_agrees_across_exporters(cli_json, exported):
         e = {n: infer(cli_json, exported(n), llama_dims(n, seq, past))["accelerator_energy_per_inference_j"]
              for n in LLAMAS}
         assert max(e.values()) / min(e.values()) <= 1.10, (seq, past, e)
+
+
+def test_hf_config_describes_the_exported_decoder(exported):
+    """The config.json beside the exports is the same architecture (for the config-vs-ONNX comparison)."""
+    import json
+
+    cfg = json.loads(exported.hf_config("llama").read_text())
+    assert cfg["model_type"] == "llama" and cfg["architectures"] == ["LlamaForCausalLM"]
+    for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+              "vocab_size", "tie_word_embeddings"):
+        assert cfg[k] == LLAMA[k], k
