@@ -212,3 +212,20 @@ def test_hf_config_describes_the_exported_decoder(exported):
     for k in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
               "vocab_size", "tie_word_embeddings"):
         assert cfg[k] == LLAMA[k], k
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: on a100, 128 prompt / 64 output tokens, concurrency 8, J per output "
+                                       "token today: config 0.529 mJ, legacy 0.653 (+23%), dynamo 0.745 (+41%), genai "
+                                       "0.657 (+24%); decode MACs agree, decode bytes read 103 MB (config) vs 755 / "
+                                       "627 / 211 MB")
+@pytest.mark.parametrize("name", LLAMAS)
+def test_generation_onnx_and_config_agree(cli_json, exported, name):
+    """Issue 11: the ONNX path and the config path within 5% on the same 2-layer architecture."""
+    work = ("--hardware", "a100", "--prompt-tokens", "128", "--output-tokens", "64", "--concurrency", "8")
+    # genai makes the head size a symbolic dim; bind it (the other dims follow from the workload)
+    extra = ("--dim", f"kv_cache_dim={LLAMA['hidden_size'] // LLAMA['num_attention_heads']}") if name == "llama-genai" else ()
+    onnx_gen = cli_json("infer", str(exported(name)), *work, *extra)["generation"]
+    cfg_gen = cli_json("infer", str(exported.hf_config("llama")), *work)["generation"]
+    assert onnx_gen["decode"]["macs"] == cfg_gen["decode"]["macs"]
+    key = "accelerator_energy_per_output_token_j"
+    assert onnx_gen[key] == pytest.approx(cfg_gen[key], rel=0.05), (onnx_gen[key], cfg_gen[key])
