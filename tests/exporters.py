@@ -67,24 +67,35 @@ def missing_export_deps() -> str | None:
 # weight stripping
 
 
+def _tensors(graph):
+    """Every TensorProto of a graph: initializers and node attributes, subgraphs included."""
+    yield from graph.initializer
+    for node in graph.node:
+        for a in node.attribute:
+            if a.HasField("t"):
+                yield a.t
+            yield from a.tensors
+            if a.HasField("g"):
+                yield from _tensors(a.g)
+            for g in a.graphs:
+                yield from _tensors(g)
+
+
 def strip_weights(path: Path) -> int:
-    """Rewrite ``path`` in place with every initializer >= STRIP_BYTES as external data in a file that does not
-    exist. Returns the number of bytes left out. Also deletes any external data files the exporter wrote."""
+    """Rewrite ``path`` in place with every tensor (initializers, Constant attributes) >= STRIP_BYTES as external
+    data in a file that does not exist. Returns the number of bytes left out. Also deletes any external data files the exporter wrote."""
     import onnx
     from onnx import external_data_helper as edh
 
     path = Path(path)
     model = onnx.load(str(path), load_external_data=False)
     # the exporter's own external data files (torch and onnxruntime-genai write "<name>.data")
-    old = {kv.value for t in edh._get_all_tensors(model) for kv in t.external_data if kv.key == "location"}
+    old = {kv.value for t in _tensors(model.graph) for kv in t.external_data if kv.key == "location"}
     edh.load_external_data_for_model(model, str(path.parent))
     location = WEIGHTS_FILE.format(stem=path.stem)
     offset = 0
-    for t in edh._get_all_tensors(model):
-        if t.HasField("raw_data"):
-            n = len(t.raw_data)
-        else:
-            continue
+    for t in _tensors(model.graph):
+        n = len(t.raw_data) if t.HasField("raw_data") else 0
         if n < STRIP_BYTES:
             continue
         edh.set_external_data(t, location=location, offset=offset, length=n)

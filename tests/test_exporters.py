@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporters import BERT, EXPORTS, LLAMA
+from exporters import BERT, EXPORTS, LLAMA, strip_weights
 
 # --------------------------------------------------------------------------------------------------
 # analytic counts (batch 1 unless b is given)
@@ -59,6 +59,23 @@ def test_hand_arithmetic():
     assert llama_macs(1, 128) == 491_520
     # 131,072 + 2*(32,768 + 16,384 + 98,304 + 256) + 128 + 131,072 = 557,696
     assert llama_params() == 557_696
+
+
+def test_strip_weights_keeps_the_shapes(cli_json, tiny_model, tmp_path):
+    """No torch needed: the 64-128-10 MLP loses its two weight matrices (>= 1 KiB) and counts the same."""
+    import shutil
+
+    import onnx
+
+    path = tmp_path / "mlp.onnx"
+    shutil.copy(tiny_model, path)
+    before = cli_json("infer", str(path))
+    assert strip_weights(path) == 4 * (64 * 128 + 128 * 10)  # w1, w2 in fp32; the biases (512 B, 40 B) stay inline
+    model = onnx.load(str(path), load_external_data=False)
+    external = {t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL}
+    assert external == {"w1", "w2"} and not any(t.raw_data for t in model.graph.initializer if t.name in external)
+    after = cli_json("infer", str(path))
+    assert (after["macs"], after["params"]) == (before["macs"], before["params"])
 
 
 # --------------------------------------------------------------------------------------------------
