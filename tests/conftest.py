@@ -77,3 +77,8 @@ def tiny_model(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("models") / "tiny.onnx"
     onnx.save(model, path)
     return str(path)
+
+
+# Real torch / ONNX Runtime exports (tests/exporters.py): the session fixture `exported`; skips without the
+# `export` extra.
+from exporters import exported  # noqa: E402,F401
