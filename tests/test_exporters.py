@@ -112,12 +112,7 @@ def test_bert_exports_agree_on_work(cli_json, exported):
     assert {"Attention", "SkipLayerNormalization"} <= ort_ops  # the fusion really happened
 
 
-@pytest.mark.parametrize("seq,b", [
-    pytest.param(128, 1, marks=pytest.mark.xfail(strict=True, reason=(
-        "issue 10: on a100 today legacy 8.19 mJ, dynamo 9.01 mJ, ORT-fused 8.28 mJ (1.100x): dynamo's mask Cast "
-        "and the pooler's GatherND are charged as kernels, ~0.41 mJ each"))),
-    (256, 8),
-])
+@pytest.mark.parametrize("seq,b", [(128, 1), (256, 8)])
 def test_bert_energy_agrees_across_exporters(cli_json, exported, seq, b):
     """Issue 10: the same model from any exporter within 10%."""
     e = [infer(cli_json, exported(n), bert_dims(seq, b))["accelerator_energy_per_inference_j"] for n in BERTS]
