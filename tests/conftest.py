@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     empty = tmp_path_factory.mktemp("no-user-profiles")
     monkeypatch.setenv("WATTPRINT_HWPROFILES", str(empty))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(empty))  # no user config.toml leaking in
     monkeypatch.delenv("WATTPRINT_DEBUG", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
 

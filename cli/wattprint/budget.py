@@ -55,8 +55,10 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "co2e": ("mass_g", "g", ("model", "spec")),
     "macs": ("count", "", ("model",)),
     "params": ("count", "", ("model",)),
+    # SCI (ISO/IEC 21031:2024): gCO2e per inference (model) or per run (spec); see wattprint.sci
+    "sci": ("mass_g", "g", ("model", "spec")),
 }
-MetricName = Literal["energy_per_inference", "co2e_per_inference", "energy", "co2e", "macs", "params"]
+MetricName = Literal["energy_per_inference", "co2e_per_inference", "energy", "co2e", "macs", "params", "sci"]
 STATUSES = ("pass", "warn", "fail", "skipped")
 #: the assumptions a baseline must share with the current run to compare like with like
 BASELINE_FIELDS = ("data_version", "hardware", "region")
@@ -80,7 +82,7 @@ class AssertionModel(BaseModel):
 
     metric: MetricName = Field(
         description="energy_per_inference (J), co2e_per_inference (g), energy (total at the volume or of the run), "
-        "co2e (total), macs, params"
+        "co2e (total), macs, params, sci (SCI, ISO/IEC 21031: gCO2e per inference for a model, per run for a spec)"
     )
     max: Optional[Limit] = Field(
         default=None,
@@ -612,6 +614,9 @@ def measure_target(target: Target, hw_files: tuple[Path, ...] = ()) -> Measured:
             metrics["energy"] = (r.energy_kwh or 0.0) * 3.6e6
             metrics["co2e"] = (r.co2e_kg or 0.0) * 1000.0
         warnings = tuple(r.model.warnings) + tuple(r.warnings)
+        from wattprint.sci import infer_sci
+
+        _add_sci(metrics, target, lambda: infer_sci(r, "inference"))
     else:
         from wattprint.estimate import train_run
 
@@ -624,8 +629,21 @@ def measure_target(target: Target, hw_files: tuple[Path, ...] = ()) -> Measured:
         r = train_run(target.path, overrides, tuple(hw_files))
         metrics = {"energy": r.energy_kwh * 3.6e6, "co2e": r.co2e_kg * 1000.0}
         warnings = tuple(r.assumptions)
+        from wattprint.sci import train_sci
+
+        _add_sci(metrics, target, lambda: train_sci(r, "run"))
     assumptions = {"data_version": data_version(), "hardware": r.hardware.id, "region": r.grid.label}
     return Measured(metrics, assumptions, warnings)
+
+
+def _add_sci(metrics: dict[str, float], target: Target, score: Callable[[], Any]) -> None:
+    """The SCI score when it is known; an assertion on it when it is not known is an input error."""
+    s = score()
+    if s.sci_g is not None:
+        metrics["sci"] = s.sci_g
+    elif any(a.metric == "sci" for a in target.assertions):
+        raise WattprintError(f"metric 'sci' cannot be computed: {s.missing}",
+                             hint="add an 'embodied:' figure to the hardware profile (--hw-file), or assert on co2e")
 
 
 # ----------------------------------------------------------------------------- results
@@ -706,7 +724,7 @@ def fmt_metric(metric: str, value: float | None) -> str:
         return fmt_energy_kwh(value / 3.6e6)
     if metric == "energy_per_inference":
         return fmt_energy_j(value)
-    if metric in ("co2e", "co2e_per_inference"):
+    if metric in ("co2e", "co2e_per_inference", "sci"):
         return _scaled(value, [(1e6, "t"), (1e3, "kg"), (1.0, "g"), (1e-3, "mg"), (1e-6, "µg"), (1e-9, "ng")])
     return fmt_count(value)
 

@@ -23,7 +23,7 @@ app = typer.Typer(
     cls=OneLineErrors,  # usage errors on one line, like every other error
     help="Energy and carbon footprint of AI models: training runs and per-layer ONNX inference.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -41,6 +41,29 @@ class Format(str, Enum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    html = "html"
+
+
+class FunctionalUnit(str, Enum):
+    inference = "inference"
+    request = "request"
+    token = "token"
+    run = "run"
+
+
+FUNCTIONAL_UNIT_HELP = ("Also give the SCI score (ISO/IEC 21031:2024), (E x I + M) per this unit: inference (infer), "
+                        "run (train; infer with a volume), request/token (generation workloads).")
+
+
+class ByGroup(str, Enum):
+    op = "op"
+
+
+#: hardware profile kinds (wattprint.hardware.KINDS) and region kinds (regions/regions.csv): kept here so that
+#: `--help` needs no data loaded; tests/test_shell.py checks them against the data
+HardwareKind = Enum("HardwareKind", {k: k for k in ("gpu", "tpu", "cpu", "edge", "npu")}, type=str)
+RegionKind = Enum("RegionKind", {k: k for k in ("world", "continent", "country", "subnational", "us-state",
+                                                 "ca-province", "cloud")}, type=str)
 
 
 class Units(str, Enum):
@@ -105,25 +128,124 @@ def console():
 
     if sys.stdout.isatty():
         return Console(highlight=False, soft_wrap=False)
-    width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 10_000
-    return Console(highlight=False, soft_wrap=True, color_system=None, width=width, force_terminal=False)
+    if os.environ.get("COLUMNS", "").isdigit():  # a width asked for: fit the tables to it
+        return Console(highlight=False, soft_wrap=False, color_system=None, width=int(os.environ["COLUMNS"]),
+                       force_terminal=False)
+    return Console(highlight=False, soft_wrap=True, color_system=None, width=10_000, force_terminal=False)
 
 
-def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple]) -> None:
-    """Write a result in the chosen format. Machine formats go to plain stdout, never through Rich."""
+def emit(fmt: Format, *, title: str, doc: Callable[[], dict], sections: Callable[[], list], csv: Callable[[], tuple],
+         output: Optional[Path] = None) -> None:
+    """Write a result in the chosen format, to stdout or to ``output``. Machine formats never go through Rich."""
     from wattprint import render
     from wattprint.cli_errors import stop_progress
 
     stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
+    if output is not None:
+        fmt = _output_format(fmt, output)
+        if fmt is Format.table:
+            fmt = Format.markdown  # a file gets the same tables, without terminal styling
     if fmt is Format.table:
         render.print_tables(console(), title, sections())
-    elif fmt is Format.json:
-        sys.stdout.write(render.to_json(doc()))
+        return
+    if fmt is Format.json:
+        text = render.to_json(doc())
     elif fmt is Format.csv:
         header, rows = csv()
-        sys.stdout.write(render.to_csv(header, rows))
+        text = render.to_csv(header, rows)
+    elif fmt is Format.html:
+        from wattprint.render.html import to_html
+
+        text = to_html(title, doc(), sections())
     else:
-        sys.stdout.write(render.to_markdown(title, sections()))
+        text = render.to_markdown(title, sections())
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_output(output, text)
+        sys.stderr.write(f"wattprint: wrote {fmt.value} to {output}\n")
+
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".csv": "csv", ".md": "markdown"}
+
+
+def _output_format(fmt: Format, output: Path) -> Format:
+    """-o report.html with no --format means HTML (likewise .json, .csv, .md); an explicit --format wins."""
+    if fmt is Format.table and output.suffix.lower() in _SUFFIX_FORMATS:
+        return Format(_SUFFIX_FORMATS[output.suffix.lower()])
+    return fmt
+
+
+def write_output(path: Path, text: str) -> None:
+    from wattprint.errors import WattprintError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WattprintError(f"-o {path}: cannot write the report ({exc.strerror or exc})",
+                             hint="name a file in a folder that exists and is writable") from None
+
+
+class _Defaults:
+    """Config-file defaults ([tool.wattprint] / ~/.config/wattprint/config.toml): a flag always wins."""
+
+    def __init__(self) -> None:
+        from wattprint.config import load_user_defaults
+
+        self.loaded = load_user_defaults()
+        self.applied: dict[str, Any] = {}
+
+    def pick(self, key: str, flag: Any) -> Any:
+        if flag is not None:
+            return flag
+        value = self.loaded.get(key)
+        if value is not None:
+            self.applied[key] = value
+        return value
+
+    def units(self, flag: Optional["Units"]) -> "Units":
+        return Units(self.pick("units", flag.value if flag is not None else None) or "metric")
+
+    def doc(self) -> Optional[dict]:
+        return {"file": self.loaded.source, "applied": dict(self.applied)} if self.applied else None
+
+    def note(self, sections: list) -> list:
+        """The Assumptions section gains a row naming the config file and the defaults taken from it."""
+        import dataclasses
+
+        if not self.applied:
+            return sections
+        text = ", ".join(f"{k} {v}" for k, v in self.applied.items()) + f" from {self.loaded.source}"
+        out = list(sections)
+        for i, sec in enumerate(out):
+            if sec.title == "Assumptions":
+                out[i] = dataclasses.replace(sec, rows=(("config defaults", text),) + tuple(sec.rows))
+                return out
+        from wattprint.render import Section
+
+        return out + [Section("Assumptions", ("", ""), (("config defaults", text),), key_value=True)]
+
+
+def _spec_fields(spec: Optional[Path]) -> set:
+    """The fields a training spec file sets (a config default never overrides them)."""
+    if spec is None:
+        return set()
+    from wattprint.yamlio import load_yaml
+
+    data = load_yaml(spec, "training spec")
+    return set(data) if isinstance(data, dict) else set()
+
+
+def _train_defaults(defaults: "_Defaults", spec: Optional[Path], overrides: dict) -> None:
+    """Fill region, hardware, provider and PUE from the config file where neither a flag nor the spec sets them."""
+    given = _spec_fields(spec) | {k for k, v in overrides.items() if v is not None and v is not False}
+    grid_keys = {"region", "grid_file", "intensity_gco2e_per_kwh"}
+    for key in ("hardware", "provider", "pue", "region"):
+        if key in given or (key == "region" and given & grid_keys):
+            continue
+        value = defaults.pick(key, None)
+        if value is not None:
+            overrides[key] = value
 
 
 def _hardware_db(hw_files: Optional[List[Path]]):
@@ -134,7 +256,9 @@ def _hardware_db(hw_files: Optional[List[Path]]):
 
 
 HW_FILE_OPTION = typer.Option(None, "--hw-file", help="Extra hardware profile YAML (repeatable); merged over the built-in ones.")
-FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format (html: a self-contained report).")
+OUTPUT_OPTION = typer.Option(None, "--output", "-o", metavar="PATH",
+                             help="Write the report to PATH instead of stdout (.html, .json, .csv, .md pick the format).")
 
 
 # ----------------------------------------------------------------------------- train
@@ -184,8 +308,10 @@ def train(
     lifetime_years: Optional[float] = typer.Option(None, "--lifetime-years", help="Device service life (default 5).", rich_help_panel="Embodied"),
     host_embodied_kg: Optional[float] = typer.Option(None, "--host-embodied-kg", help="Server embodied kgCO2e per device slot (default 312.5).", rich_help_panel="Embodied"),
     name: Optional[str] = typer.Option(None, "--name", help="Name of the run."),
-    units: Units = typer.Option(Units.metric, "--units", help="metric (g/kg/t, km) or imperial (lbs, miles)."),
+    functional_unit: Optional[FunctionalUnit] = typer.Option(None, "--functional-unit", help=FUNCTIONAL_UNIT_HELP, rich_help_panel="Standards"),
+    units: Optional[Units] = typer.Option(None, "--units", help="metric (g/kg/t, km; the default) or imperial (lbs, miles)."),
     fmt: Format = FORMAT_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Energy and emissions of a training run, from a spec file or flags."""
@@ -209,6 +335,9 @@ def train(
     _check_numbers(window=("--window", window))
     if window is not None and not best_start:
         raise WattprintError("--window applies only with --best-start", hint="add --best-start or drop --window")
+    defaults = _Defaults()
+    units = defaults.units(units)
+    _train_defaults(defaults, spec, overrides)
     run_spec = load_training_spec(spec, overrides)
     db = _hardware_db(hw_file)
     if best_start:
@@ -221,6 +350,9 @@ def train(
             run_spec = run_spec.model_copy(update={"start": series.start})  # "now" is the series' first hour
     result = estimate_training(run_spec, db, units.value)
     doc, extra = train_doc(result, units.value), []
+    if defaults.doc():
+        doc["config_defaults"] = defaults.doc()
+    standards = _train_standards(result, run_spec.provider, functional_unit, doc, units.value)
     regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions:
         alts = whatif.train_regions(run_spec, db, result, regions)
@@ -229,10 +361,14 @@ def train(
     if devices:
         alts = whatif.train_hardware(run_spec, db, result, devices)
         doc["what_if_hardware"] = alternatives_doc(alts)
-        extra.append(alternatives_section(
-            "What if: other hardware", alts, units.value,
-            caption=None if result.compute else "Same work: hours scaled by the ratio of peak throughput at the run's precision.",
-        ))
+        share = whatif.like_for_like_utilization(run_spec, result)
+        how = [] if result.compute else ["Same work: hours scaled by the ratio of peak throughput at the run's precision."]
+        if run_spec.power_w is not None and share is not None:
+            how.append(f"Like with like: the given {run_spec.power_w:g} W is {share:.3g} of the {result.hardware.id} TDP; "
+                       f"each alternative draws the same fraction of its own TDP.")
+        elif share is not None:
+            how.append(f"Each device draws {share:.3g} of its own TDP.")
+        extra.append(alternatives_section("What if: other hardware", alts, units.value, caption=" ".join(how) or None))
     if best_start:
         found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window, run_spec.grid_gaps, run_spec.grid_basis)
         doc["best_start"] = best_start_doc(found)
@@ -241,8 +377,9 @@ def train(
         fmt,
         title=f"Training run: {result.name}",
         doc=lambda: doc,
-        sections=lambda: train_sections(result, units.value) + extra,
+        sections=lambda: defaults.note(standards(train_sections(result, units.value))) + extra,
         csv=lambda: train_csv(result),
+        output=output,
     )
 
 
@@ -253,7 +390,7 @@ def train(
 @handle_errors
 def infer(
     model: Path = typer.Argument(..., help="ONNX model file."),
-    hardware: str = typer.Option("h100-sxm", "--hardware", help="Hardware profile id or alias."),
+    hardware: Optional[str] = typer.Option(None, "--hardware", help="Hardware profile id or alias (default h100-sxm)."),
     dim: Optional[List[str]] = typer.Option(None, "--dim", help="Bind a symbolic dim: NAME=N (repeatable)."),
     batch: Optional[int] = typer.Option(None, "--batch", help="Batch size (binds the first dim of the inputs)."),
     precision: Optional[Precision] = typer.Option(None, "--precision", help="Cost all float tensors at this precision (default: the model's dtypes)."),
@@ -270,12 +407,14 @@ def infer(
     system: Optional[str] = typer.Option(None, "--system", help="System (node) profile around the accelerator (default: the hardware's own; see docs/methodology.md)."),
     power_limit: Optional[float] = typer.Option(None, "--power-limit", help="Power limit per accelerator in W, for capped deployments such as MaxQ (default: its TDP)."),
     top: int = typer.Option(25, "--top", help="Show the N most energy-hungry layers (0: all)."),
-    by: Optional[str] = typer.Option(None, "--by", help="Group layers: 'op'."),
+    by: Optional[ByGroup] = typer.Option(None, "--by", help="Group layers by op type."),
     task: Optional[str] = typer.Option(None, "--task", help="Task class for the energy label (default: guessed)."),
+    functional_unit: Optional[FunctionalUnit] = typer.Option(None, "--functional-unit", help=FUNCTIONAL_UNIT_HELP, rich_help_panel="Standards"),
     compare_region: Optional[List[str]] = typer.Option(None, "--compare-region", help="Also estimate in these regions (comma-separated).", rich_help_panel="What-if"),
     compare_hardware: Optional[List[str]] = typer.Option(None, "--compare-hardware", help="Also estimate on these devices (comma-separated).", rich_help_panel="What-if"),
-    units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
+    units: Optional[Units] = typer.Option(None, "--units", help="metric (the default) or imperial."),
     fmt: Format = FORMAT_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
     prompt_tokens: Optional[int] = typer.Option(None, "--prompt-tokens", help="Prompt tokens per request.", rich_help_panel="LLM generation"),
     output_tokens: Optional[int] = typer.Option(None, "--output-tokens", help="Output tokens per request.", rich_help_panel="LLM generation"),
@@ -294,8 +433,12 @@ def infer(
     from wattprint.label import energy_label
     from wattprint.render.infer import infer_csv, infer_doc, infer_sections
 
-    if by not in (None, "op"):
-        raise WattprintError(f"--by {by!r} is not supported", hint="use --by op")
+    defaults = _Defaults()
+    units = defaults.units(units)
+    hardware = defaults.pick("hardware", hardware) or "h100-sxm"
+    if intensity is None and grid_file is None:
+        region = defaults.pick("region", region)
+    pue, provider = defaults.pick("pue", pue), defaults.pick("provider", provider)
     gen_flags = {"--prompt-tokens": prompt_tokens, "--output-tokens": output_tokens, "--concurrency": concurrency,
                  "--devices": devices, "--kv-precision": kv_precision}
     generation = any(v is not None for v in gen_flags.values())
@@ -328,11 +471,15 @@ def infer(
     if generation:
         _infer_generation(model, options, db, fmt, units, batch=batch, compare=bool(compare_region or compare_hardware),
                           prompt_tokens=prompt_tokens, output_tokens=output_tokens, concurrency=concurrency,
-                          devices=devices, precision=precision, kv_precision=kv_precision)
+                          devices=devices, precision=precision, kv_precision=kv_precision,
+                          functional_unit=functional_unit, output=output, defaults=defaults)
         return
     result = infer_model(model, options, db)
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = infer_doc(result, label), []
+    if defaults.doc():
+        doc["config_defaults"] = defaults.doc()
+    standards = _infer_standards(result, provider, functional_unit, doc, units.value)
     regions, devices = _split_ids(compare_region, "--compare-region"), _split_ids(compare_hardware, "--compare-hardware")
     if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
         from wattprint import whatif
@@ -351,13 +498,15 @@ def infer(
         fmt,
         title=f"Inference: {model.name} on {result.hardware.id}",
         doc=lambda: doc,
-        sections=lambda: infer_sections(result, units.value, top=top, by_op=by == "op", label=label) + extra,
+        sections=lambda: defaults.note(standards(infer_sections(result, units.value, top=top, by_op=by is ByGroup.op, label=label))) + extra,
         csv=lambda: infer_csv(result),
+        output=output,
     )
 
 
 def _infer_generation(model: Path, options, db, fmt: Format, units: Units, *, batch, compare, prompt_tokens,
-                      output_tokens, concurrency, devices, precision, kv_precision) -> None:
+                      output_tokens, concurrency, devices, precision, kv_precision, functional_unit=None, output=None,
+                      defaults=None) -> None:
     """`infer` with a generation workload (LLM decoders): prefill + decode, per request and per token."""
     from wattprint.errors import WattprintError
     from wattprint.generation import GenerationWorkload, generation_from_options
@@ -378,12 +527,38 @@ def _infer_generation(model: Path, options, db, fmt: Format, units: Units, *, ba
     )
     result = generation_from_options(model, options, workload, db)
     _warn_lines(list(result.warnings), fmt)
+    doc = generation_doc(result)
+    extra = []
+    from wattprint.render import Section
+    from wattprint.render.sci import water_doc, water_rows
+    from wattprint.water import estimate_water
+
+    who = options.provider or result.grid.provider
+    per = estimate_water(who, result.system_energy_per_request_j / 3.6e6)
+    rows = water_rows(per, "per request")
+    doc["water"] = {"per_request": water_doc(per), "at_volume": None}
+    if result.requests is not None:
+        total = estimate_water(who, result.system_energy_per_request_j * result.requests / 3.6e6)
+        doc["water"]["at_volume"] = water_doc(total)
+        if total.litres is not None:
+            rows.insert(1, water_rows(total, "at volume")[0])
+    extra.append(Section("Water (on-site)", ("", ""), tuple(rows), key_value=True))
+    if functional_unit is not None:
+        from wattprint.render.sci import sci_doc, sci_section
+        from wattprint.sci import generation_sci
+
+        score = generation_sci(result, functional_unit.value)
+        doc["sci"] = sci_doc(score)
+        extra.append(sci_section(score, units.value))
+    if defaults is not None and defaults.doc():
+        doc["config_defaults"] = defaults.doc()
     emit(
         fmt,
         title=f"LLM generation: {result.model} on {result.workload.devices} x {result.hardware.id}",
-        doc=lambda: generation_doc(result),
-        sections=lambda: generation_sections(result, units.value),
+        doc=lambda: doc,
+        sections=lambda: (defaults.note if defaults is not None else list)(generation_sections(result, units.value) + extra),
         csv=lambda: generation_csv(result),
+        output=output,
     )
 
 
@@ -441,6 +616,54 @@ def _warn_missing_profile_dir() -> None:
         sys.stderr.write(f"wattprint: warning: ${USER_DIR_ENV}={value} is not a folder; no user profiles loaded\n")
 
 
+def _infer_standards(result, provider: Optional[str], unit: Optional[FunctionalUnit], doc: dict, units: str):
+    """Water (always) and SCI (with --functional-unit): add their JSON keys, return a function adding their rows."""
+    from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows
+    from wattprint.render import Section
+    from wattprint.sci import infer_sci
+    from wattprint.water import estimate_water
+
+    who = provider or result.grid.provider
+    per = estimate_water(who, result.system_energy_per_inference_j / 3.6e6)
+    rows = water_rows(per, "per inference")
+    doc["water"] = {"per_inference": water_doc(per), "at_volume": None}
+    if result.inferences is not None:
+        total = estimate_water(who, result.system_energy_per_inference_j * result.inferences / 3.6e6)
+        doc["water"]["at_volume"] = water_doc(total)
+        if total.litres is not None:
+            rows.insert(1, water_rows(total, "at volume")[0])
+    score = infer_sci(result, unit.value) if unit is not None else None
+    if score is not None:
+        doc["sci"] = sci_doc(score)
+
+    def add(sections: list) -> list:
+        out = insert_after(sections, "Totals", Section("Water (on-site)", ("", ""), tuple(rows), key_value=True))
+        return insert_after(out, "Water (on-site)", sci_section(score, units)) if score is not None else out
+
+    return add
+
+
+def _train_standards(result, provider: Optional[str], unit: Optional[FunctionalUnit], doc: dict, units: str):
+    from wattprint.render import Section
+    from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows
+    from wattprint.sci import train_sci
+    from wattprint.water import estimate_water
+
+    water = estimate_water(provider or result.grid.provider, result.it_kwh)
+    doc["water"] = water_doc(water)
+    score = train_sci(result, unit.value) if unit is not None else None
+    if score is not None:
+        doc["sci"] = sci_doc(score)
+    section = Section("Water (on-site)", ("", ""), tuple(water_rows(water, "of the run")), key_value=True)
+
+    def add(sections: list) -> list:
+        anchor = sections[0].title if sections else ""
+        out = insert_after(sections, anchor, section)
+        return insert_after(out, "Water (on-site)", sci_section(score, units)) if score is not None else out
+
+    return add
+
+
 def _warn_lines(warnings: list[str], fmt: Format) -> None:
     """Warnings go to stderr for machine formats (the table shows them in its Assumptions)."""
     from wattprint.cli_errors import stop_progress
@@ -476,8 +699,9 @@ def lifecycle(
     inferences: Optional[float] = typer.Option(None, "--inferences", help="Total inferences served."),
     rate: Optional[str] = typer.Option(None, "--rate", help="Serving rate, e.g. 1e6/day (default 1e6/day)."),
     days: Optional[float] = typer.Option(None, "--days", help="Days served (default 365)."),
-    units: Units = typer.Option(Units.metric, "--units", help="metric or imperial."),
+    units: Optional[Units] = typer.Option(None, "--units", help="metric (the default) or imperial."),
     fmt: Format = FORMAT_OPTION,
+    output: Optional[Path] = OUTPUT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """Training plus serving: total emissions and when serving outweighs training."""
@@ -496,6 +720,9 @@ def lifecycle(
     db = _hardware_db(hw_file)
     overrides = {"hardware": hardware, "count": count, "hours": hours, "gpu_hours": gpu_hours, "params": params,
                  "tokens": tokens, "power_w": power, "pue": pue, "region": region, "intensity_gco2e_per_kwh": intensity}
+    defaults = _Defaults()
+    units = defaults.units(units)
+    _train_defaults(defaults, spec, overrides)
     trained = estimate_training(load_training_spec(spec, overrides), db, units.value)
     served = infer_model(model, InferOptions(
         hardware=serve_hardware, dims=parse_dims(dim), batch=batch, precision=precision.value if precision else None,
@@ -507,9 +734,10 @@ def lifecycle(
     emit(
         fmt,
         title=f"Lifecycle: {result.training.name} + serving {model.name}",
-        doc=lambda: lifecycle_doc(result, units.value),
-        sections=lambda: lifecycle_sections(result, units.value),
+        doc=lambda: {**lifecycle_doc(result, units.value), **({"config_defaults": defaults.doc()} if defaults.doc() else {})},
+        sections=lambda: defaults.note(lifecycle_sections(result, units.value)),
         csv=lambda: _lifecycle_csv(result),
+        output=output,
     )
 
 
@@ -527,18 +755,14 @@ def _lifecycle_csv(result) -> tuple:
 @hardware_app.command("list")
 @handle_errors
 def hardware_list(
-    kind: Optional[str] = typer.Option(None, "--kind", help="gpu, tpu, cpu, edge or npu."),
+    kind: Optional[HardwareKind] = typer.Option(None, "--kind", help="Only profiles of this kind."),
     fmt: Format = FORMAT_OPTION,
     hw_file: Optional[List[Path]] = HW_FILE_OPTION,
 ) -> None:
     """List hardware profiles."""
-    from wattprint.errors import WattprintError
-    from wattprint.hardware import KINDS
     from wattprint.render.reference import hardware_list_csv, hardware_list_doc, hardware_list_sections
 
-    if kind is not None and kind not in KINDS:
-        raise WattprintError(f"--kind {kind!r} is not one of {', '.join(KINDS)}")
-    profiles = _hardware_db(hw_file).list(kind)
+    profiles = _hardware_db(hw_file).list(kind.value if kind else None)
     emit(
         fmt,
         title=f"Hardware profiles ({len(profiles)})",
@@ -575,7 +799,7 @@ def hardware_show(
 @handle_errors
 def regions_list(
     search: Optional[str] = typer.Option(None, "--search", "-s", help="Only regions whose id or name contains TEXT."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="world, continent, country, us-egrid, us-state, ca-province, cloud..."),
+    kind: Optional[RegionKind] = typer.Option(None, "--kind", help="Only regions of this kind."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List grid regions with their carbon intensity."""
@@ -583,11 +807,7 @@ def regions_list(
     from wattprint.grid import load_regions
     from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
 
-    db = load_regions()
-    kinds = sorted({r.kind for r in db.regions.values()})
-    if kind is not None and kind not in kinds:
-        raise WattprintError(f"--kind {kind!r} is not a region kind", hint=f"use one of {', '.join(kinds)}")
-    regions = db.search(search, kind)
+    regions = load_regions().search(search, kind.value if kind else None)
     emit(
         fmt,
         title=f"Grid regions ({len(regions)})",
@@ -676,6 +896,18 @@ def demo(
         stop_progress()
         sys.stdout.write(render.to_json({"kind": "demo", "train": train_doc(trained, units.value), "infer": infer_doc(served)}))
         return
+    infer_title = f"Demo 2/2, inference: ResNet-50 (onnx model zoo) on {served.hardware.id}, 1e6 inferences/day for a year"
+    if fmt is Format.csv:  # one table holding both parts, one row each
+        from wattprint import render
+
+        sys.stdout.write(render.to_csv(*_demo_csv(trained, served)))
+        return
+    if fmt is Format.html:
+        from wattprint.render.html import to_html
+
+        sys.stdout.write(to_html("wattprint demo: a training run and an inference", infer_doc(served),
+                                 train_sections(trained, units.value) + infer_sections(served, units.value, top=10)))
+        return
     emit(
         fmt,
         title=f"Demo 1/2, training run: {trained.name}",
@@ -683,20 +915,122 @@ def demo(
         sections=lambda: train_sections(trained, units.value),
         csv=lambda: train_csv(trained),
     )
-    if fmt is Format.csv:
-        return
     sys.stdout.write("\n")
     sys.stdout.flush()
     emit(
         fmt,
-        title=f"Demo 2/2, inference: ResNet-50 (onnx model zoo) on {served.hardware.id}, 1e6 inferences/day for a year",
+        title=infer_title,
         doc=dict,
         sections=lambda: infer_sections(served, units.value, top=10),
         csv=lambda: infer_csv(served),
     )
 
 
+DEMO_CSV_COLUMNS = ["part", "name", "hardware", "region", "intensity_gco2e_per_kwh", "pue", "energy_kwh", "co2e_kg",
+                    "inferences", "energy_per_inference_j", "co2e_per_inference_g"]
+
+
+def _demo_csv(trained, served) -> tuple:
+    """Both demo parts as rows of one CSV (energy and CO2e of the part; the per-inference figures for inference)."""
+    rows = [
+        ["training", trained.name, trained.hardware.id, trained.grid.label, trained.grid.intensity_gco2e_per_kwh,
+         trained.pue.pue, trained.energy_kwh, trained.co2e_kg, None, None, None],
+        ["inference", served.model.path.rsplit("/", 1)[-1], served.hardware.id, served.grid.label,
+         served.grid.intensity_gco2e_per_kwh, served.pue.pue, served.energy_kwh, served.co2e_kg, served.inferences,
+         served.energy_per_inference_j, served.co2e_per_inference_g],
+    ]
+    return DEMO_CSV_COLUMNS, rows
+
+
 from wattprint.cli_check import register as _register_check; _register_check(app)
+
+#: metavars that read as the value to type, by option name (others: from the type, see _readable_metavars)
+METAVARS = {
+    "--hardware": "ID", "--serve-hardware": "ID", "--region": "REGION", "--provider": "PROVIDER",
+    "--compare-region": "ID[,ID...]", "--compare-hardware": "ID[,ID...]", "--hw-file": "PATH", "--grid-file": "PATH",
+    "--model": "MODEL.onnx", "--count": "N", "--batch": "N", "--top": "N", "--epochs": "N", "--params": "N",
+    "--tokens": "N", "--samples": "N", "--inferences": "N", "--hours": "HOURS", "--gpu-hours": "HOURS",
+    "--window": "HOURS", "--days": "DAYS", "--mfu": "FRACTION", "--utilization": "FRACTION", "--power": "WATTS",
+    "--pue": "PUE", "--intensity": "GCO2E/KWH", "--start": "ISO-8601", "--rate": "N/UNIT", "--dim": "NAME=N",
+    "--task": "TASK", "--name": "NAME", "--system": "ID", "--power-limit": "WATTS", "--prompt-tokens": "N",
+    "--output-tokens": "N", "--concurrency": "N", "--devices": "N", "--lifetime-years": "YEARS", "--host-embodied-kg": "KG", "--search": "TEXT",
+}
+def _complete_hardware(incomplete: str) -> list[str]:
+    """Shell completion of hardware ids and aliases."""
+    from wattprint.hardware import load_hardware
+
+    db = load_hardware(())
+    names = {p.id for p in db.list(None)} | {a for p in db.list(None) for a in p.aliases}
+    return sorted(n for n in names if n.startswith(incomplete.lower()))
+
+
+def _complete_region(incomplete: str) -> list[str]:
+    """Shell completion of region ids."""
+    from wattprint.grid import load_regions
+
+    return sorted(r.id for r in load_regions().search(None, None) if r.id.startswith(incomplete.lower()))
+
+
+COMPLETIONS = {"--hardware": _complete_hardware, "--serve-hardware": _complete_hardware, "--region": _complete_region}
+ARGUMENT_METAVARS = {"model": "MODEL.onnx", "spec": "SPEC.yaml"}
+
+
+def _readable_metavars(typer_app: typer.Typer) -> None:
+    """Give every option and argument a metavar that reads as a value (HOURS, ID, PATH; choices stay listed)."""
+    import inspect
+
+    from typer.models import ArgumentInfo, OptionInfo
+
+    apps = [typer_app] + [group.typer_instance for group in typer_app.registered_groups]
+    for a in apps:
+        for command in a.registered_commands:
+            for param in inspect.signature(command.callback).parameters.values():
+                info, annotation = param.default, param.annotation
+                if isinstance(info, ArgumentInfo) and info.metavar is None:
+                    info.metavar = ARGUMENT_METAVARS.get(param.name, param.name.upper())
+                if not isinstance(info, OptionInfo) or info.metavar is not None:
+                    continue
+                name = next((d for d in info.param_decls if d.startswith("--")), None)
+                if name in COMPLETIONS and info.autocompletion is None and info.shell_complete is None:
+                    info.autocompletion = COMPLETIONS[name]
+                text = str(annotation)
+                if name in METAVARS:
+                    info.metavar = METAVARS[name]
+                elif "bool" in text:
+                    continue
+                elif "Path" in text:
+                    info.metavar = "PATH"
+                elif "int" in text:
+                    info.metavar = "N"
+                elif "float" in text:
+                    info.metavar = "NUMBER"
+                elif "str" in text and name:
+                    info.metavar = name.lstrip("-").upper()
+
+
+_readable_metavars(app)
+
+
+def _flags_without_type() -> None:
+    """--help shows no '<bool>' beside on/off flags, and no '<path>' beside an argument already named MODEL.onnx."""
+    from typer import core
+
+    def patch(cls, hide) -> None:  # type: ignore[no-untyped-def]
+        original = getattr(cls, "display_type_rich", None)
+        if original is None or getattr(original, "_wattprint", False):
+            return
+
+        def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+            return None if hide(self) else original(self, ctx)
+
+        display_type_rich._wattprint = True  # type: ignore[attr-defined]
+        cls.display_type_rich = display_type_rich
+
+    patch(core.TyperOption, lambda opt: getattr(opt, "is_flag", False))
+    patch(core.TyperArgument, lambda arg: arg.metavar is not None)
+
+
+_flags_without_type()
 
 def main() -> None:
     app(prog_name="wattprint")

@@ -22,6 +22,7 @@ class CheckFormat(str, Enum):
     json = "json"
     markdown = "markdown"
     junit = "junit"
+    html = "html"
 
 
 class FailOn(str, Enum):
@@ -30,7 +31,7 @@ class FailOn(str, Enum):
 
 
 OUTPUT_FORMATS = {".json": CheckFormat.json, ".md": CheckFormat.markdown, ".markdown": CheckFormat.markdown,
-                  ".xml": CheckFormat.junit}
+                  ".xml": CheckFormat.junit, ".html": CheckFormat.html, ".htm": CheckFormat.html}
 
 
 def _render(fmt: CheckFormat, report, fail_on: str, report_only: bool) -> str:
@@ -41,6 +42,11 @@ def _render(fmt: CheckFormat, report, fail_on: str, report_only: bool) -> str:
         return render.to_json(check_doc(report))
     if fmt is CheckFormat.junit:
         return check_junit(report, fail_on)
+    if fmt is CheckFormat.html:
+        from wattprint.render.check import check_sections
+        from wattprint.render.html import to_html
+
+        return to_html(f"Carbon budget: {report.budget_file}", check_doc(report), check_sections(report))
     return check_markdown(report, fail_on, report_only) + "\n"
 
 
@@ -104,7 +110,7 @@ def register(app: typer.Typer) -> None:
         write_baseline: Optional[Path] = typer.Option(None, "--write-baseline", metavar="FILE", help="Write this run's results as a baseline JSON."),
         fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format on stdout."),
         output: Optional[List[Path]] = typer.Option(
-            None, "--output", "-o", metavar="FILE", help="Also write the report to FILE (repeatable; .json, .md or .xml for JUnit)."),
+            None, "--output", "-o", metavar="FILE", help="Also write the report to FILE (repeatable; .json, .md, .html or .xml for JUnit)."),
         fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="error: only error-level assertions fail; warn: warnings fail too."),
         report_only: bool = typer.Option(False, "--report-only", help="Report, but never fail on budgets (exit 0)."),
         hw_file: Optional[List[Path]] = base.HW_FILE_OPTION,
@@ -131,7 +137,7 @@ def register(app: typer.Typer) -> None:
             kind = OUTPUT_FORMATS.get(path.suffix.lower())
             if kind is None:
                 raise WattprintError(f"-o {path}: cannot tell the format from {path.suffix or 'no extension'!r}",
-                                     hint="use .json, .md or .xml (JUnit)")
+                                     hint="use .json, .md, .html or .xml (JUnit)")
             targets_out.append((path, kind))
 
         budget_path = None

@@ -446,7 +446,7 @@ def _embodied(spec: TrainingSpec, profile: HardwareProfile, hours: float, assump
     share = hours / (lifetime * 8760.0)
     total = (profile.embodied_kgco2e + host_kg) * spec.count * share
     if not spec.embodied:
-        assumptions.append("embodied emissions reported apart, not in the totals (pass --embodied to include)")
+        assumptions.append("embodied emissions reported apart, not in the totals (include them with `embodied: true` in the spec, or train --embodied)")
     return Embodied(
         co2e_kg=total,
         device_kg=profile.embodied_kgco2e,

@@ -47,16 +47,34 @@ def train_regions(spec: TrainingSpec, db: HardwareDB, chosen: TrainingResult, re
     return _rank(chosen.grid.label, rows)
 
 
+def like_for_like_utilization(spec: TrainingSpec, chosen: TrainingResult) -> float | None:
+    """The fraction of TDP the chosen run draws, to apply to the alternatives (like with like).
+
+    A given average power (``power_w``) becomes the same fraction of each alternative's TDP; a given
+    ``utilization`` carries over as it is; without either, every device runs at the default. None when the
+    chosen device has no TDP to take a fraction of.
+    """
+    if spec.power_w is None:
+        return spec.utilization
+    if not chosen.hardware.tdp_w:
+        return None
+    return min(1.0, spec.power_w / chosen.hardware.tdp_w)
+
+
 def train_hardware(spec: TrainingSpec, db: HardwareDB, chosen: TrainingResult, ids: list[str]) -> tuple[Alternative, ...]:
-    """The same work on other devices: fixed-hours runs are rescaled by the peak ratio at the run's precision."""
+    """The same work on other devices: fixed-hours runs are rescaled by the peak ratio at the run's precision.
+
+    Power is compared like with like: a given average draw becomes the same fraction of each device's TDP.
+    """
     warnings: set[str] = set()
     base_peak = peak_for(chosen.hardware, spec.precision, warnings)[0]
+    share = like_for_like_utilization(spec, chosen)
     rows = [(chosen.hardware.id, chosen.hardware.name, _hw_detail(chosen), chosen.energy_kwh, chosen.co2e_kg)]
     for hw_id in ids:
         profile = db.get(hw_id)
         if profile.id == chosen.hardware.id:
             continue
-        update: dict = {"hardware": profile.id, "power_w": None}
+        update: dict = {"hardware": profile.id, "power_w": None, "utilization": share if profile.tdp_w else None}
         if chosen.compute is None:  # hours were given: keep the work, not the hours
             update.update(hours=chosen.hours * base_peak / peak_for(profile, spec.precision, warnings)[0], gpu_hours=None)
         note = ""

@@ -12,7 +12,8 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -30,6 +31,8 @@ class Section:
     caption: str | None = None
     #: key/value sections print without a header row
     key_value: bool = False
+    #: columns a narrow terminal may drop, first dropped first (the full table is in --format json/csv/markdown)
+    optional: tuple[int, ...] = ()
 
 
 def _clean(value: Any) -> Any:
@@ -95,26 +98,109 @@ def to_markdown(title: str, sections: Sequence[Section]) -> str:
     return "\n".join(out)
 
 
-def print_tables(console: Any, title: str, sections: Sequence[Section]) -> None:
-    """Print sections as Rich tables. Cell text is escaped: user strings are never markup."""
+#: a character Rich never breaks a line at, standing in for the space between a number and its unit
+_GLUE = "\ue000"
+_VALUE_UNIT = re.compile(r"(?<=[\d.])[ ](?=[A-Za-zµ%°³/]+(?:\b|$))")
+
+
+def _glue(text: str) -> str:
+    """'2.13 mJ' stays on one line: the space before a unit becomes an unbreakable stand-in."""
+    return _VALUE_UNIT.sub(_GLUE, text)
+
+
+def _is_id_column(s: Section, i: int) -> bool:
+    """The first column of a table, when its values are ids (no spaces): never wrapped."""
+    return i == 0 and not s.key_value and not any(" " in str(row[0]) for row in s.rows)
+
+
+def _build_table(s: Section, keep: Sequence[int]) -> Any:
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    console.print(f"[bold]{escape(title)}[/bold]")
-    for s in sections:
-        table = Table(
-            title=escape(s.title),
-            title_justify="left",
-            title_style="bold cyan",
-            box=box.SIMPLE_HEAD,
-            show_header=not s.key_value,
-            caption=escape(s.caption) if s.caption else None,
-            caption_justify="left",
-        )
-        for i, col in enumerate(s.columns):
-            table.add_column(escape(col), justify="right" if i in s.numeric else "left", overflow="fold")
-        for i, row in enumerate(s.rows):
-            style = s.styles[i] if i < len(s.styles) else None
-            table.add_row(*(escape(str(c)) for c in row), style=style or None)
-        console.print(table)
+    table = Table(
+        title=escape(s.title),
+        title_justify="left",
+        title_style="bold cyan",
+        box=box.SIMPLE_HEAD,
+        show_header=not s.key_value,
+        caption=escape(s.caption) if s.caption else None,
+        caption_justify="left",
+    )
+    for i in keep:
+        numeric = i in s.numeric
+        ident = _is_id_column(s, i)
+        table.add_column(escape(_glue(s.columns[i])), justify="right" if numeric else "left",
+                         no_wrap=numeric or ident, overflow="ellipsis" if ident else "fold")
+    for n, row in enumerate(s.rows):
+        style = s.styles[n] if n < len(s.styles) else None
+        table.add_row(*(escape(_glue(str(row[i]))) for i in keep), style=style or None)
+    return table
+
+
+#: a text column is not squeezed below this many cells (or its longest word, if longer)
+MIN_TEXT_WIDTH = 20
+
+
+def needed_width(s: Section, keep: Sequence[int]) -> int:
+    """Cells a table needs so that no number, unit or id breaks: whole values in numeric and id columns,
+    the longest word (at least MIN_TEXT_WIDTH) in text columns, plus 3 cells of padding per column."""
+    from rich.cells import cell_len
+
+    total = 1
+    for i in keep:
+        cells = [_glue(s.columns[i])] + [_glue(str(row[i])) for row in s.rows]
+        if i in s.numeric or _is_id_column(s, i):
+            width = max(cell_len(c) for c in cells)
+        else:
+            longest_word = max((cell_len(w) for c in cells for w in c.split()), default=0)
+            width = max(longest_word, min(MIN_TEXT_WIDTH, max(cell_len(c) for c in cells)))
+        total += width + 3
+    return total
+
+
+def drop_order(s: Section) -> tuple[int, ...]:
+    """The section's optional columns; without any named, text columns right to left, then numbers right to left
+    (the first column, which names the row, always stays)."""
+    if s.optional or s.key_value:
+        return s.optional
+    rest = [i for i in range(len(s.columns) - 1, 0, -1)]
+    return tuple([i for i in rest if i not in s.numeric] + [i for i in rest if i in s.numeric])
+
+
+def fit_columns(console: Any, s: Section) -> list[int]:
+    """The columns to show: all of them, less the optional ones (in order) while the table is too wide."""
+    keep = list(range(len(s.columns)))
+    for drop in drop_order(s):
+        if needed_width(s, keep) <= console.width or len(keep) <= 2:
+            break
+        keep.remove(drop)
+    return keep
+
+
+def _fitted(s: Section, keep: list[int]) -> Section:
+    """The section as shown: a caption line names the columns left out at this width."""
+    hidden = [s.columns[i] for i in range(len(s.columns)) if i not in keep and s.columns[i]]
+    if not hidden:
+        return s
+    note = f"Not shown at this width: {', '.join(hidden)} (wider terminal, or --format csv/json/markdown)."
+    return replace(s, caption=f"{s.caption} {note}" if s.caption else note)
+
+
+def print_tables(console: Any, title: str, sections: Sequence[Section]) -> None:
+    """Print sections as Rich tables, fitted to the console width; lines carry no trailing padding.
+
+    Cell text is escaped: user strings are never markup. Numbers and their units never split across lines,
+    ids are never wrapped (cut with an ellipsis at the very narrowest), and optional columns go first.
+    """
+    from rich.markup import escape
+
+    with console.capture() as capture:
+        console.print(f"[bold]{escape(title)}[/bold]")
+        for s in sections:
+            keep = fit_columns(console, s)
+            console.print(_build_table(_fitted(s, keep), keep))
+    text = capture.get().replace(_GLUE, " ")
+    lines = [line.rstrip() for line in text.split("\n")]
+    console.file.write("\n".join(lines))
+    console.file.flush()

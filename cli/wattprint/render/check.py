@@ -169,6 +169,7 @@ def check_sections(report: CheckReport) -> list[Section]:
             numeric=(1, 2, 3, 4),
             styles=tuple(STATUS_STYLE[a.status] for a in t.assertions),
             caption=caption,
+            optional=(3, 4),
         ))
     return sections
 

@@ -88,4 +88,5 @@ def comparisons_section(co2e_kg: float, items: tuple[Comparison, ...], units: st
         rows=tuple(rows),
         numeric=(1, 2),
         caption="Full sources: docs/data-sources.md and the JSON output.",
+        optional=(3, 2),
     )

@@ -148,7 +148,8 @@ def infer_sections(
                          fmt_count(sum(x.node.bytes_read + x.node.bytes_written for x in items), "B"),
                          fmt_energy_j(e / r.batch), f"{100 * e / total:5.1f}% {_bar(e / total)}"))
         sections.append(Section("Energy by op type (per inference, at the accelerator)",
-                                ("op", "nodes", "MACs", "params", "bytes", "energy", "share"), tuple(rows), numeric=(1, 2, 3, 4, 5)))
+                                ("op", "nodes", "MACs", "params", "bytes", "energy", "share"), tuple(rows), numeric=(1, 2, 3, 4, 5),
+                                caption=f"MACs and bytes per batch of {r.batch}; energy per inference.", optional=(3, 4, 6, 2)))
     else:
         ranked = sorted(r.layers, key=lambda x: -x.energy_j)
         shown = ranked if top <= 0 else ranked[:top]
@@ -161,10 +162,12 @@ def infer_sections(
                          fmt_count(n.bytes_read + n.bytes_written, "B"), f"{fmt_number(layer.time_s * 1e6, 3)} µs",
                          fmt_energy_j(layer.energy_j / r.batch), f"{100 * layer.energy_j / total:5.1f}% {_bar(layer.energy_j / total)}"))
         hidden = len(r.layers) - len(shown)
-        caption = f"{hidden} smaller layers not shown (--top 0 shows all, --by op groups them)" if hidden else None
+        per = (f"Output, MACs, bytes and time per batch of {r.batch}; energy per inference (the batch's / {r.batch})."
+               if r.batch != 1 else "Batch 1: every figure is per inference.")
+        caption = per + (f" {hidden} smaller layers not shown (--top 0 shows all, --by op groups them)." if hidden else "")
         title = f"Layers (top {len(shown)} by energy, in graph order)" if hidden else "Layers"
         sections.append(Section(title, ("name", "op", "output", "MACs", "params", "bytes", "time", "energy", "share"),
-                                tuple(rows), numeric=(3, 4, 5, 6, 7), caption=caption))
+                                tuple(rows), numeric=(3, 4, 5, 6, 7), caption=caption, optional=(2, 4, 5, 8, 3, 6)))
     m = r.model
     totals = [
         ("MACs", f"{fmt_count(m.macs)} ({fmt_count(m.flops)} FLOPs incl. other ops)"),

@@ -11,6 +11,8 @@ from wattprint.render.infer import infer_doc
 from wattprint.render.train import train_doc
 from wattprint.units import fmt_count, fmt_energy_kwh, fmt_mass_kg, fmt_number
 
+SCHEMA = "https://wattprint.dev/schemas/lifecycle-result-1.json"
+
 
 def sentence(r: LifecycleResult, units: str = "metric") -> str:
     n = r.break_even_inferences
@@ -28,6 +30,7 @@ def sentence(r: LifecycleResult, units: str = "metric") -> str:
 
 def lifecycle_doc(r: LifecycleResult, units: str) -> dict[str, Any]:
     return {
+        "$schema": SCHEMA,
         "kind": "lifecycle",
         "co2e_kg": r.total_co2e_kg,
         "co2e_kg_range": r.total_co2e_range_kg.doc(),

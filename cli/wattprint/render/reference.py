@@ -133,6 +133,7 @@ def hardware_list_sections(profiles: Sequence[HardwareProfile]) -> list[Section]
             rows,
             numeric=(3, 4, 5, 6, 7),
             caption="Dense peak figures. 'wattprint hardware show ID' lists the source of each figure.",
+            optional=(8, 1, 7, 4, 2),
         )
     ]
 
@@ -207,6 +208,7 @@ def region_list_sections(regions: Sequence[Region]) -> list[Section]:
             rows,
             numeric=(3, 4),
             caption="'wattprint regions show ID' prints the full source and licence.",
+            optional=(6, 5, 2, 4, 1),
         )
     ]
 

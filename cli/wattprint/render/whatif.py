@@ -24,7 +24,7 @@ def alternatives_section(title: str, alts: tuple[Alternative, ...], units: str, 
         rows.append((a.label, a.name, a.detail, fmt_energy_kwh(a.energy_kwh), fmt_mass_kg(a.co2e_kg, units), saving))
         styles.append("bold" if a.is_chosen else "")
     return Section(title, ("id", "name", "detail", "energy", "CO2e", "vs chosen"), tuple(rows),
-                   numeric=(3, 4, 5), styles=tuple(styles), caption=caption)
+                   numeric=(3, 4, 5), styles=tuple(styles), caption=caption, optional=(1, 2, 3))
 
 
 def best_start_doc(b: BestStart) -> dict[str, Any]:
