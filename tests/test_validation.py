@@ -60,7 +60,12 @@ def test_report_rows_and_summaries(mlperf_report):
 
 
 def test_validate_cli_json(cli_json):
+    import json
+
+    import jsonschema
+
     doc = cli_json("validate", "--source", "mlperf", "--no-cv", "--summary-only")
+    jsonschema.validate(doc, json.loads((ROOT / "docs" / "schemas" / "validation-result.schema.json").read_text()))
     assert doc["kind"] == "validation" and doc["overall"]["points"] > 50
     assert doc["overall"]["cross_validated"] is None
     assert 0.8 <= doc["overall"]["geomean_ratio"] <= 1.25
@@ -72,3 +77,18 @@ def test_validate_cli_json(cli_json):
 def test_validate_bad_source(cli):
     code, _, err = cli("validate", "--source", "nope")
     assert code == 2 and "--source 'nope'" in err
+
+
+def test_readme_quotes_the_current_validation():
+    """The README's headline accuracy is the one docs/validation.md (written by scripts/fit_energy.py) reports."""
+    import re
+
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    doc = (ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| all \| (\d+) \| ([\d.]+) \| (\d+)% / (\d+)% / (\d+)% \| ([\d.]+) \| (\d+)% / (\d+)% / (\d+)% \|",
+                    doc, re.M)
+    assert row, "docs/validation.md has no summary row for all points"
+    n, gm, _, w15, w2, cv_gm, _, cv15, cv2 = row.groups()
+    assert f"fitted on {n} published measurements" in readme
+    assert f"geometric mean of {gm}, {w15}% of points within 1.5x and {w2}% within 2x" in readme
+    assert f"the figures are {cv_gm}, {cv15}% and {cv2}%" in readme
