@@ -22,8 +22,8 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
 8. On-chip memory (the profile's ``on_chip_memory_mb``: L2 cache or SRAM): an activation passed between
    kernels that fits in half of it is not written to nor read from DRAM, and weights that fit in half of it
    all together stay resident between passes.
-9. A kernel without MACs that only prepares graph inputs (an attention mask's Cast and scaling) and feeds a
-   single other kernel runs as that kernel's prologue.
+9. A kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a pooler's
+   token select) runs as that kernel's prologue.
 
 Pure: takes and returns numbers and names.
 """
@@ -262,19 +262,15 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
             continue
         members.setdefault(find(i), []).append(i)
 
-    # rule 9: a kernel without MACs that only prepares graph inputs (an attention mask's Cast and scaling)
-    # and feeds a single other kernel runs as that kernel's prologue
+    # rule 9: a kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a
+    # pooler's token select) runs as that kernel's prologue
     for g, idx in list(members.items()):
         if any(nodes[i].macs for i in idx):
             continue
         inside = set(idx)
-        from_inputs = all(
-            producer.get(r) is None or producer.get(r) in inside or host[producer[r]]
-            for i in idx for t in nodes[i].activation_inputs for r in roots.get(t, (t,))
-        )
         targets = {find(u) for i in idx for t in nodes[i].outputs for u in consumers.get(t, ()) if u not in inside}
         escapes = any(t not in consumers for i in idx for t in nodes[i].outputs)
-        if from_inputs and len(targets) == 1 and not escapes:
+        if len(targets) == 1 and not escapes:
             (target,) = targets
             if target in members and target != g:
                 members[target] = sorted(members[target] + members.pop(g))
@@ -331,7 +327,9 @@ def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) ->
             n = nodes[i]
             if n.op_type == "Attention" and n.domain == "com.microsoft" and n.output_bytes:
                 # the contrib op projects Q, K and V into a scratch buffer that its attention kernel reads back
-                traffic += 2 * 3 * n.output_bytes[0]
+                # (from DRAM unless they fit on chip, as separate Q, K and V tensors would)
+                if n.output_bytes[0] > half:
+                    traffic += 2 * 3 * n.output_bytes[0]
                 launches += 1
         head = next((i for i in idx if nodes[i].macs), idx[0])
         kind = kernel_kind(nodes[head])
