@@ -103,7 +103,7 @@ def test_phases_add_up_and_tokens_divide():
     assert r.time_to_first_token_s == r.prefill.time_s
     assert r.time_per_output_token_s == pytest.approx(r.decode.time_s / 4)
     assert r.output_tokens_per_s == pytest.approx(15 / (r.prefill.time_s + r.decode.time_s))
-    assert r.energy_per_output_token_j > r.system_energy_per_output_token_j > r.accelerator_energy_per_output_token_j
+    assert r.energy_per_output_token_j > r.system_energy_per_output_token_j >= r.accelerator_energy_per_output_token_j
 
 
 def test_integrate_steps_is_exact_for_piecewise_linear():
@@ -197,7 +197,7 @@ def test_cli_done_when_llama_table_and_json(cli, cli_json):
     assert g["prefill"]["bytes_read"] > 0 and g["decode"]["time_s"] > 0
     assert g["energy_per_output_token_j"] == pytest.approx(g["energy_per_request_j"] / 256, rel=1e-4)
     assert doc["requests"] == pytest.approx(365e6)
-    assert doc["co2e_kg"] == pytest.approx(g["co2e_per_request_g"] * 365e6 / 1000, rel=1e-4)
+    assert doc["co2e_kg"] == pytest.approx(g["co2e_per_request_g"] * 365e6 / 1000, rel=1e-3)  # (JSON rounds to 6 dp)
 
 
 def test_generation_json_validates_against_schema(cli_json):

@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: gpu_memory_utilization = 0.9; the rest holds activations, CUDA graphs and the runtime)
 USABLE_MEMORY_FRACTION = 0.9
 #: at most this many decode steps are evaluated exactly (plus the cache-window kinks)
-DECODE_POINTS = 7
+DECODE_POINTS = 5
 #: profile attributes that may hold the device-to-device bandwidth (GB/s, one direction)
 _LINK_FIELDS = ("interconnect_gbps", "interconnect_bandwidth_gbps", "nvlink_gbps", "link_bandwidth_gbps")
 
@@ -306,17 +306,21 @@ class _DecodeCosts:
         na, nb = self._get(self.first).nodes, self._get(self.last).nodes
         if len(na) != len(nb):
             return ()
+        if not hasattr(self, "_diff"):  # the nodes whose counts depend on the cache length, and their fields
+            self._diff = []
+            for i, (u, v) in enumerate(zip(na, nb)):
+                fields = [f for f in _VARYING if getattr(u, f) != getattr(v, f)]
+                shape = u.output_shape != v.output_shape and bool(u.output_shape) and bool(v.output_shape)
+                if fields or shape:
+                    self._diff.append((i, fields, shape))
         t = (x - self.first) / (self.last - self.first)
-        out = []
-        for u, v in zip(na, nb):
-            if u == v:
-                out.append(u)
-                continue
-            changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in _VARYING
-                       if getattr(u, f) != getattr(v, f)}
-            if u.output_shape != v.output_shape and u.output_shape and v.output_shape:
+        out = list(na)
+        for i, fields, shape in self._diff:
+            u, v = na[i], nb[i]
+            changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in fields}
+            if shape:
                 changes["output_shape"] = tuple(round(p + t * (q - p)) for p, q in zip(u.output_shape, v.output_shape))
-            out.append(replace(u, **changes))
+            out[i] = replace(u, **changes)
         return tuple(out)
 
 
@@ -794,5 +798,23 @@ def generation_from_options(model: str | Path, options: Any, workload: Generatio
         basis = basis.replace("inferences", "requests")
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
-    return estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
-                               hardware_requested=options.hardware, dims=dict(options.dims), units=options.units)
+    extra: dict[str, Any] = {}
+    node_warnings: tuple[str, ...] = ()
+    try:  # the node (system) model and power limit of the inference energy model, where this version has them
+        from wattprint.estimate import resolve_node
+
+        node, node_warnings = resolve_node(profile, getattr(options, "system", None))
+        if node is not None:
+            extra["node"] = node
+        if getattr(options, "power_limit_w", None) is not None:
+            extra["power_limit_w"] = options.power_limit_w
+    except ImportError:  # pragma: no cover - older energy model
+        pass
+    result = estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
+                                 hardware_requested=options.hardware, dims=dict(options.dims), units=options.units,
+                                 **extra)
+    if node_warnings:
+        from dataclasses import replace
+
+        result = replace(result, warnings=tuple(dict.fromkeys(list(result.warnings) + list(node_warnings))))
+    return result
