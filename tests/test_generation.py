@@ -250,3 +250,17 @@ def test_cli_llm_configs_lists_the_shipped(cli_json):
     assert {"llama-3.1-8b", "qwen3-8b", "qwen3-32b", "qwen3-30b-a3b-instruct-2507", "gpt-oss-20b",
             "gpt-oss-120b"} <= names
     assert all(c["source"] and c["url"].startswith("https://huggingface.co/") for c in doc["configs"])
+
+
+def test_lenient_memory_and_prompt_sensitivity():
+    from wattprint.generation import prompt_sensitivity
+
+    db, pue, grid = _env()
+    w = GenerationWorkload(1000, 1000, 64)
+    r = estimate_generation("qwen3-32b", db.get("h100"), w, pue=pue, grid=grid, strict_memory=False)
+    assert any("does not fit" in x for x in r.warnings) and r.memory.needed_bytes > r.memory.capacity_bytes
+    sweep = prompt_sensitivity("qwen3-8b", db.get("h100"), GenerationWorkload(1, 200, 8), (100, 1000, 4000),
+                               pue=pue, grid=grid)
+    per_token = [r.accelerator_energy_per_output_token_j for _, r in sweep]
+    assert [p for p, _ in sweep] == [100, 1000, 4000]
+    assert per_token[0] < per_token[1] < per_token[2]  # longer prompts: more prefill and a longer cache per step

@@ -404,17 +404,25 @@ def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: G
 
 
 def check_memory(label: str, profile: "HardwareProfile", weights_total: float, kv_per_seq: Callable[[int], float],
-                 workload: GenerationWorkload, valid_devices: Callable[[int], bool]) -> MemoryCheck | None:
+                 workload: GenerationWorkload, valid_devices: Callable[[int], bool],
+                 warnings: list[str] | None = None) -> MemoryCheck | None:
     """Weights (split over D devices) + the KV cache of B sequences at full length must fit.
 
-    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices.
+    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices. With a ``warnings`` list,
+    a workload that does not fit is reported there instead of raised.
     """
     if profile.memory_gb is None:
+        if warnings is not None:
+            warnings.append(f"{profile.id} has no memory_gb figure: the memory check was skipped")
         return None
     cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
     b, d = workload.concurrency, workload.devices
     check = MemoryCheck(int(weights_total / d), int(b * kv_per_seq(d)), cap, profile.memory_gb)
     if check.needed_bytes <= cap:
+        return check
+    if warnings is not None:
+        warnings.append(f"{label} does not fit: {check.needed_bytes / 1e9:.1f} GB per device > {cap / 1e9:.1f} GB "
+                        f"usable (all {b} sequences at full length); estimated anyway")
         return check
     best_d = next((x for x in range(d + 1, 1025) if valid_devices(x) and _fits(weights_total, kv_per_seq, b, x, cap)), None)
     room = cap - weights_total / d
@@ -449,14 +457,16 @@ def estimate_generation(
     dims: Mapping[str, int] | None = None,
     units: str = "metric",
     decode_points: int = DECODE_POINTS,
+    strict_memory: bool = True,
     **inference_options: Any,
 ) -> GenerationResult:
     """Energy of serving ``workload`` with the model ``source`` on ``profile``.
 
     ``source``: a :class:`DecoderSpec`, a config.json path or shipped config name, or an ``.onnx``
     decoder. ``inference_options`` pass through to :func:`wattprint.inference.estimate_inference`
-    (e.g. ``calibration``, and the power options of later versions). ``dims`` binds any other
-    symbolic dim of an ONNX decoder.
+    (``node``, ``power_limit_w``, ``coefficients``...). ``dims`` binds any other symbolic dim of an
+    ONNX decoder. ``strict_memory=False`` turns "does not fit" into a warning (a measured serving run
+    whose engine preempted or whose sequences never all reached full length at once).
     """
     from dataclasses import replace as _replace
 
@@ -465,12 +475,12 @@ def estimate_generation(
     workload.check()
     if isinstance(source, (str, Path)) and str(source).lower().endswith(".onnx"):
         result = _estimate_onnx(Path(source), profile, workload, pue, grid, dims or {}, decode_points,
-                                inference_options)
+                                inference_options, strict_memory)
     else:
         from wattprint.llm_config import DecoderSpec, load_config
 
         spec = source if isinstance(source, DecoderSpec) else load_config(source)
-        result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options)
+        result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options, strict_memory)
     result = _replace(result, hardware_requested=hardware_requested or profile.id, requests=requests,
                       volume_basis=volume_basis)
     if requests is not None:
@@ -479,7 +489,7 @@ def estimate_generation(
 
 
 def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload, pue, grid, decode_points: int,
-                     options) -> GenerationResult:
+                     options, strict_memory: bool = True) -> GenerationResult:
     from wattprint.llm_config import (
         BATCH, DTYPE_BITS, PAST, PAST_LOCAL, SEQ, build_decoder, check_tp, expected_experts,
     )
@@ -505,10 +515,11 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         except WattprintError:
             return False
 
-    memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
-                          lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid)
-    link = _link_gbps(profile)
     warnings: list[str] = []
+    memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
+                          lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid,
+                          None if strict_memory else warnings)
+    link = _link_gbps(profile)
     notes = list(spec.notes)
     if D > 1 and link is None:
         warnings.append(f"{profile.id} has no interconnect bandwidth figure: the tensor-parallel all-reduces "
@@ -659,7 +670,7 @@ def _dim_name(vi, axis: int) -> str | None:
 
 
 def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid, extra_dims: Mapping[str, int],
-                   decode_points: int, options) -> GenerationResult:
+                   decode_points: int, options, strict_memory: bool = True) -> GenerationResult:
     from wattprint.onnx_graph import analyze_proto, load_proto
 
     w = workload
@@ -753,15 +764,26 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     memory = None
     if kv:
         per_token = sum(kv_token_bytes.values())
-        memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1)
+        memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1,
+                              None if strict_memory else warnings)
     return GenerationResult(
         model=label, source_kind="onnx", workload=w, hardware=profile, hardware_requested=profile.id, prefill=_phase(
             "prefill", 1, _as_tuple(pre), [0], {0: pre}), decode=decode, memory=memory, params_total=cost.params,
         params_active=cost.params, pue=pue, grid=grid, requests=None, volume_basis=None,
         accelerator_power_w=_power(pre.result), notes=tuple(notes),
-        warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings))), prefill_detail=pre.result,
+        warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings) + warnings)),
+        prefill_detail=pre.result,
         decode_detail=last,
     )
+
+
+def prompt_sensitivity(source: "str | Path | DecoderSpec", profile: "HardwareProfile", workload: GenerationWorkload,
+                       prompts: tuple[int, ...], **kwargs: Any) -> list[tuple[int, GenerationResult]]:
+    """The same workload at several prompt lengths (for measurements that do not publish theirs):
+    ``[(prompt_tokens, result), ...]``; ``kwargs`` as for :func:`estimate_generation`."""
+    from dataclasses import replace
+
+    return [(p, estimate_generation(source, profile, replace(workload, prompt_tokens=p), **kwargs)) for p in prompts]
 
 
 # ----------------------------------------------------------------------------- from the infer options
