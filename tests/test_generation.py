@@ -264,3 +264,33 @@ def test_lenient_memory_and_prompt_sensitivity():
     per_token = [r.accelerator_energy_per_output_token_j for _, r in sweep]
     assert [p for p, _ in sweep] == [100, 1000, 4000]
     assert per_token[0] < per_token[1] < per_token[2]  # longer prompts: more prefill and a longer cache per step
+
+
+def test_allreduce_time_from_the_interconnect():
+    db, pue, grid = _env()
+    h100 = db.get("h100")
+    r = estimate_generation("qwen3-8b", h100, GenerationWorkload(100, 3, 4, 2), pue=pue, grid=grid)
+    # per decode step: 2 all-reduces x 36 layers of 4 tokens x 4096 x bf16 (2 B), ring 2 (D-1)/D = 1,
+    # over one direction of NVLink (900 / 2 GB/s)
+    step = 2 * 36 * 4 * 4096 * 2 * 1.0 / (h100.interconnect_bandwidth_gbps / 2 * 1e9)
+    assert r.decode.allreduce_time_s == pytest.approx(2 * step)
+    assert r.prefill.allreduce_time_s == pytest.approx(100 * step)
+
+
+@pytest.mark.parametrize("name", ["llama-3.1-8b", "gpt-oss-20b"])
+def test_replicated_layers_equal_the_full_graph(name):
+    from wattprint.generation import expand_layers, representative_layers
+    from wattprint.llm_config import PAST_LOCAL
+
+    spec = load_config(name)
+    reps = representative_layers(spec)
+    assert len(reps) == (1 if name.startswith("llama") else 2)
+    kw = dict(moe_tokens=8, experts_touched=20) if spec.is_moe else {}
+    dims = {"batch_size": 8, "sequence_length": 1, PAST: 300, PAST_LOCAL: 127}
+    if not spec.sliding_window:
+        del dims[PAST_LOCAL]
+    full = analyze_proto(build_decoder(spec, **kw), name, dims=dims)
+    small = expand_layers(analyze_proto(build_decoder(spec, layers=reps, **kw), name, dims=dims), spec, reps)
+    key = lambda n: (n.name, n.op_type, n.macs, n.bytes_read, n.bytes_written, n.params, n.activation_inputs,  # noqa: E731
+                     n.outputs)
+    assert [key(n) for n in small.nodes] == [key(n) for n in full.nodes]

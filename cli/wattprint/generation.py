@@ -17,7 +17,8 @@ A request of ``P`` prompt tokens and ``M`` output tokens, served ``B`` at a time
   number of distinct experts ``E (1 - (1 - k/E)^T)`` touched by its ``T`` tokens.
 * **Tensor parallel**: each device runs a ``1/D`` shard (:func:`wattprint.llm_config.build_decoder`),
   plus two all-reduces per layer (after attention and after the MLP) of the ``T x hidden``
-  activations, ring algorithm ``2 (D-1)/D x bytes`` over the profile's interconnect bandwidth.
+  activations, ring algorithm ``2 (D-1)/D x bytes`` over one direction of the profile's interconnect
+  bandwidth (``interconnect_bandwidth_gbps / 2``; not costed, with a warning, where the profile has none).
   Energy is summed over the ``D`` devices.
 * **Energy**: every evaluated pass goes through :func:`wattprint.inference.estimate_inference`,
   the same physical model as ``wattprint infer``; the system (node) and wall energy use the
@@ -50,8 +51,8 @@ if TYPE_CHECKING:  # pragma: no cover
 USABLE_MEMORY_FRACTION = 0.9
 #: at most this many decode steps are evaluated exactly (plus the cache-window kinks)
 DECODE_POINTS = 5
-#: profile attributes that may hold the device-to-device bandwidth (GB/s, one direction)
-_LINK_FIELDS = ("interconnect_gbps", "interconnect_bandwidth_gbps", "nvlink_gbps", "link_bandwidth_gbps")
+#: profile attribute holding the device-to-device bandwidth: GB/s per device, both directions together
+#: (as vendors state NVLink); a ring all-reduce sends and receives at once, so one direction is half
 
 
 @dataclass(frozen=True)
@@ -343,11 +344,9 @@ class _Pass:
 
 
 def _link_gbps(profile: "HardwareProfile") -> float | None:
-    for name in _LINK_FIELDS:
-        v = getattr(profile, name, None)
-        if isinstance(v, (int, float)) and v > 0:
-            return float(v)
-    return None
+    """One-direction device-to-device bandwidth, GB/s (half the profile's both-directions figure)."""
+    v = getattr(profile, "interconnect_bandwidth_gbps", None)
+    return float(v) / 2 if isinstance(v, (int, float)) and v > 0 else None
 
 
 def _evaluate(cost: "ModelCost", profile: "HardwareProfile", batch: int, devices: int, allreduce_bytes: float,
@@ -527,12 +526,14 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     act_bytes = DTYPE_BITS[w.precision or spec.dtype] / 8
     window = spec.sliding_window
 
+    reps = representative_layers(spec)
+
     def graph(tokens: int):
         touched = None
         if spec.is_moe:
             touched = max(spec.top_k, round(expected_experts(spec.experts, spec.top_k, tokens)))
         return build_decoder(spec, tp=D, precision=w.precision, kv_precision=kv_prec, moe_tokens=tokens,
-                             experts_touched=touched), touched
+                             experts_touched=touched, layers=reps), touched
 
     def dims_for(seq: int, past: int) -> dict[str, int]:
         d = {BATCH: B, SEQ: seq, PAST: past}
@@ -544,7 +545,8 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     samples: dict[int, _Pass] = {}
 
     def analyze(model, seq: int, past: int) -> "ModelCost":
-        return analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
+        cost = analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
+        return expand_layers(cost, spec, reps)
 
     def run(cost, seq: int) -> _Pass:
         ar_bytes = 2 * spec.layers * B * seq * spec.hidden * act_bytes
@@ -579,6 +581,70 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         notes=tuple(notes + _phase_notes(w)), warnings=tuple(warnings + list(pre.result.warnings)), spec=spec,
         prefill_detail=pre.result, decode_detail=last, passes=tuple(passes),
     )
+
+
+def representative_layers(spec: "DecoderSpec") -> tuple[int, ...]:
+    """The first layer of each distinct kind (attention full/sliding x MLP dense/MoE): identical layers are
+    analysed once and replicated (:func:`expand_layers`)."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, kind in enumerate(spec.layer_kinds):
+        seen.setdefault(kind, i)
+    return tuple(sorted(seen.values()))
+
+
+def expand_layers(cost: "ModelCost", spec: "DecoderSpec", reps: tuple[int, ...]) -> "ModelCost":
+    """The counts of the whole decoder from a graph holding only the representative layers ``reps``.
+
+    Every layer ``i`` is a copy of the representative of its kind, its node and tensor names renamed
+    to ``model.layers.{i}.`` (and ``past_key.{i}``), its input the previous layer's output: the same
+    nodes, counts and graph edges as the full graph.
+    """
+    from dataclasses import replace
+
+    if len(reps) == spec.layers:
+        return cost
+    groups: dict[int, list] = {r: [] for r in reps}
+    pre, post = [], []
+    for n in cost.nodes:
+        k = _layer_index(n.name)
+        if k is None:
+            (post if any(groups.values()) else pre).append(n)
+        else:
+            groups[k].append(n)
+    stream_in = {r: groups[r][0].activation_inputs[0] for r in reps}
+    stream_out = {r: groups[r][-1].outputs[0] for r in reps}
+    rep_of = {spec.layer_kinds[r]: r for r in reps}
+    nodes = list(pre)
+    prev = stream_in[reps[0]]
+    for i, kind in enumerate(spec.layer_kinds):
+        r = rep_of[kind]
+        if i == r and (i == 0 or prev == stream_in[r]):
+            nodes.extend(groups[r])
+            prev = stream_out[r]
+            continue
+        src, dst = f"model.layers.{r}.", f"model.layers.{i}."
+        names = {stream_in[r]: prev, f"past_key.{r}": f"past_key.{i}", f"past_value.{r}": f"past_value.{i}"}
+
+        def ren(t: str) -> str:
+            return names.get(t) or (dst + t[len(src):] if t.startswith(src) else t)
+
+        for n in groups[r]:
+            nodes.append(replace(n, name=ren(n.name), activation_inputs=tuple(ren(t) for t in n.activation_inputs),
+                                 outputs=tuple(ren(t) for t in n.outputs)))
+        prev = ren(stream_out[r])
+    last = stream_out[reps[-1]]
+    for n in post:
+        if last in n.activation_inputs and last != prev:
+            n = replace(n, activation_inputs=tuple(prev if t == last else t for t in n.activation_inputs))
+        nodes.append(n)
+    return replace(cost, nodes=tuple(nodes))
+
+
+def _layer_index(name: str) -> int | None:
+    if not name.startswith("model.layers."):
+        return None
+    head = name[len("model.layers."):].split(".", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _power(r: "InferenceResult") -> float:
