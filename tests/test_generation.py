@@ -294,3 +294,70 @@ def test_replicated_layers_equal_the_full_graph(name):
     key = lambda n: (n.name, n.op_type, n.macs, n.bytes_read, n.bytes_written, n.params, n.activation_inputs,  # noqa: E731
                      n.outputs)
     assert [key(n) for n in small.nodes] == [key(n) for n in full.nodes]
+
+
+FAMILIES = {
+    "llama": {}, "mistral": {"sliding_window": 64}, "qwen2": {}, "qwen3": {"head_dim": 8},
+    "phi3": {}, "gemma": {"head_dim": 8}, "gemma2": {"sliding_window": 64}, "gemma3_text": {"sliding_window": 64},
+    "gpt_neox": {}, "mixtral": {"num_local_experts": 4, "num_experts_per_tok": 2},
+    "qwen3_moe": {"num_experts": 8, "num_experts_per_tok": 2, "moe_intermediate_size": 16},
+    "gpt_oss": {"num_local_experts": 4, "num_experts_per_tok": 2, "sliding_window": 64,
+                "layer_types": ["sliding_attention", "full_attention"],
+                "quantization_config": {"quant_method": "mxfp4"}},
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_every_family_builds_and_counts_its_params(family):
+    cfg = dict(model_type=family, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+               intermediate_size=64, vocab_size=100, torch_dtype="bfloat16", **FAMILIES[family])
+    spec = spec_from_dict(cfg, family)
+    kw = dict(moe_tokens=4, experts_touched=spec.experts) if spec.is_moe else {}  # 4 tokens x top-2 >= 8 experts
+    from wattprint.llm_config import PAST_LOCAL
+
+    kinds = {a for a, _ in spec.layer_kinds}
+    dims = {"batch_size": 4, "sequence_length": 1}
+    if "full" in kinds:
+        dims[PAST] = 20
+    if "sliding" in kinds:
+        dims[PAST_LOCAL] = 20
+    cost = analyze_proto(build_decoder(spec, **kw), family, dims=dims, empty_dims=(PAST, PAST_LOCAL))
+    assert not cost.not_counted, cost.not_counted
+    # every expert is touched here, so the graph holds every parameter the config describes
+    assert cost.params == spec.params()[0]
+
+
+def test_gpt2_config():
+    spec = spec_from_dict({"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "vocab_size": 50257,
+                           "n_positions": 1024}, "gpt2")
+    assert spec.params()[0] == 124_439_808  # GPT-2 small, tied LM head counted once
+    cost = analyze_proto(build_decoder(spec), "gpt2", dims={"batch_size": 1, "sequence_length": 1, PAST: 10},
+                         empty_dims=(PAST,))
+    assert cost.params == 124_439_808
+
+
+def test_kv_precision_halves_the_cache():
+    db, pue, grid = _env()
+    a = estimate_generation("llama-3.1-8b", db.get("h100"), GenerationWorkload(2000, 100, 32), pue=pue, grid=grid)
+    b = estimate_generation("llama-3.1-8b", db.get("h100"), GenerationWorkload(2000, 100, 32, kv_precision="fp8"),
+                            pue=pue, grid=grid)
+    assert b.memory.kv_bytes * 2 == a.memory.kv_bytes
+    assert b.memory.weights_bytes == a.memory.weights_bytes
+    # the cache read per decode step halves: 32 layers x 2 x 8 heads x 128 x (1 byte less) per cached token
+    cached = sum(range(2000, 2099)) * 32
+    assert a.decode.bytes_read - b.decode.bytes_read == pytest.approx(cached * 32 * 2 * 8 * 128, rel=1e-9)
+
+
+def test_cli_system_and_power_limit_reach_the_energy_model(cli_json):
+    base = ("infer", "qwen3-8b", "--prompt-tokens", "256", "--output-tokens", "64", "--concurrency", "8")
+    plain = cli_json(*base)
+    capped = cli_json(*base, "--power-limit", "400")
+    assert capped["generation"]["accelerator_energy_per_output_token_j"] != plain["generation"]["accelerator_energy_per_output_token_j"]
+
+
+def test_all_sliding_model_estimates():
+    db, pue, grid = _env()
+    cfg = dict(model_type="mistral", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+               intermediate_size=128, vocab_size=100, sliding_window=32)
+    r = estimate_generation(spec_from_dict(cfg, "m"), db.get("h100"), GenerationWorkload(100, 50, 2), pue=pue, grid=grid)
+    assert r.decode.passes == 49 and r.memory.kv_bytes == 2 * 2 * 32 * (2 * 2 * 16 * 2)  # window-capped cache

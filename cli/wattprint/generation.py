@@ -535,9 +535,13 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         return build_decoder(spec, tp=D, precision=w.precision, kv_precision=kv_prec, moe_tokens=tokens,
                              experts_touched=touched, layers=reps), touched
 
+    kinds = {a for a, _ in spec.layer_kinds}
+
     def dims_for(seq: int, past: int) -> dict[str, int]:
-        d = {BATCH: B, SEQ: seq, PAST: past}
-        if window:
+        d = {BATCH: B, SEQ: seq}
+        if "full" in kinds:
+            d[PAST] = past
+        if "sliding" in kinds:
             d[PAST_LOCAL] = min(past, window - 1) if seq == 1 else 0
         return d
 

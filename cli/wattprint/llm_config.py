@@ -528,6 +528,7 @@ def build_decoder(
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], producer_name="wattprint llm_config")
     model.ir_version = 10
+    helper.set_model_props(model, {"tie_word_embeddings": "true" if spec.tied else "false", "model_type": spec.model_type})
     return model
 
 
@@ -544,6 +545,8 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
     H, k = spec.hidden, spec.top_k
     touched = max(1, min(spec.experts, touched, tokens * k))
     router = g.node("MatMul", [h, g.weight(f"{pre}.mlp.router.weight", (H, spec.experts))], f"{pre}.mlp.router")
+    if spec.model_type == "gpt_oss":
+        router = g.node("Add", [router, g.weight(f"{pre}.mlp.router.bias", (spec.experts,))], f"{pre}.mlp.router_bias")
     g.node("TopK", [router, g.ints([k])], f"{pre}.mlp.router_topk", n_out=2, axis=-1)
     pairs = tokens * k
     # each token copied to its k experts (the permute of a fused MoE kernel), then cut per expert group
@@ -559,14 +562,17 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
         rows = g.node("Slice", [flat, g.ints([start]), g.ints([start + n * m]), g.ints([0])], f"{name}.rows")
         start += n * m
         xs = g.node("Reshape", [rows, g.ints([n, m, H])], f"{name}.permute")
+        def mm(x: str, proj: str, k: int, width: int) -> str:
+            y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
+            if spec.mlp_bias:
+                y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
+            return y
+
         if spec.gated_mlp:
-            gate = g.node("MatMul", [xs, g.weight(f"{name}.gate_proj", (n, H, e_inter), expert_dt)], f"{name}.gate_proj")
-            up = g.node("MatMul", [xs, g.weight(f"{name}.up_proj", (n, H, e_inter), expert_dt)], f"{name}.up_proj")
-            y = act(gate, up, name)
+            y = act(mm(xs, "gate_proj", H, e_inter), mm(xs, "up_proj", H, e_inter), name)
         else:
-            y = act(g.node("MatMul", [xs, g.weight(f"{name}.fc_in", (n, H, e_inter), expert_dt)], f"{name}.fc_in"),
-                    None, name)
-        y = g.node("MatMul", [y, g.weight(f"{name}.down_proj", (n, e_inter, H), expert_dt)], f"{name}.down_proj")
+            y = act(mm(xs, "fc_in", H, e_inter), None, name)
+        y = mm(y, "down_proj", e_inter, H)
         outs.append(g.node("Reshape", [y, g.ints([n * m, H])], f"{name}.unpermute"))
     cat = outs[0] if len(outs) == 1 else g.node("Concat", outs, f"{pre}.mlp.experts.gather", axis=0)
     w = g.node("Reshape", [cat, g.ints([tokens, k, H])], f"{pre}.mlp.experts.by_token")
