@@ -720,12 +720,18 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
         if not past:
             continue
         copied = sum(past_bytes.get(t, 0) for t in past)
+        note = (n.note + "; " if n.note else "") + "KV cache appended in place"
         if n.op_type == "Concat":  # reads the past only to copy it
+            act = tuple(0 if t in kv_names else b for t, b in zip(n.activation_inputs, n.activation_bytes))
+            out = tuple(max(0, b - copied) for b in n.output_bytes[:1]) + tuple(n.output_bytes[1:])
             nodes[i] = replace(n, bytes_read=max(0, n.bytes_read - copied), bytes_written=max(0, n.bytes_written - copied),
-                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+                               activation_bytes=act, output_bytes=out, note=note)
         elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
-            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied),
-                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+            out = list(n.output_bytes)
+            for j, t in enumerate(past, start=1):  # present_key, present_value follow the past inputs' order
+                if j < len(out):
+                    out[j] = max(0, out[j] - past_bytes.get(t, 0))
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=tuple(out), note=note)
         changed = True
     if not changed:
         return cost
