@@ -361,3 +361,11 @@ def test_all_sliding_model_estimates():
                intermediate_size=128, vocab_size=100, sliding_window=32)
     r = estimate_generation(spec_from_dict(cfg, "m"), db.get("h100"), GenerationWorkload(100, 50, 2), pue=pue, grid=grid)
     assert r.decode.passes == 49 and r.memory.kv_bytes == 2 * 2 * 32 * (2 * 2 * 16 * 2)  # window-capped cache
+
+
+def test_passes_and_weights_reproduce_the_totals():
+    db, pue, grid = _env()
+    r = estimate_generation("qwen3-8b", db.get("h100"), GenerationWorkload(300, 120, 16), pue=pue, grid=grid)
+    assert sum(w for _, w in r.passes) == pytest.approx(1 + 119)  # one prefill + 119 decode steps
+    total = sum(p.accelerator_energy_per_batch_j * w for p, w in r.passes)
+    assert total == pytest.approx(r.prefill.accelerator_energy_j + r.decode.accelerator_energy_j, rel=1e-9)

@@ -822,6 +822,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         notes.append("the graph computes logits for every prompt position (a serving engine computes the last only)")
     decode = None
     last = None
+    onnx_passes: list[tuple[Any, float]] = []
     if not kv:
         notes.insert(0, "prefill only: the graph has no KV-cache inputs, so decode steps cannot be costed")
     elif M > 1:
@@ -835,6 +836,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         total, xs = integrate_steps(P, P + M - 2, step, decode_points)
         decode = _phase("decode", M - 1, total, xs, samples)
         last = samples[xs[-1]].result
+        onnx_passes = [(samples[x].result, wt) for x, wt in zip(xs, step_weights(P, P + M - 2, xs))]
     cost = pre.result.model
     weights = sum(n.weight_bytes for n in cost.nodes if n.params)
     memory = None
@@ -848,7 +850,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         params_active=cost.params, pue=pue, grid=grid, requests=None, volume_basis=None,
         accelerator_power_w=_power(pre.result), notes=tuple(notes),
         warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings) + warnings)),
-        prefill_detail=pre.result,
+        prefill_detail=pre.result, passes=((pre.result, 1.0), *onnx_passes),
         decode_detail=last,
     )
 
