@@ -34,7 +34,7 @@ def hand_macs(batch: int, seq: int, past: int) -> int:
     # attention: 4 heads x q_len x kv_len x (4 for QK^T + 4 for AV), kv_len = past + seq
     attn = 4 * batch * seq * (past + seq) * (4 + 4)
     lm_head = batch * 16 * 64  # last position only
-    return 2 * (proj + attn) + lm_head
+    return 2 * (proj + attn) + lm_head  # (the rotary angles, positions x inv_freq, are elementwise)
 
 
 def hand_bytes(batch: int, seq: int, past: int) -> tuple[int, int]:
@@ -61,6 +61,10 @@ def hand_bytes(batch: int, seq: int, past: int) -> tuple[int, int]:
     read += 64 * batch + 3 * 8  # slice of the last position (+ starts/ends/axes int64)
     read += 64 * batch + 16 * 64 * 4  # lm_head
     written = 2 * layer_written + 64 * t + 64 * t + 64 * batch + 64 * 4 * batch
+    # rotary tables, once per pass: Cast int64 ids -> fp32, Unsqueeze (+ int64 axes), Mul by inv_freq [2],
+    # Cos, Sin ([T, 2] fp32 = 8 bytes per token)
+    read += 8 * t + (4 * t + 8) + (4 * t + 8) + 8 * t + 8 * t
+    written += 4 * t + 4 * t + 8 * t + 8 * t + 8 * t
     return read, written
 
 
@@ -69,7 +73,7 @@ def test_tiny_decoder_macs_and_bytes_by_hand(batch, seq, past):
     cost = tiny_cost(batch, seq, past)
     assert cost.macs == hand_macs(batch, seq, past)
     assert (cost.bytes_read, cost.bytes_written) == hand_bytes(batch, seq, past)
-    # 2 x (768 attention + 32 norms + 1,536 MLP) + 1,024 embedding + 16 final norm + 1,024 lm_head
+    # 2 x (768 attention + 32 norms + 1,536 MLP) + 1,024 embedding + 16 final norm + 1,024 lm_head (inv_freq: not)
     assert cost.params == 2 * (768 + 32 + 1536) + 1024 + 16 + 1024
     assert cost.params == spec_from_dict(TINY, "tiny").params()[0]
 
@@ -79,7 +83,7 @@ def test_hand_values_pinned():
     assert hand_macs(1, 8, 0) == 41_984
     # decode at a cache of 10, batch 2: 2 x (2,304 x 2 + 4 x 2 x 11 x 8) + 2,048 = 12,672 MACs
     assert hand_macs(2, 1, 10) == 12_672
-    assert hand_bytes(1, 8, 0) == (52_760, 22_336)
+    assert hand_bytes(1, 8, 0) == (52_760 + 32 * 8 + 16, 22_336 + 32 * 8)
 
 
 def _env():
@@ -360,7 +364,9 @@ def test_all_sliding_model_estimates():
     cfg = dict(model_type="mistral", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
                intermediate_size=128, vocab_size=100, sliding_window=32)
     r = estimate_generation(spec_from_dict(cfg, "m"), db.get("h100"), GenerationWorkload(100, 50, 2), pue=pue, grid=grid)
-    assert r.decode.passes == 49 and r.memory.kv_bytes == 2 * 2 * 32 * (2 * 2 * 16 * 2)  # window-capped cache
+    # window-capped cache: 2 sequences x 2 layers x 32 tokens x (key + value) x 2 KV heads x 16 x fp32 (no torch_dtype)
+    assert r.decode.passes == 49 and r.memory.kv_bytes == 2 * 2 * 32 * (2 * 2 * 16 * 4)
+    assert any("no torch_dtype: fp32 assumed" in n for n in r.notes)
 
 
 def test_passes_and_weights_reproduce_the_totals():

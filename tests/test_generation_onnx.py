@@ -129,8 +129,12 @@ def dynamo_decoder(cfg=CFG) -> onnx.ModelProto:
         nodes.append(h.make_node(op, ins, outs, name=outs[0], **attrs))
         return outs[0]
 
-    for name in ("cos", "sin"):
-        inputs.append(h.make_tensor_value_info(name, T.FLOAT, ["batch_size", "sequence_length", hd // 2]))
+    inputs.append(h.make_tensor_value_info("position_ids", T.INT64, ["batch_size", "sequence_length"]))
+    inits.append(numpy_helper.from_array(np.asarray([2], np.int64), "ax2"))
+    pos = n("Unsqueeze", [n("Cast", ["position_ids"], "pos_f", to=T.FLOAT), "ax2"], "pos_col")
+    freqs = n("Mul", [pos, w("inv_freq", [hd // 2])], "freqs")
+    n("Cos", [freqs], "cos")
+    n("Sin", [freqs], "sin")
     x = n("Gather", [w("embed", [V, H]), "input_ids"], "embed_tokens")
     for i in range(cfg["num_hidden_layers"]):
         p = f"l{i}"

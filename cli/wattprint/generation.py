@@ -707,8 +707,7 @@ _APPEND_OPS = frozenset({"Concat", "Attention", "GroupQueryAttention", "MultiHea
 def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[str, int]) -> "ModelCost":
     """An exported graph copies the whole cache into its ``present`` outputs at every step (Concat of past
     and new, or the present outputs of an attention op). A serving engine appends the new token's
-    entries in place: the copy of the past entries is not counted (they are still read where the
-    attention reads them)."""
+    entries in place: the write of the past entries is not counted (they are still read once)."""
     from dataclasses import replace
 
     nodes = list(cost.nodes)
@@ -721,11 +720,10 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
             continue
         copied = sum(past_bytes.get(t, 0) for t in past)
         note = (n.note + "; " if n.note else "") + "KV cache appended in place"
-        if n.op_type == "Concat":  # reads the past only to copy it
-            act = tuple(0 if t in kv_names else b for t, b in zip(n.activation_inputs, n.activation_bytes))
+        if n.op_type == "Concat":  # past + new: the past stays where it is (read once, by the attention that
+            # consumes the concatenation), only the new entries are written
             out = tuple(max(0, b - copied) for b in n.output_bytes[:1]) + tuple(n.output_bytes[1:])
-            nodes[i] = replace(n, bytes_read=max(0, n.bytes_read - copied), bytes_written=max(0, n.bytes_written - copied),
-                               activation_bytes=act, output_bytes=out, note=note)
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=out, note=note)
         elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
             out = list(n.output_bytes)
             for j, t in enumerate(past, start=1):  # present_key, present_value follow the past inputs' order

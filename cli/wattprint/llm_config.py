@@ -220,9 +220,13 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
         raise WattprintError(
             f"{label}: model_type {mt!r} is not supported", hint=f"supported: {', '.join(SUPPORTED)}"
         )
-    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype") or "bfloat16"
-    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
     notes: list[str] = []
+    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype")
+    if torch_dtype is None:
+        # transformers loads a checkpoint without a dtype in fp32; gpt-oss keeps its non-expert weights in bf16
+        torch_dtype = "bfloat16" if mt == "gpt_oss" else "float32"
+        notes.append(f"config.json names no torch_dtype: {_TORCH_DTYPE[torch_dtype]} assumed (pass --precision)")
+    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
 
     if mt == "gpt2":
         hidden = _int(cfg, label, "n_embd", "hidden_size")
@@ -462,9 +466,13 @@ def build_decoder(
         pos = g.node("Gather", [g.weight("model.wpe.weight", (spec.learned_positions, H)), "position_ids"], "model.wpe")
         x = g.node("Add", [x, pos], "model.embed_add")
     rotary = spec.model_type not in ("gpt2",)
-    if rotary:
-        for n in ("cos", "sin"):
-            g.inputs.append(helper.make_tensor_value_info(f"rope_{n}", dt, [BATCH, SEQ, hd // 2]))
+    if rotary:  # cos/sin of the positions, once per pass (as the exported graphs compute them): not learned
+        g.inputs.append(helper.make_tensor_value_info("position_ids", onnx.TensorProto.INT64, [BATCH, SEQ]))
+        pos = g.node("Unsqueeze", [g.node("Cast", ["position_ids"], "model.rotary.positions", to=dt), g.ints([2])],
+                     "model.rotary.positions_col")
+        freqs = g.node("Mul", [pos, g.weight("model.rotary.inv_freq", (hd // 2,))], "model.rotary.freqs")
+        cos = g.node("Cos", [freqs], "model.rotary.cos")
+        sin = g.node("Sin", [freqs], "model.rotary.sin")
     which = range(spec.layers) if layers is None else layers
     for i in which:
         attn_kind, mlp_kind = spec.layer_kinds[i]
@@ -481,8 +489,8 @@ def build_decoder(
             q = g.node("Reshape", [q4, g.ints([0, 0, qh * hd])], f"{pre}.self_attn.q_merge")
             k = g.node("Reshape", [k4, g.ints([0, 0, kvh * hd])], f"{pre}.self_attn.k_merge")
         if rotary:
-            q = g.node("RotaryEmbedding", [q, "rope_cos", "rope_sin"], f"{pre}.self_attn.q_rotary", num_heads=qh)
-            k = g.node("RotaryEmbedding", [k, "rope_cos", "rope_sin"], f"{pre}.self_attn.k_rotary", num_heads=kvh)
+            q = g.node("RotaryEmbedding", [q, cos, sin], f"{pre}.self_attn.q_rotary", num_heads=qh)
+            k = g.node("RotaryEmbedding", [k, cos, sin], f"{pre}.self_attn.k_rotary", num_heads=kvh)
         ins = [q, k, v, ""]
         if with_cache:
             past = PAST_LOCAL if attn_kind == "sliding" else PAST
