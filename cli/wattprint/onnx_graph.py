@@ -237,6 +237,9 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
     """
     g = model.graph
     inits = {t.name: t for t in g.initializer}
+    for n in g.node:  # constants held in Constant nodes (legacy exports keep inv_freq there)
+        if n.op_type == "Constant" and n.output and len(n.attribute) == 1 and n.attribute[0].name == "value":
+            inits.setdefault(n.output[0], n.attribute[0].t)
     if not inits:
         return costs
     consumers: dict[str, list] = {}
@@ -298,7 +301,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
             shape = "x".join(str(d) for d in t.dims)
             drop.setdefault(names[id(n)], []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
     # rotary position tables and frequencies (inv_freq, cos/sin caches): computed, not learned
-    for name, t in inits.items():
+    for name, t in list(inits.items()):
         if t.data_type not in (1, 10, 11, 16) or _numel(t.dims) <= 1:
             continue
         for n in consumers.get(name, ()):
