@@ -690,11 +690,13 @@ def _kv_inputs(model) -> tuple[list[Any], list[str]]:
     return matched, odd
 
 
-def _token_bytes(vi, precision: str | None) -> int:
+def _token_bytes(vi, precision: str | None, dims: Mapping[str, int] | None = None) -> int:
     """Bytes one token adds to this KV-cache input of one sequence ([batch, heads, length, head_dim])."""
     from wattprint.opcost import PRECISION_BITS, dtype_bits
 
-    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else None for d in vi.type.tensor_type.shape.dim]
+    dims = dims or {}
+    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else dims.get(d.dim_param)
+             for d in vi.type.tensor_type.shape.dim]
     elems = math.prod(x for i, x in enumerate(shape) if i not in (0, 2) and x)
     bits = PRECISION_BITS.get(precision or "", 0) or dtype_bits(vi.type.tensor_type.elem_type)
     return elems * bits // 8
@@ -718,7 +720,11 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
         past = [t for t in n.activation_inputs if t in kv_names]
         if not past:
             continue
-        copied = sum(past_bytes.get(t, 0) for t in past)
+        # the past entries' bytes as this node reads them (exact), else from the input's declared shape
+        read = dict(zip(n.activation_inputs, n.activation_bytes)) if len(n.activation_bytes) == len(
+            n.activation_inputs) else {}
+        sizes = {t: read.get(t, past_bytes.get(t, 0)) for t in past}
+        copied = sum(sizes.values())
         note = (n.note + "; " if n.note else "") + "KV cache appended in place"
         if n.op_type == "Concat":  # past + new: the past stays where it is (read once, by the attention that
             # consumes the concatenation), only the new entries are written
@@ -728,7 +734,7 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
             out = list(n.output_bytes)
             for j, t in enumerate(past, start=1):  # present_key, present_value follow the past inputs' order
                 if j < len(out):
-                    out[j] = max(0, out[j] - past_bytes.get(t, 0))
+                    out[j] = max(0, out[j] - sizes[t])
             nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=tuple(out), note=note)
         changed = True
     if not changed:
@@ -803,7 +809,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     warnings = list(load_warnings)
 
     kv_names = {vi.name for vi in kv}
-    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision) for vi in kv}
+    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision, extra_dims) for vi in kv}
 
     def analyze(seq: int, past: int) -> "ModelCost":
         cost = analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
