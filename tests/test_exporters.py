@@ -164,16 +164,11 @@ def test_decoder_exports_agree_on_params(cli_json, exported):
     assert len(set(params.values())) == 1, params
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: rotary tables stored as initializers count as params today: "
-                                       "inv_freq (16) in the torch exports (557,712), cos/sin caches (2 x 512 x 16) "
-                                       "in the genai export (574,080); the architecture has 557,696")
 @pytest.mark.parametrize("name", LLAMAS)
 def test_decoder_params(cli_json, exported, name):
     assert infer(cli_json, exported(name), llama_dims(name, seq=1, past=127))["params"] == llama_params()
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: past_sequence_length=0 (prefill with an empty cache, what all "
-                                       "three exports run with in ONNX Runtime) is refused: 'out of range (use 1..)'")
 @pytest.mark.parametrize("name", LLAMAS)
 def test_decoder_prefill_empty_cache(cli, exported, name):
     args = [a for k, v in llama_dims(name, seq=128, past=0).items() for a in ("--dim", f"{k}={v}")]

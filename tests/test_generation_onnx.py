@@ -129,8 +129,12 @@ def dynamo_decoder(cfg=CFG) -> onnx.ModelProto:
         nodes.append(h.make_node(op, ins, outs, name=outs[0], **attrs))
         return outs[0]
 
-    for name in ("cos", "sin"):
-        inputs.append(h.make_tensor_value_info(name, T.FLOAT, ["batch_size", "sequence_length", hd // 2]))
+    inputs.append(h.make_tensor_value_info("position_ids", T.INT64, ["batch_size", "sequence_length"]))
+    inits.append(numpy_helper.from_array(np.asarray([2], np.int64), "ax2"))
+    pos = n("Unsqueeze", [n("Cast", ["position_ids"], "pos_f", to=T.FLOAT), "ax2"], "pos_col")
+    freqs = n("Mul", [pos, w("inv_freq", [hd // 2])], "freqs")
+    n("Cos", [freqs], "cos")
+    n("Sin", [freqs], "sin")
     x = n("Gather", [w("embed", [V, H]), "input_ids"], "embed_tokens")
     for i in range(cfg["num_hidden_layers"]):
         p = f"l{i}"
@@ -319,3 +323,34 @@ def test_folded_attention_constants_are_not_params(tmp_path):
     cost = analyze_model(save(_lm_graph(None, score_bias=True), tmp_path, "swin.onnx"))
     assert cost.params == 50 * 8  # neither the tied copy nor the 1x2x4x4 bias
     assert any("folded constant" in w and "attn_bias" in w for w in cost.warnings)
+
+
+def test_rotary_frequencies_are_not_params(tmp_path):
+    """inv_freq (as torch exports it: MatMul with positions, then Cos/Sin) is computed, not learned."""
+    from wattprint.onnx_graph import analyze_model
+
+    inits = [numpy_helper.from_array(np.ones((1, 8, 1), np.float32), "inv_freq"),
+             numpy_helper.from_array(np.ones((16, 16), np.float32), "w")]
+    nodes = [h.make_node("Cast", ["position_ids"], ["pf"], name="cast", to=T.FLOAT),
+             h.make_node("Unsqueeze", ["pf", "ax"], ["p3"], name="unsq"),
+             h.make_node("MatMul", ["inv_freq", "p3"], ["freqs"], name="freqs_mm"),
+             h.make_node("Cos", ["freqs"], ["cos"], name="cos"),
+             h.make_node("Sin", ["freqs"], ["sin"], name="sin"),
+             h.make_node("MatMul", ["x", "w"], ["y"], name="proj")]
+    inits.append(numpy_helper.from_array(np.asarray([1], np.int64), "ax"))
+    graph = h.make_graph(nodes, "rope", [h.make_tensor_value_info("position_ids", T.INT64, [1, 4]),
+                                         h.make_tensor_value_info("x", T.FLOAT, [1, 4, 16])],
+                         [h.make_tensor_value_info(n, T.FLOAT, None) for n in ("cos", "sin", "y")], inits)
+    model = h.make_model(graph, opset_imports=[h.make_opsetid("", 17)])
+    cost = analyze_model(save(model, tmp_path, "rope.onnx"))
+    assert cost.params == 16 * 16
+    assert any("rotary table" in w for w in cost.warnings)
+
+
+def test_cli_cache_dim_may_be_zero(tmp_path, cli_json):
+    path = save(legacy_decoder(), tmp_path)
+    doc = cli_json("infer", path, "--dim", "batch_size=1", "--dim", "sequence_length=16",
+                   "--dim", "past_sequence_length=0")
+    # prefill of 16 tokens with an empty cache: projections + attention over 16 keys + logits at every position
+    per_layer = 16 * (4 * 256 * 256 + 3 * 256 * 512) + 4 * 16 * 16 * 128
+    assert doc["macs"] == 2 * per_layer + 16 * 256 * 512

@@ -17,7 +17,8 @@ A request of ``P`` prompt tokens and ``M`` output tokens, served ``B`` at a time
   number of distinct experts ``E (1 - (1 - k/E)^T)`` touched by its ``T`` tokens.
 * **Tensor parallel**: each device runs a ``1/D`` shard (:func:`wattprint.llm_config.build_decoder`),
   plus two all-reduces per layer (after attention and after the MLP) of the ``T x hidden``
-  activations, ring algorithm ``2 (D-1)/D x bytes`` over the profile's interconnect bandwidth.
+  activations, ring algorithm ``2 (D-1)/D x bytes`` over one direction of the profile's interconnect
+  bandwidth (``interconnect_bandwidth_gbps / 2``; not costed, with a warning, where the profile has none).
   Energy is summed over the ``D`` devices.
 * **Energy**: every evaluated pass goes through :func:`wattprint.inference.estimate_inference`,
   the same physical model as ``wattprint infer``; the system (node) and wall energy use the
@@ -49,9 +50,9 @@ if TYPE_CHECKING:  # pragma: no cover
 #: gpu_memory_utilization = 0.9; the rest holds activations, CUDA graphs and the runtime)
 USABLE_MEMORY_FRACTION = 0.9
 #: at most this many decode steps are evaluated exactly (plus the cache-window kinks)
-DECODE_POINTS = 7
-#: profile attributes that may hold the device-to-device bandwidth (GB/s, one direction)
-_LINK_FIELDS = ("interconnect_gbps", "interconnect_bandwidth_gbps", "nvlink_gbps", "link_bandwidth_gbps")
+DECODE_POINTS = 5
+#: profile attribute holding the device-to-device bandwidth: GB/s per device, both directions together
+#: (as vendors state NVLink); a ring all-reduce sends and receives at once, so one direction is half
 
 
 @dataclass(frozen=True)
@@ -306,17 +307,21 @@ class _DecodeCosts:
         na, nb = self._get(self.first).nodes, self._get(self.last).nodes
         if len(na) != len(nb):
             return ()
+        if not hasattr(self, "_diff"):  # the nodes whose counts depend on the cache length, and their fields
+            self._diff = []
+            for i, (u, v) in enumerate(zip(na, nb)):
+                fields = [f for f in _VARYING if getattr(u, f) != getattr(v, f)]
+                shape = u.output_shape != v.output_shape and bool(u.output_shape) and bool(v.output_shape)
+                if fields or shape:
+                    self._diff.append((i, fields, shape))
         t = (x - self.first) / (self.last - self.first)
-        out = []
-        for u, v in zip(na, nb):
-            if u == v:
-                out.append(u)
-                continue
-            changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in _VARYING
-                       if getattr(u, f) != getattr(v, f)}
-            if u.output_shape != v.output_shape and u.output_shape and v.output_shape:
+        out = list(na)
+        for i, fields, shape in self._diff:
+            u, v = na[i], nb[i]
+            changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in fields}
+            if shape:
                 changes["output_shape"] = tuple(round(p + t * (q - p)) for p, q in zip(u.output_shape, v.output_shape))
-            out.append(replace(u, **changes))
+            out[i] = replace(u, **changes)
         return tuple(out)
 
 
@@ -339,11 +344,9 @@ class _Pass:
 
 
 def _link_gbps(profile: "HardwareProfile") -> float | None:
-    for name in _LINK_FIELDS:
-        v = getattr(profile, name, None)
-        if isinstance(v, (int, float)) and v > 0:
-            return float(v)
-    return None
+    """One-direction device-to-device bandwidth, GB/s (half the profile's both-directions figure)."""
+    v = getattr(profile, "interconnect_bandwidth_gbps", None)
+    return float(v) / 2 if isinstance(v, (int, float)) and v > 0 else None
 
 
 def _evaluate(cost: "ModelCost", profile: "HardwareProfile", batch: int, devices: int, allreduce_bytes: float,
@@ -400,17 +403,25 @@ def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: G
 
 
 def check_memory(label: str, profile: "HardwareProfile", weights_total: float, kv_per_seq: Callable[[int], float],
-                 workload: GenerationWorkload, valid_devices: Callable[[int], bool]) -> MemoryCheck | None:
+                 workload: GenerationWorkload, valid_devices: Callable[[int], bool],
+                 warnings: list[str] | None = None) -> MemoryCheck | None:
     """Weights (split over D devices) + the KV cache of B sequences at full length must fit.
 
-    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices.
+    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices. With a ``warnings`` list,
+    a workload that does not fit is reported there instead of raised.
     """
     if profile.memory_gb is None:
+        if warnings is not None:
+            warnings.append(f"{profile.id} has no memory_gb figure: the memory check was skipped")
         return None
     cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
     b, d = workload.concurrency, workload.devices
     check = MemoryCheck(int(weights_total / d), int(b * kv_per_seq(d)), cap, profile.memory_gb)
     if check.needed_bytes <= cap:
+        return check
+    if warnings is not None:
+        warnings.append(f"{label} does not fit: {check.needed_bytes / 1e9:.1f} GB per device > {cap / 1e9:.1f} GB "
+                        f"usable (all {b} sequences at full length); estimated anyway")
         return check
     best_d = next((x for x in range(d + 1, 1025) if valid_devices(x) and _fits(weights_total, kv_per_seq, b, x, cap)), None)
     room = cap - weights_total / d
@@ -445,14 +456,16 @@ def estimate_generation(
     dims: Mapping[str, int] | None = None,
     units: str = "metric",
     decode_points: int = DECODE_POINTS,
+    strict_memory: bool = True,
     **inference_options: Any,
 ) -> GenerationResult:
     """Energy of serving ``workload`` with the model ``source`` on ``profile``.
 
     ``source``: a :class:`DecoderSpec`, a config.json path or shipped config name, or an ``.onnx``
     decoder. ``inference_options`` pass through to :func:`wattprint.inference.estimate_inference`
-    (e.g. ``calibration``, and the power options of later versions). ``dims`` binds any other
-    symbolic dim of an ONNX decoder.
+    (``node``, ``power_limit_w``, ``coefficients``...). ``dims`` binds any other symbolic dim of an
+    ONNX decoder. ``strict_memory=False`` turns "does not fit" into a warning (a measured serving run
+    whose engine preempted or whose sequences never all reached full length at once).
     """
     from dataclasses import replace as _replace
 
@@ -461,12 +474,12 @@ def estimate_generation(
     workload.check()
     if isinstance(source, (str, Path)) and str(source).lower().endswith(".onnx"):
         result = _estimate_onnx(Path(source), profile, workload, pue, grid, dims or {}, decode_points,
-                                inference_options)
+                                inference_options, strict_memory)
     else:
         from wattprint.llm_config import DecoderSpec, load_config
 
         spec = source if isinstance(source, DecoderSpec) else load_config(source)
-        result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options)
+        result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options, strict_memory)
     result = _replace(result, hardware_requested=hardware_requested or profile.id, requests=requests,
                       volume_basis=volume_basis)
     if requests is not None:
@@ -475,7 +488,7 @@ def estimate_generation(
 
 
 def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload, pue, grid, decode_points: int,
-                     options) -> GenerationResult:
+                     options, strict_memory: bool = True) -> GenerationResult:
     from wattprint.llm_config import (
         BATCH, DTYPE_BITS, PAST, PAST_LOCAL, SEQ, build_decoder, check_tp, expected_experts,
     )
@@ -501,10 +514,11 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         except WattprintError:
             return False
 
-    memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
-                          lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid)
-    link = _link_gbps(profile)
     warnings: list[str] = []
+    memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
+                          lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid,
+                          None if strict_memory else warnings)
+    link = _link_gbps(profile)
     notes = list(spec.notes)
     if D > 1 and link is None:
         warnings.append(f"{profile.id} has no interconnect bandwidth figure: the tensor-parallel all-reduces "
@@ -512,16 +526,22 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     act_bytes = DTYPE_BITS[w.precision or spec.dtype] / 8
     window = spec.sliding_window
 
+    reps = representative_layers(spec)
+
     def graph(tokens: int):
         touched = None
         if spec.is_moe:
             touched = max(spec.top_k, round(expected_experts(spec.experts, spec.top_k, tokens)))
         return build_decoder(spec, tp=D, precision=w.precision, kv_precision=kv_prec, moe_tokens=tokens,
-                             experts_touched=touched), touched
+                             experts_touched=touched, layers=reps), touched
+
+    kinds = {a for a, _ in spec.layer_kinds}
 
     def dims_for(seq: int, past: int) -> dict[str, int]:
-        d = {BATCH: B, SEQ: seq, PAST: past}
-        if window:
+        d = {BATCH: B, SEQ: seq}
+        if "full" in kinds:
+            d[PAST] = past
+        if "sliding" in kinds:
             d[PAST_LOCAL] = min(past, window - 1) if seq == 1 else 0
         return d
 
@@ -529,7 +549,8 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     samples: dict[int, _Pass] = {}
 
     def analyze(model, seq: int, past: int) -> "ModelCost":
-        return analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
+        cost = analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
+        return expand_layers(cost, spec, reps)
 
     def run(cost, seq: int) -> _Pass:
         ar_bytes = 2 * spec.layers * B * seq * spec.hidden * act_bytes
@@ -564,6 +585,70 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         notes=tuple(notes + _phase_notes(w)), warnings=tuple(warnings + list(pre.result.warnings)), spec=spec,
         prefill_detail=pre.result, decode_detail=last, passes=tuple(passes),
     )
+
+
+def representative_layers(spec: "DecoderSpec") -> tuple[int, ...]:
+    """The first layer of each distinct kind (attention full/sliding x MLP dense/MoE): identical layers are
+    analysed once and replicated (:func:`expand_layers`)."""
+    seen: dict[tuple[str, str], int] = {}
+    for i, kind in enumerate(spec.layer_kinds):
+        seen.setdefault(kind, i)
+    return tuple(sorted(seen.values()))
+
+
+def expand_layers(cost: "ModelCost", spec: "DecoderSpec", reps: tuple[int, ...]) -> "ModelCost":
+    """The counts of the whole decoder from a graph holding only the representative layers ``reps``.
+
+    Every layer ``i`` is a copy of the representative of its kind, its node and tensor names renamed
+    to ``model.layers.{i}.`` (and ``past_key.{i}``), its input the previous layer's output: the same
+    nodes, counts and graph edges as the full graph.
+    """
+    from dataclasses import replace
+
+    if len(reps) == spec.layers:
+        return cost
+    groups: dict[int, list] = {r: [] for r in reps}
+    pre, post = [], []
+    for n in cost.nodes:
+        k = _layer_index(n.name)
+        if k is None:
+            (post if any(groups.values()) else pre).append(n)
+        else:
+            groups[k].append(n)
+    stream_in = {r: groups[r][0].activation_inputs[0] for r in reps}
+    stream_out = {r: groups[r][-1].outputs[0] for r in reps}
+    rep_of = {spec.layer_kinds[r]: r for r in reps}
+    nodes = list(pre)
+    prev = stream_in[reps[0]]
+    for i, kind in enumerate(spec.layer_kinds):
+        r = rep_of[kind]
+        if i == r and (i == 0 or prev == stream_in[r]):
+            nodes.extend(groups[r])
+            prev = stream_out[r]
+            continue
+        src, dst = f"model.layers.{r}.", f"model.layers.{i}."
+        names = {stream_in[r]: prev, f"past_key.{r}": f"past_key.{i}", f"past_value.{r}": f"past_value.{i}"}
+
+        def ren(t: str) -> str:
+            return names.get(t) or (dst + t[len(src):] if t.startswith(src) else t)
+
+        for n in groups[r]:
+            nodes.append(replace(n, name=ren(n.name), activation_inputs=tuple(ren(t) for t in n.activation_inputs),
+                                 outputs=tuple(ren(t) for t in n.outputs)))
+        prev = ren(stream_out[r])
+    last = stream_out[reps[-1]]
+    for n in post:
+        if last in n.activation_inputs and last != prev:
+            n = replace(n, activation_inputs=tuple(prev if t == last else t for t in n.activation_inputs))
+        nodes.append(n)
+    return replace(cost, nodes=tuple(nodes))
+
+
+def _layer_index(name: str) -> int | None:
+    if not name.startswith("model.layers."):
+        return None
+    head = name[len("model.layers."):].split(".", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 def _power(r: "InferenceResult") -> float:
@@ -605,11 +690,13 @@ def _kv_inputs(model) -> tuple[list[Any], list[str]]:
     return matched, odd
 
 
-def _token_bytes(vi, precision: str | None) -> int:
+def _token_bytes(vi, precision: str | None, dims: Mapping[str, int] | None = None) -> int:
     """Bytes one token adds to this KV-cache input of one sequence ([batch, heads, length, head_dim])."""
     from wattprint.opcost import PRECISION_BITS, dtype_bits
 
-    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else None for d in vi.type.tensor_type.shape.dim]
+    dims = dims or {}
+    shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else dims.get(d.dim_param)
+             for d in vi.type.tensor_type.shape.dim]
     elems = math.prod(x for i, x in enumerate(shape) if i not in (0, 2) and x)
     bits = PRECISION_BITS.get(precision or "", 0) or dtype_bits(vi.type.tensor_type.elem_type)
     return elems * bits // 8
@@ -622,8 +709,7 @@ _APPEND_OPS = frozenset({"Concat", "Attention", "GroupQueryAttention", "MultiHea
 def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[str, int]) -> "ModelCost":
     """An exported graph copies the whole cache into its ``present`` outputs at every step (Concat of past
     and new, or the present outputs of an attention op). A serving engine appends the new token's
-    entries in place: the copy of the past entries is not counted (they are still read where the
-    attention reads them)."""
+    entries in place: the write of the past entries is not counted (they are still read once)."""
     from dataclasses import replace
 
     nodes = list(cost.nodes)
@@ -634,13 +720,22 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
         past = [t for t in n.activation_inputs if t in kv_names]
         if not past:
             continue
-        copied = sum(past_bytes.get(t, 0) for t in past)
-        if n.op_type == "Concat":  # reads the past only to copy it
-            nodes[i] = replace(n, bytes_read=max(0, n.bytes_read - copied), bytes_written=max(0, n.bytes_written - copied),
-                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+        # the past entries' bytes as this node reads them (exact), else from the input's declared shape
+        read = dict(zip(n.activation_inputs, n.activation_bytes)) if len(n.activation_bytes) == len(
+            n.activation_inputs) else {}
+        sizes = {t: read.get(t, past_bytes.get(t, 0)) for t in past}
+        copied = sum(sizes.values())
+        note = (n.note + "; " if n.note else "") + "KV cache appended in place"
+        if n.op_type == "Concat":  # past + new: the past stays where it is (read once, by the attention that
+            # consumes the concatenation), only the new entries are written
+            out = tuple(max(0, b - copied) for b in n.output_bytes[:1]) + tuple(n.output_bytes[1:])
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=out, note=note)
         elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
-            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied),
-                               note=(n.note + "; " if n.note else "") + "KV cache appended in place")
+            out = list(n.output_bytes)
+            for j, t in enumerate(past, start=1):  # present_key, present_value follow the past inputs' order
+                if j < len(out):
+                    out[j] = max(0, out[j] - sizes[t])
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=tuple(out), note=note)
         changed = True
     if not changed:
         return cost
@@ -655,7 +750,7 @@ def _dim_name(vi, axis: int) -> str | None:
 
 
 def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid, extra_dims: Mapping[str, int],
-                   decode_points: int, options) -> GenerationResult:
+                   decode_points: int, options, strict_memory: bool = True) -> GenerationResult:
     from wattprint.onnx_graph import analyze_proto, load_proto
 
     w = workload
@@ -714,7 +809,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     warnings = list(load_warnings)
 
     kv_names = {vi.name for vi in kv}
-    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision) for vi in kv}
+    kv_token_bytes = {vi.name: _token_bytes(vi, w.precision, extra_dims) for vi in kv}
 
     def analyze(seq: int, past: int) -> "ModelCost":
         cost = analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
@@ -731,6 +826,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         notes.append("the graph computes logits for every prompt position (a serving engine computes the last only)")
     decode = None
     last = None
+    onnx_passes: list[tuple[Any, float]] = []
     if not kv:
         notes.insert(0, "prefill only: the graph has no KV-cache inputs, so decode steps cannot be costed")
     elif M > 1:
@@ -744,20 +840,32 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         total, xs = integrate_steps(P, P + M - 2, step, decode_points)
         decode = _phase("decode", M - 1, total, xs, samples)
         last = samples[xs[-1]].result
+        onnx_passes = [(samples[x].result, wt) for x, wt in zip(xs, step_weights(P, P + M - 2, xs))]
     cost = pre.result.model
     weights = sum(n.weight_bytes for n in cost.nodes if n.params)
     memory = None
     if kv:
         per_token = sum(kv_token_bytes.values())
-        memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1)
+        memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1,
+                              None if strict_memory else warnings)
     return GenerationResult(
         model=label, source_kind="onnx", workload=w, hardware=profile, hardware_requested=profile.id, prefill=_phase(
             "prefill", 1, _as_tuple(pre), [0], {0: pre}), decode=decode, memory=memory, params_total=cost.params,
         params_active=cost.params, pue=pue, grid=grid, requests=None, volume_basis=None,
         accelerator_power_w=_power(pre.result), notes=tuple(notes),
-        warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings))), prefill_detail=pre.result,
+        warnings=tuple(dict.fromkeys(list(cost.warnings) + list(pre.result.warnings) + warnings)),
+        prefill_detail=pre.result, passes=((pre.result, 1.0), *onnx_passes),
         decode_detail=last,
     )
+
+
+def prompt_sensitivity(source: "str | Path | DecoderSpec", profile: "HardwareProfile", workload: GenerationWorkload,
+                       prompts: tuple[int, ...], **kwargs: Any) -> list[tuple[int, GenerationResult]]:
+    """The same workload at several prompt lengths (for measurements that do not publish theirs):
+    ``[(prompt_tokens, result), ...]``; ``kwargs`` as for :func:`estimate_generation`."""
+    from dataclasses import replace
+
+    return [(p, estimate_generation(source, profile, replace(workload, prompt_tokens=p), **kwargs)) for p in prompts]
 
 
 # ----------------------------------------------------------------------------- from the infer options
@@ -794,5 +902,23 @@ def generation_from_options(model: str | Path, options: Any, workload: Generatio
         basis = basis.replace("inferences", "requests")
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
-    return estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
-                               hardware_requested=options.hardware, dims=dict(options.dims), units=options.units)
+    extra: dict[str, Any] = {}
+    node_warnings: tuple[str, ...] = ()
+    try:  # the node (system) model and power limit of the inference energy model, where this version has them
+        from wattprint.estimate import resolve_node
+
+        node, node_warnings = resolve_node(profile, getattr(options, "system", None))
+        if node is not None:
+            extra["node"] = node
+        if getattr(options, "power_limit_w", None) is not None:
+            extra["power_limit_w"] = options.power_limit_w
+    except ImportError:  # pragma: no cover - older energy model
+        pass
+    result = estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
+                                 hardware_requested=options.hardware, dims=dict(options.dims), units=options.units,
+                                 **extra)
+    if node_warnings:
+        from dataclasses import replace
+
+        result = replace(result, warnings=tuple(dict.fromkeys(list(result.warnings) + list(node_warnings))))
+    return result

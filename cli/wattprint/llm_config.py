@@ -220,9 +220,13 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
         raise WattprintError(
             f"{label}: model_type {mt!r} is not supported", hint=f"supported: {', '.join(SUPPORTED)}"
         )
-    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype") or "bfloat16"
-    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
     notes: list[str] = []
+    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype")
+    if torch_dtype is None:
+        # transformers loads a checkpoint without a dtype in fp32; gpt-oss keeps its non-expert weights in bf16
+        torch_dtype = "bfloat16" if mt == "gpt_oss" else "float32"
+        notes.append(f"config.json names no torch_dtype: {_TORCH_DTYPE[torch_dtype]} assumed (pass --precision)")
+    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
 
     if mt == "gpt2":
         hidden = _int(cfg, label, "n_embd", "hidden_size")
@@ -462,9 +466,13 @@ def build_decoder(
         pos = g.node("Gather", [g.weight("model.wpe.weight", (spec.learned_positions, H)), "position_ids"], "model.wpe")
         x = g.node("Add", [x, pos], "model.embed_add")
     rotary = spec.model_type not in ("gpt2",)
-    if rotary:
-        for n in ("cos", "sin"):
-            g.inputs.append(helper.make_tensor_value_info(f"rope_{n}", dt, [BATCH, SEQ, hd // 2]))
+    if rotary:  # cos/sin of the positions, once per pass (as the exported graphs compute them): not learned
+        g.inputs.append(helper.make_tensor_value_info("position_ids", onnx.TensorProto.INT64, [BATCH, SEQ]))
+        pos = g.node("Unsqueeze", [g.node("Cast", ["position_ids"], "model.rotary.positions", to=dt), g.ints([2])],
+                     "model.rotary.positions_col")
+        freqs = g.node("Mul", [pos, g.weight("model.rotary.inv_freq", (hd // 2,))], "model.rotary.freqs")
+        cos = g.node("Cos", [freqs], "model.rotary.cos")
+        sin = g.node("Sin", [freqs], "model.rotary.sin")
     which = range(spec.layers) if layers is None else layers
     for i in which:
         attn_kind, mlp_kind = spec.layer_kinds[i]
@@ -481,8 +489,8 @@ def build_decoder(
             q = g.node("Reshape", [q4, g.ints([0, 0, qh * hd])], f"{pre}.self_attn.q_merge")
             k = g.node("Reshape", [k4, g.ints([0, 0, kvh * hd])], f"{pre}.self_attn.k_merge")
         if rotary:
-            q = g.node("RotaryEmbedding", [q, "rope_cos", "rope_sin"], f"{pre}.self_attn.q_rotary", num_heads=qh)
-            k = g.node("RotaryEmbedding", [k, "rope_cos", "rope_sin"], f"{pre}.self_attn.k_rotary", num_heads=kvh)
+            q = g.node("RotaryEmbedding", [q, cos, sin], f"{pre}.self_attn.q_rotary", num_heads=qh)
+            k = g.node("RotaryEmbedding", [k, cos, sin], f"{pre}.self_attn.k_rotary", num_heads=kvh)
         ins = [q, k, v, ""]
         if with_cache:
             past = PAST_LOCAL if attn_kind == "sliding" else PAST
@@ -528,6 +536,7 @@ def build_decoder(
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 23)], producer_name="wattprint llm_config")
     model.ir_version = 10
+    helper.set_model_props(model, {"tie_word_embeddings": "true" if spec.tied else "false", "model_type": spec.model_type})
     return model
 
 
@@ -544,6 +553,8 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
     H, k = spec.hidden, spec.top_k
     touched = max(1, min(spec.experts, touched, tokens * k))
     router = g.node("MatMul", [h, g.weight(f"{pre}.mlp.router.weight", (H, spec.experts))], f"{pre}.mlp.router")
+    if spec.model_type == "gpt_oss":
+        router = g.node("Add", [router, g.weight(f"{pre}.mlp.router.bias", (spec.experts,))], f"{pre}.mlp.router_bias")
     g.node("TopK", [router, g.ints([k])], f"{pre}.mlp.router_topk", n_out=2, axis=-1)
     pairs = tokens * k
     # each token copied to its k experts (the permute of a fused MoE kernel), then cut per expert group
@@ -559,14 +570,17 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
         rows = g.node("Slice", [flat, g.ints([start]), g.ints([start + n * m]), g.ints([0])], f"{name}.rows")
         start += n * m
         xs = g.node("Reshape", [rows, g.ints([n, m, H])], f"{name}.permute")
+        def mm(x: str, proj: str, k: int, width: int) -> str:
+            y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
+            if spec.mlp_bias:
+                y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
+            return y
+
         if spec.gated_mlp:
-            gate = g.node("MatMul", [xs, g.weight(f"{name}.gate_proj", (n, H, e_inter), expert_dt)], f"{name}.gate_proj")
-            up = g.node("MatMul", [xs, g.weight(f"{name}.up_proj", (n, H, e_inter), expert_dt)], f"{name}.up_proj")
-            y = act(gate, up, name)
+            y = act(mm(xs, "gate_proj", H, e_inter), mm(xs, "up_proj", H, e_inter), name)
         else:
-            y = act(g.node("MatMul", [xs, g.weight(f"{name}.fc_in", (n, H, e_inter), expert_dt)], f"{name}.fc_in"),
-                    None, name)
-        y = g.node("MatMul", [y, g.weight(f"{name}.down_proj", (n, e_inter, H), expert_dt)], f"{name}.down_proj")
+            y = act(mm(xs, "fc_in", H, e_inter), None, name)
+        y = mm(y, "down_proj", e_inter, H)
         outs.append(g.node("Reshape", [y, g.ints([n * m, H])], f"{name}.unpermute"))
     cat = outs[0] if len(outs) == 1 else g.node("Concat", outs, f"{pre}.mlp.experts.gather", axis=0)
     w = g.node("Reshape", [cat, g.ints([tokens, k, H])], f"{pre}.mlp.experts.by_token")

@@ -196,6 +196,11 @@ def analyze_proto(
 _SCORE_PATH = frozenset({"Add", "Reshape", "Mul", "Where", "Cast", "Unsqueeze", "Squeeze", "View"})
 
 
+#: ops between rotary frequencies and the Cos/Sin that make the tables
+_ROTARY_PATH = frozenset({"MatMul", "Mul", "Transpose", "Concat", "Reshape", "Unsqueeze", "Expand", "Cast", "Gather",
+                          "Einsum"})
+
+
 def _tie_flag(model: onnx.ModelProto) -> bool | None:
     for kv in model.metadata_props:
         if kv.key in ("tie_word_embeddings", "tied_word_embeddings"):
@@ -232,6 +237,9 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
     """
     g = model.graph
     inits = {t.name: t for t in g.initializer}
+    for n in g.node:  # constants held in Constant nodes (legacy exports keep inv_freq there)
+        if n.op_type == "Constant" and n.output and len(n.attribute) == 1 and n.attribute[0].name == "value":
+            inits.setdefault(n.output[0], n.attribute[0].t)
     if not inits:
         return costs
     consumers: dict[str, list] = {}
@@ -241,7 +249,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
     names = {}
     for i, n in enumerate(g.node):
         names[id(n)] = n.name or f"{n.op_type}_{i}"
-    drop: dict[str, tuple[str, str]] = {}  # cost node name -> (initializer, why)
+    drop: dict[str, list[tuple[str, str]]] = {}  # cost node name -> [(initializer, why)]
     tie = _tie_flag(model)
     outputs = {o.name for o in g.output}
     embeds = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
@@ -269,8 +277,8 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
                     if not same:
                         continue
                     why = "tie_word_embeddings metadata" if tie else "same shape transposed, same values"
-                    drop[names[id(n)]] = (w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
-                                                  f"copy of the embedding '{e}' ({why})")
+                    drop.setdefault(names[id(n)], []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
+                                                  f"copy of the embedding '{e}' ({why})"))
                     break
     for n in g.node:
         if n.op_type != "Add" or len(n.input) != 2:
@@ -291,23 +299,50 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
         if hit:
             t = inits[const[0]]
             shape = "x".join(str(d) for d in t.dims)
-            drop[names[id(n)]] = (t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]")
+            drop.setdefault(names[id(n)], []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
+    # rotary position tables and frequencies (inv_freq, cos/sin caches): computed, not learned
+    for name, t in list(inits.items()):
+        if t.data_type not in (1, 10, 11, 16) or _numel(t.dims) <= 1:
+            continue
+        for n in consumers.get(name, ()):
+            frontier, hops, hit = [o for o in n.output], 0, n.op_type in ("Cos", "Sin")
+            if n.op_type == "GroupQueryAttention" and name in list(n.input)[7:9]:
+                hit = True
+            if n.op_type == "RotaryEmbedding" and name in list(n.input)[1:4]:
+                hit = True
+            while frontier and hops < 4 and not hit:
+                nxt = []
+                for o in frontier:
+                    for c in consumers.get(o, ()):
+                        if c.op_type in ("Cos", "Sin"):
+                            hit = True
+                        elif c.op_type in _ROTARY_PATH:
+                            nxt.extend(c.output)
+                frontier, hops = nxt, hops + 1
+            if hit:
+                shape = "x".join(str(d) for d in t.dims)
+                drop.setdefault(names[id(n)], []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
     if not drop:
         return costs
     out = []
     excluded = []
     for c in costs:
-        hit = drop.get(c.name)
-        if hit is not None and c.params:
-            numel = _numel(inits[hit[0]].dims)
+        hits = drop.get(c.name)
+        if hits and c.params:
+            numel = sum(_numel(inits[init].dims) for init, _ in hits)
+            why = "; ".join(w for _, w in hits)
             out.append(dataclasses.replace(c, params=max(0, c.params - numel),
-                                           note=(c.note + "; " if c.note else "") + hit[1] + ": not counted as params"))
-            excluded.append((hit[1], numel))
+                                           note=(c.note + "; " if c.note else "") + why + ": not counted as params"))
+            excluded.extend((w, _numel(inits[init].dims)) for init, w in hits)
         else:
             out.append(c)
     folded = [(why, numel) for why, numel in excluded if why.startswith("folded")]
+    rotary = [(why, numel) for why, numel in excluded if why.startswith("rotary")]
+    if rotary:
+        warnings.append(f"{len(rotary)} rotary table(s), {sum(n for _, n in rotary):,} elements, not counted as "
+                        f"parameters (computed from positions, still read)")
     for why, numel in excluded:
-        if not why.startswith("folded"):
+        if not why.startswith(("folded", "rotary")):
             warnings.append(f"{why}: its {numel:,} elements are not counted as parameters (still read)")
     if folded:
         shown = "; ".join(why.split(": ", 1)[1] for why, _ in folded[:3]) + (f" (+{len(folded) - 3} more)" if len(folded) > 3 else "")
@@ -550,7 +585,8 @@ def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = fro
                 f"batch {batch} ignored: every input has a fixed first dim (the model's own batch is used)"
             )
     for k, v in (dims or {}).items():
-        v = _check_dim_value(label, k, v, 0 if k in empty else 1)
+        # a KV-cache length may be 0 (prefill with an empty cache, as ONNX Runtime runs decoders)
+        v = _check_dim_value(label, k, v, 0 if k in empty or "past" in k.lower() else 1)
         if k not in names:
             have = ", ".join(repr(n) for n in names) if names else "none"
             raise WattprintError(f"{label}: the model has no symbolic dim {k!r}; its symbolic dims are: {have}")
