@@ -8,9 +8,8 @@ import string
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wattprint.errors import WattprintError

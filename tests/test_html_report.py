@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from wattprint.render import Section
-from wattprint.render.html import bar_chart, charts, generation_chart, parts_chart, stacked_bar, to_html
+from wattprint.render.html import bar_chart, generation_chart, parts_chart, stacked_bar, to_html
 
 
 def _rect_widths(svg: str) -> list[float]:

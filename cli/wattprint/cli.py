@@ -428,7 +428,6 @@ def infer(
     `wattprint llm-configs`) with --prompt-tokens and --output-tokens for energy per request and per
     output token, prefill and decode.
     """
-    from wattprint.errors import WattprintError
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.label import energy_label
     from wattprint.render.infer import infer_csv, infer_doc, infer_sections
@@ -803,7 +802,6 @@ def regions_list(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List grid regions with their carbon intensity."""
-    from wattprint.errors import WattprintError
     from wattprint.grid import load_regions
     from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
 

@@ -306,19 +306,23 @@ def _located(path: Path, exc: ValidationError, index: int | None) -> WattprintEr
     return format_validation_error(path, _Shifted(), model=ProfileSpec)
 
 
+def lookup(what: str, key: str, items: dict, aliases: dict[str, str]):
+    """An item by id or alias (case-insensitive), else UnknownIdError with the closest ids."""
+    k = key.strip().lower()
+    if k in items:
+        return items[k]
+    if k in aliases:
+        return items[aliases[k]]
+    raise UnknownIdError(what, key, difflib.get_close_matches(k, list(items) + list(aliases), n=3, cutoff=0.5))
+
+
 @dataclass(frozen=True)
 class HardwareDB:
     profiles: dict[str, HardwareProfile]
     aliases: dict[str, str]
 
     def get(self, key: str) -> HardwareProfile:
-        k = key.strip().lower()
-        if k in self.profiles:
-            return self.profiles[k]
-        if k in self.aliases:
-            return self.profiles[self.aliases[k]]
-        names = list(self.profiles) + list(self.aliases)
-        raise UnknownIdError("hardware", key, difflib.get_close_matches(k, names, n=3, cutoff=0.5))
+        return lookup("hardware", key, self.profiles, self.aliases)
 
     def list(self, kind: str | None = None) -> list[HardwareProfile]:
         items = sorted(self.profiles.values(), key=lambda p: (p.kind, p.vendor.lower(), p.id))

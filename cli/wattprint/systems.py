@@ -8,7 +8,6 @@ Core module: it returns frozen dataclasses and raises :class:`WattprintError`; i
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
-from wattprint.hardware import HardwareDB, load_hardware
+from wattprint.hardware import HardwareDB, load_hardware, lookup
 from wattprint.yamlio import format_validation_error, load_yaml
 
 #: Figures that must be covered by a source's ``fields`` list when present.
@@ -210,13 +209,7 @@ class SystemDB:
     aliases: dict[str, str]
 
     def get(self, key: str) -> SystemProfile:
-        k = key.strip().lower()
-        if k in self.systems:
-            return self.systems[k]
-        if k in self.aliases:
-            return self.systems[self.aliases[k]]
-        names = list(self.systems) + list(self.aliases)
-        raise UnknownIdError("system", key, difflib.get_close_matches(k, names, n=3, cutoff=0.5))
+        return lookup("system", key, self.systems, self.aliases)
 
     def list(self, accelerator: str | None = None) -> list[SystemProfile]:
         items = sorted(self.systems.values(), key=lambda s: (s.generic, s.vendor.lower(), s.id))

@@ -21,7 +21,7 @@ measurements uses the pooled values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -168,6 +168,10 @@ def device_model(
     """Resolve a profile for the energy model. Raises MissingFigureError naming a missing figure."""
     co = coefficients or default_coefficients()
     family, fc = co.family(getattr(profile, "architecture", None))
+    if profile.efficiency_compute is not None and profile.efficiency_memory is not None:
+        # a profile's own calibrated efficiencies (its `efficiency:` block) replace the family's fit
+        fc = replace(fc, compute_efficiency=profile.efficiency_compute, memory_efficiency=profile.efficiency_memory)
+        family = f"{profile.id} (own efficiency)"
     if profile.memory_bandwidth_gbps is None:
         raise MissingFigureError(
             f"hardware profile {profile.id!r} has no memory_bandwidth_gbps (not published)",

@@ -57,7 +57,7 @@ def label_doc(label: EnergyLabel | None) -> dict[str, Any] | None:
 
 
 def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str, Any]:
-    m, hw, dev = r.model, r.hardware, r.device
+    m, hw = r.model, r.hardware
     return {
         "$schema": SCHEMA,
         "kind": "infer",
