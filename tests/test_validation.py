@@ -92,3 +92,7 @@ def test_readme_quotes_the_current_validation():
     assert f"fitted on {n} published measurements" in readme
     assert f"geometric mean of {gm}, {w15}% of points within 1.5x and {w2}% within 2x" in readme
     assert f"the figures are {cv_gm}, {cv15}% and {cv2}%" in readme
+    prose = " ".join(doc.split("## Latest results")[0].split())
+    assert f"In sample ({n} points), estimate / measured has a geometric mean of {gm}; {w15}% of points are within " \
+           f"1.5x and {w2}% within 2x" in prose
+    assert f"the geometric mean is {cv_gm} but only {cv15}% of points are within 1.5x and {cv2}% within 2x" in prose
