@@ -204,10 +204,6 @@ def test_decoder_exports_agree_on_work(cli_json, exported):
         assert set(macs.values()) == {llama_macs(seq, past + seq)}, macs
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: on a100 today, decode (batch 1, past 127) legacy 4.91 mJ, "
-                                       "dynamo 5.71 mJ (mask-building And/GatherND charged as kernels), genai 4.93 mJ "
-                                       "(1.16x); decode (batch 64, past 1023) 0.283 / 0.222 / 0.435 mJ (1.96x: "
-                                       "GroupQueryAttention DRAM 134.5 MB vs Attention 33.8 MB)")
 def test_decoder_energy_agrees_across_exporters(cli_json, exported):
     for b, seq, past in ((1, 1, 127), (64, 1, 1023), (1, 128, 1), (8, 512, 1)):
         e = {n: infer(cli_json, exported(n), llama_dims(n, seq, past, b))["accelerator_energy_per_inference_j"]

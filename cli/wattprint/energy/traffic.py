@@ -24,6 +24,8 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
    all together stay resident between passes.
 9. A kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a pooler's
    token select) runs as that kernel's prologue.
+10. A KV cache is appended in place: an attention op's present key/value output writes only the new positions
+   (as a Concat of past and new, a view, does).
 
 Pure: takes and returns numbers and names.
 """
@@ -78,6 +80,23 @@ class Kernel:
     dram_bytes: int
     kind: str
     launches: int = 1  # kernel launches it stands for (ONNX Runtime's Attention op: projection + attention)
+
+
+#: attention ops that take a KV cache and return it extended (present = past + the new positions)
+KV_CACHE_OPS = frozenset({"GroupQueryAttention", "Attention", "MultiHeadAttention", "DecoderMaskedMultiHeadAttention",
+                          "DecoderMaskedSelfAttention"})
+
+
+def _cache_appends(n: "NodeCost") -> dict[str, int]:
+    """Present-cache outputs of an attention op -> bytes of the past cache they extend (written in place)."""
+    past = sorted(n.activation_bytes, reverse=True)
+    out: dict[str, int] = {}
+    for t, b in sorted(zip(n.outputs[1:3], n.output_bytes[1:3]), key=lambda x: -x[1]):
+        fit = next((p for p in past if 0 < p <= b), None)
+        if fit is not None and fit * 2 > b:  # the cache, not an unrelated smaller input
+            out[t] = fit
+            past.remove(fit)
+    return out
 
 
 def _is_view(n: "NodeCost") -> bool:
@@ -286,9 +305,10 @@ def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) ->
         for t, b in zip(n.outputs, n.output_bytes):
             size[t] = b
     for i, n in enumerate(nodes):  # tensors without a producer (graph inputs): their size as a view reads it
-        if st.view[i]:
+        if st.view[i]:  # (the largest read: Shape reads none of it)
             for t, b in zip(n.activation_inputs, n.activation_bytes):
-                size.setdefault(t, b)
+                if t not in producer and b > size.get(t, 0):
+                    size[t] = b
 
     kernel_of: list[int | None] = [None] * len(nodes)
     out: list[Kernel] = []
@@ -316,10 +336,11 @@ def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) ->
                 if rb <= half and all(r in producer for r in rs):
                     continue  # produced by an earlier kernel and still on chip
                 traffic += rb
+            appended = _cache_appends(n) if n.op_type in KV_CACHE_OPS else {}
             for t, b in zip(n.outputs, n.output_bytes):
                 users = consumers.get(t)
                 if users is None:
-                    traffic += b  # a graph output
+                    traffic += b - appended.get(t, 0)  # a graph output (a KV cache: only what is appended)
                 elif b > half and any(u not in inside for u in users):
                     traffic += b  # read by another kernel, too large to stay on chip
         launches = 1
