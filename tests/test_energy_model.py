@@ -74,7 +74,7 @@ def test_decomposed_and_fused_bert_move_the_same_bytes(h100):
     ka, _ = kernels(a.nodes)
     kb, _ = kernels(b.nodes)
     bytes_a, bytes_b = sum(k.dram_bytes for k in ka), sum(k.dram_bytes for k in kb)
-    assert bytes_a == pytest.approx(bytes_b, rel=0.01)
+    assert bytes_a == pytest.approx(bytes_b, rel=0.02)
     # the attention kernel reads Q, K, V and writes the context (4 x 128 x 128 fp32 each) and the scale: the
     # score matrix (4 heads x 128 x 128) never reaches DRAM
     attn = [k for k in ka if "Softmax" in [a.nodes[i].op_type for i in k.members]]

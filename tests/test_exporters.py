@@ -222,11 +222,15 @@ def test_hf_config_describes_the_exported_decoder(exported):
         assert cfg[k] == LLAMA[k], k
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: on a100, 128 prompt / 64 output tokens, concurrency 8, J per output "
-                                       "token today: config 0.575 mJ, legacy 0.724 (+26%), dynamo 0.815 (+42%), genai "
-                                       "0.741 (+29%); decode MACs agree, decode bytes read 103 MB (config) vs 755 / "
-                                       "627 / 211 MB")
-@pytest.mark.parametrize("name", LLAMAS)
+_GEN_GAP = pytest.mark.xfail(strict=True, reason=(
+    "issue 11: on a100, 128 prompt / 64 output tokens, concurrency 8, mJ per output token: config 0.649, legacy "
+    "0.719 (+11%), dynamo 0.718 (+11%), genai 0.666 (+3%): the legacy and dynamo exports compute the rotary angles "
+    "in a kernel of their own (one launch in twelve on this 2-layer model), and every export computes prefill "
+    "logits at every position"))
+
+
+@pytest.mark.parametrize("name", [pytest.param("llama-legacy", marks=_GEN_GAP),
+                                  pytest.param("llama-dynamo", marks=_GEN_GAP), "llama-genai"])
 def test_generation_onnx_and_config_agree(cli_json, exported, name):
     """Issue 11: the ONNX path and the config path within 5% on the same 2-layer architecture."""
     work = ("--hardware", "a100", "--prompt-tokens", "128", "--output-tokens", "64", "--concurrency", "8")

@@ -23,7 +23,8 @@ nodes into *kernels* with four rules (docs/methodology.md, "Kernels and DRAM tra
    kernels that fits in half of it is not written to nor read from DRAM, and weights that fit in half of it
    all together stay resident between passes.
 9. A kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a pooler's
-   token select) runs as that kernel's prologue.
+   token select) runs as that kernel's prologue; one computed from graph inputs alone (rotary angles, a mask
+   from positions) runs in the prologue of the first kernel that reads it.
 10. A KV cache is appended in place: an attention op's present key/value output writes only the new positions
    (as a Concat of past and new, a view, does).
 
@@ -282,15 +283,21 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
         members.setdefault(find(i), []).append(i)
 
     # rule 9: a kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a
-    # pooler's token select) runs as that kernel's prologue
+    # pooler's token select) runs as that kernel's prologue; one computed from graph inputs alone (rotary
+    # angles, a mask from positions) is recomputed in the prologue of the first kernel that reads it
     for g, idx in list(members.items()):
         if any(nodes[i].macs for i in idx):
             continue
         inside = set(idx)
-        targets = {find(u) for i in idx for t in nodes[i].outputs for u in consumers.get(t, ()) if u not in inside}
+        targets = sorted({find(u) for i in idx for t in nodes[i].outputs for u in consumers.get(t, ()) if u not in inside},
+                         key=lambda r: min(members.get(r, [r])))
         escapes = any(t not in consumers for i in idx for t in nodes[i].outputs)
-        if len(targets) == 1 and not escapes:
-            (target,) = targets
+        from_inputs = all(
+            producer.get(r) is None or producer[r] in inside or host[producer[r]]
+            for i in idx for t in nodes[i].activation_inputs for r in roots.get(t, (t,))
+        )
+        if targets and not escapes and (len(targets) == 1 or from_inputs):
+            target = targets[0]
             if target in members and target != g:
                 members[target] = sorted(members[target] + members.pop(g))
     return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
