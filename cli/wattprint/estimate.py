@@ -72,7 +72,6 @@ def infer_model(
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file,
                        gaps=options.grid_gaps, basis=options.grid_basis)
     pue = choose_pue(options.pue, options.provider or grid.provider)
-    node, node_warnings = resolve_node(profile, options.system)
     model = analyze_model(path, dims=dict(options.dims), batch=options.batch, precision=options.precision)
     batch = model_batch(model, options.batch)
     result = estimate_inference(
@@ -86,31 +85,11 @@ def infer_model(
         hardware_requested=options.hardware,
         units=options.units,
         power_limit_w=options.power_limit_w,
-        node=node,
+        system=options.system,
     )
-    if node_warnings:
-        result = replace(result, warnings=tuple(sorted(set(result.warnings) | set(node_warnings))))
     if grid.warnings:  # e.g. gaps in a grid series filled by interpolation
         result = replace(result, warnings=tuple(result.warnings) + tuple(grid.warnings))
     return result
-
-
-def resolve_node(profile: Any, system_id: str | None):
-    """The node model of the system named with --system (None: the profile's default, chosen by the core)."""
-    from wattprint.energy.device import default_coefficients
-    from wattprint.energy.node import system_node
-    from wattprint.systems import load_systems
-
-    if system_id is None:
-        return None, ()  # estimate_inference uses the profile's default system
-    system = load_systems().get(system_id)
-    if system.accelerator is not None and system.accelerator != profile.id:
-        raise WattprintError(
-            f"system {system.id!r} holds {system.accelerator}, not {profile.id}",
-            hint="pick a system for this hardware (wattprint hardware show lists its default) or a generic one "
-            "such as pcie-server-1gpu", field="system", value=system_id,
-        )
-    return system_node(system, default_coefficients())
 
 
 def _check_volume(options: InferOptions, inferences: float | None) -> None:

@@ -393,8 +393,6 @@ def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: G
     """The most sequences of the workload's length whose KV cache fits beside the weights (at least 1)."""
     if profile.memory_gb is None:
         return workload.concurrency
-    from wattprint.llm_config import DTYPE_BITS  # noqa: F401 (the spec's own precisions)
-
     kv_prec = workload.kv_precision or workload.precision or spec.dtype
     cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
     room = cap - spec.weight_bytes(workload.precision) / workload.devices
@@ -902,23 +900,10 @@ def generation_from_options(model: str | Path, options: Any, workload: Generatio
         basis = basis.replace("inferences", "requests")
     grid = choose_grid(region=options.region, intensity=options.intensity, grid_file=options.grid_file)
     pue = choose_pue(options.pue, options.provider or grid.provider)
-    extra: dict[str, Any] = {}
-    node_warnings: tuple[str, ...] = ()
-    try:  # the node (system) model and power limit of the inference energy model, where this version has them
-        from wattprint.estimate import resolve_node
-
-        node, node_warnings = resolve_node(profile, getattr(options, "system", None))
-        if node is not None:
-            extra["node"] = node
-        if getattr(options, "power_limit_w", None) is not None:
-            extra["power_limit_w"] = options.power_limit_w
-    except ImportError:  # pragma: no cover - older energy model
-        pass
+    extra: dict[str, Any] = {"system": getattr(options, "system", None)}
+    if getattr(options, "power_limit_w", None) is not None:
+        extra["power_limit_w"] = options.power_limit_w
     result = estimate_generation(model, profile, workload, pue=pue, grid=grid, requests=requests, volume_basis=basis,
                                  hardware_requested=options.hardware, dims=dict(options.dims), units=options.units,
                                  **extra)
-    if node_warnings:
-        from dataclasses import replace
-
-        result = replace(result, warnings=tuple(dict.fromkeys(list(result.warnings) + list(node_warnings))))
     return result

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -236,15 +236,21 @@ class HardwareProfile:
         return self.peak_tflops.get(precision)
 
 
-def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
+def sources_of(specs: Sequence[Any]) -> tuple[tuple[Source, ...], dict[str, Source]]:
+    """The citations of a profile's ``sources`` list, and which source supports each figure (the first listed)."""
     sources = tuple(
         Source(id=s.id, title=s.title, publisher=s.publisher, year=s.year, url=s.url, licence=s.licence)
-        for s in spec.sources
+        for s in specs
     )
     figure_sources: dict[str, Source] = {}
-    for s_spec, src in zip(spec.sources, sources):
+    for s_spec, src in zip(specs, sources):
         for f in s_spec.fields:
             figure_sources.setdefault(f.split(".")[0], src)
+    return sources, figure_sources
+
+
+def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
+    sources, figure_sources = sources_of(spec.sources)
     return HardwareProfile(
         id=spec.id,
         name=spec.name,

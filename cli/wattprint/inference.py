@@ -133,15 +133,26 @@ def bare_node(profile: HardwareProfile) -> NodeModel:
     return NodeModel(profile.id, profile.name, 1, 0.0, "no system profile: host not counted", 0.0, 1.0)
 
 
-def default_node(profile: HardwareProfile, coefficients: Coefficients) -> tuple[NodeModel, tuple[str, ...]]:
-    """The node of the profile's ``default_system``, else the accelerator alone (and a warning saying so)."""
+def node_for(
+    profile: HardwareProfile, system_id: str | None = None, coefficients: Coefficients | None = None
+) -> tuple[NodeModel, tuple[str, ...]]:
+    """The node around the accelerator, and what it lacks: the named system (which must hold this accelerator
+    or be a generic class), else the profile's ``default_system``, else the accelerator alone (with a warning)."""
     from wattprint.energy.node import system_node
     from wattprint.systems import load_systems
 
-    if profile.default_system is None:
+    wanted = system_id or profile.default_system
+    if wanted is None:
         return bare_node(profile), (
             f"{profile.id} has no system profile: the host around it is not counted (pass --system)",)
-    return system_node(load_systems().get(profile.default_system), coefficients)
+    system = load_systems().get(wanted)
+    if system.accelerator is not None and system.accelerator != profile.id:
+        raise WattprintError(
+            f"system {system.id!r} holds {system.accelerator}, not {profile.id}",
+            hint="pick a system for this hardware (wattprint hardware show lists its default) or a generic one "
+            "such as pcie-server-1gpu", field="system", value=wanted,
+        )
+    return system_node(system, coefficients or default_coefficients())
 
 
 def layer_energies(nodes: "tuple[NodeCost, ...]", passe: PassEnergy, kernel_of: list[int | None]) -> tuple[LayerEnergy, ...]:
@@ -175,9 +186,12 @@ def estimate_inference(
     hardware_requested: str | None = None,
     units: str = "metric",
     power_limit_w: float | None = None,
+    system: str | None = None,
     node: NodeModel | None = None,
     coefficients: Coefficients | None = None,
 ) -> InferenceResult:
+    """``system`` names the node's system profile (default: the profile's own); ``node`` gives the node model
+    itself (validation uses it to set the accelerators a measured run used)."""
     co = coefficients or default_coefficients()
     precisions = sorted({n.precision for n in model.nodes if n.macs})
     dev = device_model(profile, precisions, co, power_limit_w)
@@ -185,7 +199,7 @@ def estimate_inference(
     passe = run_pass(model.nodes, ks, dev)
     warnings = set(dev.warnings)
     if node is None:
-        node, missing = default_node(profile, co)
+        node, missing = node_for(profile, system, co)
         warnings.update(missing)
     layers = layer_energies(model.nodes, passe, kernel_of)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
-from wattprint.hardware import HardwareDB, load_hardware, lookup
+from wattprint.hardware import HardwareDB, load_hardware, lookup, sources_of
 from wattprint.yamlio import format_validation_error, load_yaml
 
 #: Figures that must be covered by a source's ``fields`` list when present.
@@ -139,14 +139,7 @@ class SystemProfile:
 
 
 def _to_system(spec: SystemSpec, hardware: HardwareDB, path: Path, origin: str) -> SystemProfile:
-    sources = tuple(
-        Source(id=s.id, title=s.title, publisher=s.publisher, year=s.year, url=s.url, licence=s.licence)
-        for s in spec.sources
-    )
-    figure_sources: dict[str, Source] = {}
-    for s_spec, src in zip(spec.sources, sources):
-        for f in s_spec.fields:
-            figure_sources.setdefault(f, src)
+    sources, figure_sources = sources_of(spec.sources)
     if spec.accelerator is not None:
         acc = _resolve(hardware, spec.accelerator, path, "accelerator")
         if acc.kind == "cpu":

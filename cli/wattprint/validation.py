@@ -162,11 +162,29 @@ def _runs_per_sample(benchmark: str) -> float:
     return float(runs)
 
 
+def _features(result: Any) -> Any:
+    """The fit's view of one costed pass (:class:`wattprint.inference.InferenceResult`): its kernels' work."""
+    from wattprint.energy.fit import pass_features
+
+    return pass_features(result.model.nodes, [kt.kernel for kt in result.pass_energy.kernels], result.device)
+
+
+def _memo(run: "Callable[[Coefficients], Any]") -> "Callable[[Coefficients], Any]":
+    """``run`` once per coefficient set (the fit's features use the shipped set, as does the estimate)."""
+    memo: dict[int, tuple[Any, Any]] = {}
+
+    def get(co: "Coefficients") -> Any:
+        if id(co) not in memo:
+            memo[id(co)] = (co, run(co))  # (co kept alive so its id stays unique)
+        return memo[id(co)][1]
+
+    return get
+
+
 def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
-    from wattprint.energy.device import device_model, on_chip_bytes
-    from wattprint.energy.fit import FitPoint, pass_features
+    from wattprint.energy.device import default_coefficients
+    from wattprint.energy.fit import FitPoint
     from wattprint.energy.node import system_node
-    from wattprint.energy.traffic import kernels as fuse
     from wattprint.grid import choose_grid, choose_pue
     from wattprint.inference import estimate_inference
 
@@ -181,18 +199,22 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
         # Offline/Server: samples/s of the node; SingleStream: queries/s of one device
         measured_time = n_node / float(p.throughput) if scenario != "singlestream" else 1 / float(p.throughput)
 
+    @_memo
+    def result(co: "Coefficients") -> Any:
+        node, _ = system_node(system, co)
+        return estimate_inference(_graph_cost(p.benchmark, batch, precision), profile, batch=batch,
+                                  pue=choose_pue(1.0), grid=choose_grid(intensity=0.0), power_limit_w=p.power_limit_w,
+                                  node=_with_accelerators(node, n_node), coefficients=co)
+
     def fit_point() -> FitPoint:
-        model = _graph_cost(p.benchmark, batch, precision)
-        dev = device_model(profile, sorted({n.precision for n in model.nodes if n.macs}))
-        ks, _ = fuse(model.nodes, on_chip_bytes(profile))
-        feats = pass_features(model.nodes, ks, dev)
+        r = result(default_coefficients())
         return FitPoint(
             id=p.id,
             family=profile.architecture or "other",
-            passes=((feats, _runs_per_sample(p.benchmark)),),
+            passes=((_features(r), _runs_per_sample(p.benchmark)),),
             units=batch,
             devices=1,
-            tdp_w=dev.tdp_w,
+            tdp_w=r.device.tdp_w,
             idle_w=profile.idle_w,
             power_limit_w=p.power_limit_w,
             boundary="node",
@@ -207,11 +229,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
         )
 
     def estimate(co: "Coefficients") -> Estimate:
-        model = _graph_cost(p.benchmark, batch, precision)
-        node, _ = system_node(system, co)
-        node = _with_accelerators(node, n_node)
-        r = estimate_inference(model, profile, batch=batch, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
-                               power_limit_w=p.power_limit_w, node=node, coefficients=co)
+        r = result(co)
         runs = _runs_per_sample(p.benchmark)
         return Estimate(r.system_energy_per_inference_j * runs, r.time_per_inference_s * runs)
 
@@ -220,14 +238,11 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
 
 def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> Case:
     """An ML.ENERGY row: serving at `concurrency` sequences, energy per output token at the GPUs."""
-    from wattprint.energy.device import kernel_work
-    from wattprint.energy.fit import FitPoint, PassFeatures
-    from wattprint.energy.traffic import KINDS
+    from wattprint.energy.device import default_coefficients
+    from wattprint.energy.fit import FitPoint
     from wattprint.generation import GenerationWorkload, estimate_generation, max_concurrency
     from wattprint.grid import choose_grid, choose_pue
     from wattprint.llm_config import load_config
-
-    import numpy as np
 
     profile = hardware.get(p.hardware)
     spec = load_config(LLM_CONFIG[p.benchmark])
@@ -239,31 +254,17 @@ def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> 
     workload = GenerationWorkload(prompt_tokens=prompt_tokens, output_tokens=output, devices=devices,
                                   concurrency=min(wanted.concurrency, max_concurrency(spec, profile, wanted)))
 
-    memo: dict[int, Any] = {}
-
-    def result(co: "Coefficients"):
-        if id(co) not in memo:
-            memo[id(co)] = (co, estimate_generation(spec, profile, workload, pue=choose_pue(1.0),
-                                                    grid=choose_grid(intensity=0.0), coefficients=co))
-        return memo[id(co)][1]
+    @_memo
+    def result(co: "Coefficients") -> Any:
+        return estimate_generation(spec, profile, workload, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
+                                   coefficients=co)
 
     def fit_point() -> FitPoint:
-        from wattprint.energy.device import default_coefficients
-
         r = result(default_coefficients())
-        kind_index = {k: i for i, k in enumerate(KINDS)}
-        passes = []
-        for inf, weight in r.passes:
-            ks = [kt.kernel for kt in inf.pass_energy.kernels]
-            work = kernel_work(inf.model.nodes, ks, inf.device)
-            feats = PassFeatures(np.array([w.compute_s for w in work]), np.array([w.vector_s for w in work]),
-                                 np.array([w.memory_s for w in work]), np.array([kind_index[k.kind] for k in ks]),
-                                 np.array([k.launches for k in ks]))
-            passes.append((feats, weight))
         return FitPoint(
             id=p.id,
             family=profile.architecture or "other",
-            passes=tuple(passes),
+            passes=tuple((_features(inf), weight) for inf, weight in r.passes),
             units=float(r.output_tokens_total),
             devices=devices,
             tdp_w=r.passes[0][0].device.tdp_w,
@@ -367,6 +368,6 @@ def validate(cases: Sequence[Case] | None = None, coefficients: "Coefficients | 
         coefficients=co,
         method=(
             "estimate: the shipped coefficients (fitted on these points: in-sample); cross-validated: "
-            "leave-one-hardware-family-out refit, the held-out family predicted with the pooled coefficients"
+            "leave-one-hardware-family-out refit, the held-out family predicted with the pooled coefficients."
         ),
     )

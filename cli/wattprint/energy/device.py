@@ -243,10 +243,6 @@ class PassEnergy:
     power_w: float  # average over the pass
     power_limited: bool  # the power limit stretched the pass
 
-    @property
-    def utilization_note(self) -> str:
-        return "power-limited" if self.power_limited else "unconstrained"
-
 
 @dataclass(frozen=True)
 class KernelWork:
