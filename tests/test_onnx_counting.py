@@ -1,4 +1,4 @@
-"""Tests for the ONNX reader and per-node work counting (wattprint.onnx_graph / wattprint.opcost).
+"""Tests for the ONNX reader and per-node work counting (wattprint.model).
 
 Every model is built here with onnx.helper (see onnx_builders.py); no torch.
 """
@@ -30,8 +30,9 @@ from onnx_builders import (
     save,
 )
 from wattprint.errors import WattprintError
-from wattprint.onnx_graph import analyze_model
-from wattprint.opcost import RULES, ModelCost, NodeCost, lookup_rule
+from wattprint.model import analyze_model
+from wattprint.model.costs import ModelCost, NodeCost
+from wattprint.model.ops import REGISTRY, lookup
 
 BACKEND = Path(onnx.__file__).parent / "backend" / "test" / "data"
 
@@ -682,11 +683,11 @@ def test_every_op_family_has_a_rule():
                "QLinearMatMul", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear", "QuantizeLinear",
                "DequantizeLinear", "Sum", "Mean", "Max", "Min", "Resize", "Upsample", "Dropout", "Constant",
                "ConstantOfShape", "Attention"):
-        assert lookup_rule("", op) is not None, op
+        assert lookup("", op) is not None, op
     for op in ("Attention", "MultiHeadAttention", "GroupQueryAttention", "SkipLayerNormalization",
                "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "FastGelu", "MatMulNBits"):
-        assert lookup_rule(MS, op) is not None, op
-    assert len(RULES) > 150
+        assert lookup(MS, op) is not None, op
+    assert len(REGISTRY) > 150
 
 
 # --------------------------------------------------------------------------- files and external data

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wattprint.opcost import NodeCost
+    from wattprint.model.costs import NodeCost
 
 #: ops whose output is a re-indexing of their (first / every) data input
 VIEW_OPS = frozenset({
