@@ -774,29 +774,7 @@ def test_missing_file_and_directory(tmp_path):
         analyze_model(tmp_path)
 
 
-# --------------------------------------------------------------------------- real models shipped with onnx
-
-
-def _backend_models():
-    if not BACKEND.is_dir():
-        return []
-    files = sorted(BACKEND.glob("light/*.onnx")) + sorted(BACKEND.glob("*/*/model.onnx"))
-    files += sorted(p for p in BACKEND.glob("real/*/*.onnx"))
-    return files
-
-
-@pytest.mark.parametrize("path", _backend_models(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_backend_models_analyse(path, record_property):
-    try:
-        r = analyze_model(path)
-    except WattprintError:
-        return  # a clear user-facing error is acceptable; anything else is a bug
-    assert isinstance(r, ModelCost)
-    assert all(isinstance(n, NodeCost) for n in r.nodes)
-    assert r.macs >= 0 and r.bytes_read >= 0
-    for n in r.nodes:
-        assert n.counted or n.note  # never a silent zero
-    record_property("not_counted", ";".join(f"{op}x{c}: {why}" for op, c, why in r.not_counted))
+# real models shipped with onnx: tests/test_golden.py (a snapshot of every count, tests/golden/onnx_backend.json)
 
 
 # --------------------------------------------------------------------------- performance
