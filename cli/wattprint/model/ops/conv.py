@@ -56,6 +56,19 @@ def _sh_conv(c: _Ctx):
     return [((s[0], cout) + tuple(_spatial_out(c, s, kernel)), dt, None)]
 
 
+def _sh_nhwc_conv(c: _Ctx):
+    """NhwcConv(X[N, H, W, C], W[M, C/group, kH, kW], B) -> Y[N, oH, oW, M] (com.microsoft)."""
+    s, w = c.shape(0), c.shape(1)
+    if s is None or len(s) < 3:
+        return [(None, 0, None)]
+    n_sp = len(s) - 2
+    ncs = (s[0], s[-1]) + tuple(s[1:-1])
+    ks = c.attr("kernel_shape")
+    kernel = [int(k) for k in ks] if ks else (list(w[2:]) if w is not None else [None] * n_sp)
+    cout = w[0] if w is not None else None
+    return [((s[0],) + tuple(_spatial_out(c, ncs, kernel)) + (cout,), c.dtype(0), None)]
+
+
 def _sh_conv_transpose(c: _Ctx):
     s, w = c.shape(0), c.shape(1)
     if s is None or len(s) < 3:
@@ -100,7 +113,7 @@ def _conv(v: OpView) -> Counts:
 
 
 @op('FusedConv', domains=(MS,), shape=_sh_conv, weights=(1, 2))
-@op('NhwcConv', domains=(MS,), shape=None, weights=(1, 2))
+@op('NhwcConv', domains=(MS,), shape=_sh_nhwc_conv, weights=(1, 2))
 def _fused_conv(v: OpView) -> Counts:
     n = v.out_numel()
     act = v.attr("activation", b"")

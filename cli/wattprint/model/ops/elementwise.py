@@ -68,6 +68,14 @@ def _sh_qlinear_binary(c: _Ctx):
     return [(_bcast(c.shape(0), c.shape(3)), c.dtype(0), None)]
 
 
+def _sh_bias_split_gelu(c: _Ctx):
+    """BiasSplitGelu(X[N, S, D], bias[D]) -> Y[N, S, D/2]: (X + bias) split in halves, left * Gelu(right)."""
+    s = c.shape(0)
+    if s is None or not s:
+        return [(None, c.dtype(0), None)]
+    return [(tuple(s[:-1]) + ((s[-1] // 2) if s[-1] is not None else None,), c.dtype(0), None)]
+
+
 def _sh_where(c: _Ctx):
     s = _bcast(c.shape(0), c.shape(1), c.shape(2))
     vals = [c.value(i) for i in range(3)]
@@ -158,7 +166,7 @@ MS_ELEMENTWISE: dict[str, tuple[int, int]] = {
 @op('QuantizeLinear', 'DequantizeLinear', domains=('', MS), shape=_sh_same, values=1, weights=())
 @op('FastGelu', 'BiasGelu', 'QuickGelu', 'BiasAdd', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearSoftmax', 'BiasDropout', domains=(MS,), shape=_sh_same, values=1)
 @op('QLinearAdd', 'QLinearMul', domains=(MS,), shape=_sh_qlinear_binary)
-@op('BiasSplitGelu', domains=(MS,), shape=None)
+@op('BiasSplitGelu', domains=(MS,), shape=_sh_bias_split_gelu)
 def _elementwise(v: OpView) -> Counts:
     table = MS_ELEMENTWISE if v.domain == MS else ELEMENTWISE
     e, t = table[v.op_type]

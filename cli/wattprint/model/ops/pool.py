@@ -40,7 +40,7 @@ def _sh_global_pool(c: _Ctx):
 
 
 @op('NhwcMaxPool', domains=(MS,), shape=_sh_pool)
-@op('MaxpoolWithMask', domains=(MS,), shape=None)
+@op('MaxpoolWithMask', domains=(MS,), shape=_sh_pool)
 @op('MaxPool', 'AveragePool', 'LpPool', shape=_sh_pool)
 def _pool(v: OpView) -> Counts:
     n = v.out_numel()

@@ -7,7 +7,7 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _axis, _Ctx
+from .base import Counts, OpView, _axis, _bcast, _Ctx
 from .elementwise import _sh_same
 from .registry import op
 
@@ -26,6 +26,25 @@ def _sh_gather_block_quantized(c: _Ctx):
 
 def _sh_dyn_quant(c: _Ctx):
     return [(c.shape(0), TensorProto.UINT8, None), ((), TensorProto.FLOAT, None), ((), TensorProto.UINT8, None)]
+
+
+def _sh_qlinear_where(c: _Ctx):
+    """QLinearWhere(condition, X, x_scale, x_zp, Y, y_scale, y_zp, z_scale, z_zp) -> Z: broadcast of condition, X, Y."""
+    return [(_bcast(c.shape(0), c.shape(1), c.shape(4)), c.dtype(1), None)]
+
+
+def _sh_qlinear_reduce_mean(c: _Ctx):
+    """QLinearReduceMean(data, data_scale, data_zp, reduced_scale, reduced_zp): ``axes`` and ``keepdims`` attributes."""
+    s = c.shape(0)
+    axes = c.attr("axes")
+    if s is None:
+        return [(None, c.dtype(0), None)]
+    keep = int(c.attr("keepdims", 1))
+    axes = sorted({_axis(int(a), len(s)) for a in axes}) if axes else list(range(len(s)))
+    out = tuple((1 if i in axes else d) for i, d in enumerate(s)) if keep else tuple(
+        d for i, d in enumerate(s) if i not in axes
+    )
+    return [(out, c.dtype(0), None)]
 
 
 def _sh_qlinear_concat(c: _Ctx):
@@ -55,7 +74,8 @@ def _mul_integer(v: OpView) -> Counts:
 
 
 @op('QLinearConcat', domains=(MS,), shape=_sh_qlinear_concat)
-@op('QLinearWhere', 'QLinearReduceMean', domains=(MS,), shape=None)
+@op('QLinearWhere', domains=(MS,), shape=_sh_qlinear_where)
+@op('QLinearReduceMean', domains=(MS,), shape=_sh_qlinear_reduce_mean)
 def _qlinear_movement(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=3 * n, precision="int8")  # requantize each element
