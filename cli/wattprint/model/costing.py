@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
-from .costs import FLOAT_NAMES, FLOAT_TYPES, INT8_CLASS, LOWBIT_INT, MS, NodeCost, PRECISION_BITS, _BITS, dtype_name, normalize_domain
+from .costs import (
+    FLOAT_NAMES, FLOAT_TYPES, INT8_CLASS, LOWBIT_INT, MS, NodeCost, PRECISION_BITS, _BITS, dtype_name,
+    normalize_domain,
+)
 from .ops import REGISTRY
 from .ops.base import NotCountable, OpView, TensorView
 

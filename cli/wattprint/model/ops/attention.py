@@ -113,7 +113,7 @@ def _attention_core(b: int, heads: int, s: int, kv: int, hq: int, hv: int) -> Co
     )
 
 
-@op('Attention', domains=(MS,), shape=_sh_attention, weights=(1, 2))
+@op("Attention", domains=(MS,), shape=_sh_attention, weights=(1, 2))
 def _ms_attention(v: OpView) -> Counts:
     b, s, din = v.ishape(0)
     dqkv = v.ishape(1)[-1]
@@ -136,7 +136,7 @@ def _heads_hd(shape: tuple[int, ...], heads: int) -> tuple[int, int]:
     raise NotCountable("unsupported attention input layout")
 
 
-@op('MultiHeadAttention', domains=(MS,), shape=_sh_mha, weights=(3,))
+@op("MultiHeadAttention", domains=(MS,), shape=_sh_mha, weights=(3,))
 def _ms_mha(v: OpView) -> Counts:
     q = v.ishape(0)
     heads = int(v.attr("num_heads", 1))
@@ -160,7 +160,7 @@ def _ms_mha(v: OpView) -> Counts:
     return c
 
 
-@op('GroupQueryAttention', domains=(MS,), shape=_sh_mha)
+@op("GroupQueryAttention", domains=(MS,), shape=_sh_mha)
 def _ms_gqa(v: OpView) -> Counts:
     q = v.ishape(0)
     heads = int(v.attr("num_heads", 1))
@@ -179,7 +179,7 @@ def _ms_gqa(v: OpView) -> Counts:
     return c
 
 
-@op('Attention', shape=_sh_attention)
+@op("Attention", shape=_sh_attention)
 def _onnx_attention(v: OpView) -> Counts:
     q, k = v.ishape(0), v.ishape(1)
     vs = v.ishape(2)
@@ -193,7 +193,7 @@ def _onnx_attention(v: OpView) -> Counts:
     return _attention_core(q[0], qh, s, kv, hq, hv)
 
 
-@op('QAttention', domains=(MS,), shape=_sh_attention, weights=(1, 2))
+@op("QAttention", domains=(MS,), shape=_sh_attention, weights=(1, 2))
 def _ms_qattention(v: OpView) -> Counts:
     c = _ms_attention(v.__class__(v.op_type, v.domain, v.name, v.inputs[:3] + (None, None), v.outputs,
                                   v._attrs, v.opset))
@@ -201,7 +201,7 @@ def _ms_qattention(v: OpView) -> Counts:
     return c
 
 
-@op('DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', domains=(MS,), shape=_sh_dmmha)
+@op("DecoderMaskedMultiHeadAttention", "DecoderMaskedSelfAttention", domains=(MS,), shape=_sh_dmmha)
 def _ms_dmmha(v: OpView) -> Counts:
     q = v.ishape(0)
     heads = int(v.attr("num_heads", 1))
@@ -218,13 +218,13 @@ def _ms_dmmha(v: OpView) -> Counts:
     return _attention_core(b, heads, s, total, hd, hd)
 
 
-@op('RotaryEmbedding', domains=('', MS), shape=_sh_same, values=1, weights=())
+@op("RotaryEmbedding", domains=("", MS), shape=_sh_same, values=1, weights=())
 def _rotary(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=3 * n)  # x*cos + rotate(x)*sin
 
 
-@op('LinearAttention', shape=ONNX_INFERENCE)
+@op("LinearAttention", shape=ONNX_INFERENCE)
 def _linear_attention(v: OpView) -> Counts:
     q, k, val = v.ishape(0), v.ishape(1), v.ishape(2)
     qh = int(v.attr("q_num_heads", 1))

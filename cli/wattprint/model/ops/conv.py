@@ -107,13 +107,13 @@ def _conv_macs(v: OpView, x: int, w: int) -> int:
     return v.out_numel() * math.prod(wshape[1:])
 
 
-@op('Conv', shape=_sh_conv, weights=(1, 2))
+@op("Conv", shape=_sh_conv, weights=(1, 2))
 def _conv(v: OpView) -> Counts:
     return Counts(macs=_conv_macs(v, 0, 1), elementwise=v.out_numel() if v.has(2) else 0)
 
 
-@op('FusedConv', domains=(MS,), shape=_sh_conv, weights=(1, 2))
-@op('NhwcConv', domains=(MS,), shape=_sh_nhwc_conv, weights=(1, 2))
+@op("FusedConv", domains=(MS,), shape=_sh_conv, weights=(1, 2))
+@op("NhwcConv", domains=(MS,), shape=_sh_nhwc_conv, weights=(1, 2))
 def _fused_conv(v: OpView) -> Counts:
     n = v.out_numel()
     act = v.attr("activation", b"")
@@ -122,19 +122,19 @@ def _fused_conv(v: OpView) -> Counts:
     return Counts(macs=_conv_macs(v, 0, 1), elementwise=ew, transcendental=tr)
 
 
-@op('ConvInteger', shape=_sh_conv, weights=(1,))
+@op("ConvInteger", shape=_sh_conv, weights=(1,))
 def _conv_integer(v: OpView) -> Counts:
     return Counts(macs=_conv_macs(v, 0, 1), precision="int8")
 
 
-@op('QLinearConv', domains=('', MS), shape=_sh_conv, weights=(3, 8))
+@op("QLinearConv", domains=("", MS), shape=_sh_conv, weights=(3, 8))
 def _qlinear_conv(v: OpView) -> Counts:
     n = v.out_numel()
     # requantize: * (x_scale*w_scale/y_scale), + y_zero_point, saturate ; + int32 bias
     return Counts(macs=_conv_macs(v, 0, 3), elementwise=3 * n + (n if v.has(8) else 0), precision="int8")
 
 
-@op('ConvTranspose', shape=_sh_conv_transpose, weights=(1, 2))
+@op("ConvTranspose", shape=_sh_conv_transpose, weights=(1, 2))
 def _conv_transpose(v: OpView) -> Counts:
     # N * Cin * prod(in spatial) * (Cout/group) * prod(kernel) == numel(X) * prod(W.shape[1:])
     return Counts(
@@ -143,14 +143,14 @@ def _conv_transpose(v: OpView) -> Counts:
     )
 
 
-@op('CausalConvWithState', shape=ONNX_INFERENCE, weights=(1, 2))
+@op("CausalConvWithState", shape=ONNX_INFERENCE, weights=(1, 2))
 def _causal_conv(v: OpView) -> Counts:
     x, w = v.ishape(0), v.ishape(1)
     n = math.prod(x)
     return Counts(macs=n * w[-1], elementwise=n if v.has(2) else 0)
 
 
-@op('DeformConv', shape=ONNX_INFERENCE, weights=(1, 3))
+@op("DeformConv", shape=ONNX_INFERENCE, weights=(1, 3))
 def _deform_conv(v: OpView) -> Counts:
     macs = _conv_macs(v, 0, 1)
     # bilinear sampling of every (output position, input channel, kernel tap): 4 taps, ~8 ops

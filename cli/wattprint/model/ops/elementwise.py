@@ -159,14 +159,25 @@ MS_ELEMENTWISE: dict[str, tuple[int, int]] = {
 }
 
 
-@op('Add', 'Sub', 'Mul', 'Mod', 'BitShift', 'And', 'Or', 'Xor', 'BitwiseAnd', 'BitwiseOr', 'BitwiseXor', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Div', 'Pow', shape=_sh_binary, values=2)
-@op('Neg', 'Abs', 'Relu', 'Sign', 'Ceil', 'Floor', 'Round', 'Not', 'BitwiseNot', 'IsNaN', 'IsInf', 'ThresholdedRelu', 'LeakyRelu', 'PRelu', 'Clip', 'Shrink', 'HardSigmoid', 'HardSwish', 'Reciprocal', 'Sqrt', 'Exp', 'Log', 'Tanh', 'Erf', 'Sigmoid', 'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Elu', 'Celu', 'Selu', 'Softplus', 'Softsign', 'Mish', 'Swish', shape=_sh_same, values=1)
-@op('Where', shape=_sh_where, values=3)
-@op('Gelu', domains=('', MS), shape=_sh_same, values=1)
-@op('QuantizeLinear', 'DequantizeLinear', domains=('', MS), shape=_sh_same, values=1, weights=())
-@op('FastGelu', 'BiasGelu', 'QuickGelu', 'BiasAdd', 'QLinearSigmoid', 'QLinearLeakyRelu', 'QLinearSoftmax', 'BiasDropout', domains=(MS,), shape=_sh_same, values=1)
-@op('QLinearAdd', 'QLinearMul', domains=(MS,), shape=_sh_qlinear_binary)
-@op('BiasSplitGelu', domains=(MS,), shape=_sh_bias_split_gelu)
+@op(
+    "Add", "Sub", "Mul", "Mod", "BitShift", "And", "Or", "Xor", "BitwiseAnd", "BitwiseOr", "BitwiseXor", "Equal",
+    "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Div", "Pow", shape=_sh_binary, values=2,
+)
+@op(
+    "Neg", "Abs", "Relu", "Sign", "Ceil", "Floor", "Round", "Not", "BitwiseNot", "IsNaN", "IsInf",
+    "ThresholdedRelu", "LeakyRelu", "PRelu", "Clip", "Shrink", "HardSigmoid", "HardSwish", "Reciprocal", "Sqrt",
+    "Exp", "Log", "Tanh", "Erf", "Sigmoid", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+    "Acosh", "Atanh", "Elu", "Celu", "Selu", "Softplus", "Softsign", "Mish", "Swish", shape=_sh_same, values=1,
+)
+@op("Where", shape=_sh_where, values=3)
+@op("Gelu", domains=("", MS), shape=_sh_same, values=1)
+@op("QuantizeLinear", "DequantizeLinear", domains=("", MS), shape=_sh_same, values=1, weights=())
+@op(
+    "FastGelu", "BiasGelu", "QuickGelu", "BiasAdd", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax",
+    "BiasDropout", domains=(MS,), shape=_sh_same, values=1,
+)
+@op("QLinearAdd", "QLinearMul", domains=(MS,), shape=_sh_qlinear_binary)
+@op("BiasSplitGelu", domains=(MS,), shape=_sh_bias_split_gelu)
 def _elementwise(v: OpView) -> Counts:
     table = MS_ELEMENTWISE if v.domain == MS else ELEMENTWISE
     e, t = table[v.op_type]
@@ -181,7 +192,7 @@ def _elementwise(v: OpView) -> Counts:
     return c
 
 
-@op('Sum', 'Max', 'Min', 'Mean', shape=_sh_binary, values=2)
+@op("Sum", "Max", "Min", "Mean", shape=_sh_binary, values=2)
 def _variadic(v: OpView) -> Counts:
     n = v.out_numel()
     k = sum(1 for t in v.inputs if t is not None)
@@ -199,7 +210,7 @@ def _softmax_rows(v: OpView) -> tuple[int, int]:
     return n, (n // width if width else 0)
 
 
-@op('Softmax', 'LogSoftmax', 'Hardmax', shape=_sh_same, values=1)
+@op("Softmax", "LogSoftmax", "Hardmax", shape=_sh_same, values=1)
 def _softmax(v: OpView) -> Counts:
     n, rows = _softmax_rows(v)
     if v.op_type == "Softmax":  # max, x-max, exp, sum, /sum
@@ -209,13 +220,13 @@ def _softmax(v: OpView) -> Counts:
     return Counts(elementwise=n, reduction=n)  # Hardmax: argmax + write one-hot
 
 
-@op('BiasSoftmax', domains=(MS,), shape=_sh_same, values=1)
+@op("BiasSoftmax", domains=(MS,), shape=_sh_same, values=1)
 def _bias_softmax(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=2 * n, reduction=2 * n, transcendental=2 * n)
 
 
-@op('SwiGLU', shape=_sh_same, values=1)
+@op("SwiGLU", shape=_sh_same, values=1)
 def _swiglu(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=3 * n, transcendental=n)

@@ -52,21 +52,21 @@ def _sh_resize(c: _Ctx):
     return [(tuple(out), c.dtype(0), None)]
 
 
-@op('RoiAlign', shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
+@op("RoiAlign", shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
 def _roi_align(v: OpView) -> Counts:
     n = v.out_numel()
     s = int(v.attr("sampling_ratio", 0)) or 2
     return Counts(elementwise=8 * s * s * n, reduction=s * s * n, note=f"RoiAlign ~{s}x{s} samples per bin")
 
 
-@op('MaxRoiPool', shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
+@op("MaxRoiPool", shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
 def _max_roi_pool(v: OpView) -> Counts:
     x, y = v.ishape(0), v.oshape(0)
     bin_area = max(math.prod(x[2:]) // max(math.prod(y[2:]), 1), 1)
     return Counts(reduction=v.out_numel() * bin_area, note="MaxRoiPool: whole-image bins (upper bound)")
 
 
-@op('Resize', 'Upsample', shape=_sh_resize, weights=(), fusion=Fusion.BARRIER)
+@op("Resize", "Upsample", shape=_sh_resize, weights=(), fusion=Fusion.BARRIER)
 def _resize(v: OpView) -> Counts:
     n = v.out_numel()
     mode = _s(v.attr("mode", b"nearest"))
@@ -81,7 +81,7 @@ def _resize(v: OpView) -> Counts:
     raise NotCountable(f"Resize mode '{mode}'")
 
 
-@op('GridSample', 'AffineGrid', shape=ONNX_INFERENCE, weights=())
+@op("GridSample", "AffineGrid", shape=ONNX_INFERENCE, weights=())
 def _grid_sample(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=12 * n)  # bilinear: 4 taps + coordinate arithmetic

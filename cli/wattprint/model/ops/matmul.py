@@ -76,7 +76,7 @@ def _gemm_dims(v: OpView, a: int = 0, b: int = 1) -> tuple[int, int, int]:
     return m, n, k
 
 
-@op('Gemm', shape=_sh_gemm)
+@op("Gemm", shape=_sh_gemm)
 def _gemm(v: OpView) -> Counts:
     m, n, k = _gemm_dims(v)
     ew = 0
@@ -88,7 +88,7 @@ def _gemm(v: OpView) -> Counts:
     return Counts(macs=m * n * k, elementwise=ew)
 
 
-@op('FusedGemm', domains=(MS,), shape=_sh_gemm)
+@op("FusedGemm", domains=(MS,), shape=_sh_gemm)
 def _fused_gemm(v: OpView) -> Counts:
     c = _gemm(v)
     m, n, _ = _gemm_dims(v)
@@ -106,43 +106,43 @@ def _matmul_k(v: OpView, a: int, b: int, trans_a: bool = False) -> int:
     return sa[-1]
 
 
-@op('MatMul', shape=_sh_matmul, weights=(0, 1))
+@op("MatMul", shape=_sh_matmul, weights=(0, 1))
 def _matmul(v: OpView) -> Counts:
     # broadcast batch * M * N * K == numel(Y) * K
     return Counts(macs=v.out_numel() * _matmul_k(v, 0, 1))
 
 
-@op('MatMulInteger', shape=_sh_matmul, weights=(0, 1))
+@op("MatMulInteger", shape=_sh_matmul, weights=(0, 1))
 def _matmul_integer(v: OpView) -> Counts:
     return Counts(macs=v.out_numel() * _matmul_k(v, 0, 1), precision="int8")
 
 
-@op('QLinearMatMul', domains=('', MS), shape=_sh_matmul, weights=(0, 3))
+@op("QLinearMatMul", domains=("", MS), shape=_sh_matmul, weights=(0, 3))
 def _qlinear_matmul(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(macs=n * _matmul_k(v, 0, 3), elementwise=3 * n, precision="int8")
 
 
-@op('MatMulIntegerToFloat', domains=(MS,), shape=_sh_matmul, weights=(0, 1))
+@op("MatMulIntegerToFloat", domains=(MS,), shape=_sh_matmul, weights=(0, 1))
 def _matmul_int_to_float(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(macs=n * _matmul_k(v, 0, 1), elementwise=2 * n, precision="int8")
 
 
-@op('QGemm', domains=(MS,), shape=_sh_gemm, weights=(3, 6))
+@op("QGemm", domains=(MS,), shape=_sh_gemm, weights=(3, 6))
 def _qgemm(v: OpView) -> Counts:
     m, n, k = _gemm_dims(v, 0, 3)
     return Counts(macs=m * n * k, elementwise=3 * m * n, precision="int8")
 
 
-@op('FusedMatMul', 'TransposeMatMul', domains=(MS,), shape=_sh_matmul, weights=(0, 1))
+@op("FusedMatMul", "TransposeMatMul", domains=(MS,), shape=_sh_matmul, weights=(0, 1))
 def _fused_matmul(v: OpView) -> Counts:
     n = v.out_numel()
     k = _matmul_k(v, 0, 1, trans_a=bool(int(v.attr("transA", 0))))
     return Counts(macs=n * k, elementwise=n if float(v.attr("alpha", 1.0)) != 1.0 else 0)
 
 
-@op('MatMulNBits', domains=(MS,), shape=_sh_matmul_nbits, weights=(1, 5))
+@op("MatMulNBits", domains=(MS,), shape=_sh_matmul_nbits, weights=(1, 5))
 def _matmul_nbits(v: OpView) -> Counts:
     k, n_out = int(v.attr("K", 0)), int(v.attr("N", 0))
     if not k or not n_out:
@@ -158,7 +158,7 @@ def _matmul_nbits(v: OpView) -> Counts:
     )
 
 
-@op('GemmFastGelu', domains=(MS,), shape=_sh_gemm, weights=(1, 2))
+@op("GemmFastGelu", domains=(MS,), shape=_sh_gemm, weights=(1, 2))
 def _gemm_fast_gelu(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(macs=n * _matmul_k(v, 0, 1), elementwise=8 * n, transcendental=n)
@@ -202,7 +202,7 @@ def parse_einsum(equation: str, shapes: Sequence[tuple[int, ...]]) -> tuple[dict
     return sizes, expanded, out
 
 
-@op('Einsum', shape=_sh_einsum, fusion=Fusion.BARRIER)
+@op("Einsum", shape=_sh_einsum, fusion=Fusion.BARRIER)
 def _einsum(v: OpView) -> Counts:
     shapes = [v.ishape(i) for i in range(len(v.inputs))]
     sizes, terms, out = parse_einsum(str(_s(v.attr("equation", ""))), shapes)
@@ -214,7 +214,7 @@ def _einsum(v: OpView) -> Counts:
     return Counts(reduction=total)
 
 
-@op('DynamicQuantizeMatMul', domains=(MS,), shape=_sh_matmul, weights=(1,))
+@op("DynamicQuantizeMatMul", domains=(MS,), shape=_sh_matmul, weights=(1,))
 def _dyn_quant_matmul(v: OpView) -> Counts:
     n_in = v.in_numel(0)
     return Counts(

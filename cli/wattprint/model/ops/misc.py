@@ -9,14 +9,14 @@ import numpy as np
 from .base import Counts, OpView, _norm_axis
 from .registry import ONNX_INFERENCE, op
 
-@op('Det', shape=ONNX_INFERENCE)
+@op("Det", shape=ONNX_INFERENCE)
 def _det(v: OpView) -> Counts:
     s = v.ishape(0)
     m = s[-1]
     return Counts(macs=math.prod(s[:-2]) * m**3 // 3, note="LU decomposition ~ m^3/3")
 
 
-@op('DFT', 'STFT', shape=ONNX_INFERENCE, weights=())
+@op("DFT", "STFT", shape=ONNX_INFERENCE, weights=())
 def _dft(v: OpView) -> Counts:
     n = v.out_numel()
     if v.op_type == "STFT":  # signal, frame_step, window, frame_length
@@ -34,13 +34,13 @@ def _dft(v: OpView) -> Counts:
                   note="FFT ~ 2.5 n log2(N) real ops per output value")
 
 
-@op('HannWindow', 'HammingWindow', 'BlackmanWindow', shape=ONNX_INFERENCE)
+@op("HannWindow", "HammingWindow", "BlackmanWindow", shape=ONNX_INFERENCE)
 def _window(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=2 * n, transcendental=n)
 
 
-@op('SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss', shape=ONNX_INFERENCE, weights=())
+@op("SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss", shape=ONNX_INFERENCE, weights=())
 def _loss(v: OpView) -> Counts:
     n = v.in_numel(0)
     if v.op_type == "SoftmaxCrossEntropyLoss":

@@ -86,12 +86,12 @@ def _tokenizer(v: OpView) -> Counts:
 
 
 
-@op('ExpandDims', domains=(MS,), shape=_sh_expand_dims, fusion=Fusion.VIEW)
-@op('Crop', domains=(MS,), shape=_sh_crop)
-@op('RestorePadding', domains=(MS,), shape=_sh_restore_padding)
-@op('Pad', domains=(MS,), shape=_sh_pad)
-@op('Range', domains=(MS,), shape=_sh_range, values=3, fusion=Fusion.BARRIER)
-@op('Trilu', domains=(MS,), shape=_sh_same, values=1)
-@op('Unique', domains=(MS,), shape=_sh_unique, fusion=Fusion.BARRIER)
+@op("ExpandDims", domains=(MS,), shape=_sh_expand_dims, fusion=Fusion.VIEW)
+@op("Crop", domains=(MS,), shape=_sh_crop)
+@op("RestorePadding", domains=(MS,), shape=_sh_restore_padding)
+@op("Pad", domains=(MS,), shape=_sh_pad)
+@op("Range", domains=(MS,), shape=_sh_range, values=3, fusion=Fusion.BARRIER)
+@op("Trilu", domains=(MS,), shape=_sh_same, values=1)
+@op("Unique", domains=(MS,), shape=_sh_unique, fusion=Fusion.BARRIER)
 def _ms_movement(v: OpView) -> Counts:
     return Counts()

@@ -21,7 +21,7 @@ def _sh_embed_ln(c: _Ctx):
             ((ids[0], ids[1], h), dt, None)][: c.nout]
 
 
-@op('BatchNormalization', shape=_sh_same, values=1, weights=(1, 2))
+@op("BatchNormalization", shape=_sh_same, values=1, weights=(1, 2))
 def _batchnorm(v: OpView) -> Counts:
     # inference: y = x * (scale / sqrt(var + eps)) + (bias - mean * ...) -> one mul + one add per element
     shape = v.ishape(0)
@@ -33,7 +33,7 @@ def _norm_counts(n: int, rows: int, per_elem: int, reductions: int) -> Counts:
     return Counts(elementwise=per_elem * n, reduction=reductions * n, transcendental=rows)
 
 
-@op('InstanceNormalization', 'GroupNormalization', shape=_sh_same, values=1, weights=(1, 2))
+@op("InstanceNormalization", "GroupNormalization", shape=_sh_same, values=1, weights=(1, 2))
 def _instnorm(v: OpView) -> Counts:
     shape = v.ishape(0)
     n = math.prod(shape)
@@ -45,7 +45,7 @@ def _instnorm(v: OpView) -> Counts:
     return _norm_counts(n, rows, 5, 2)
 
 
-@op('GroupNorm', 'SkipGroupNorm', domains=(MS,), shape=_sh_same, values=1, weights=(1, 2))
+@op("GroupNorm", "SkipGroupNorm", domains=(MS,), shape=_sh_same, values=1, weights=(1, 2))
 def _ms_groupnorm(v: OpView) -> Counts:
     shape = v.ishape(0)
     n = math.prod(shape)
@@ -65,44 +65,44 @@ def _ln_rows(v: OpView, default_axis: int = -1) -> tuple[int, int]:
     return n, math.prod(shape[:axis])
 
 
-@op('QEmbedLayerNormalization', domains=(MS,), shape=_sh_embed_ln, weights=(2, 3, 4, 5, 6))
+@op("QEmbedLayerNormalization", domains=(MS,), shape=_sh_embed_ln, weights=(2, 3, 4, 5, 6))
 def _qembed_layernorm(v: OpView) -> Counts:
     c = _embed_layernorm(v)
     c.elementwise += 2 * 3 * v.out_numel()  # dequantize the three gathered rows
     return c
 
 
-@op('LayerNormalization', domains=('', MS), shape=_sh_same, values=1, weights=(1, 2))
+@op("LayerNormalization", domains=("", MS), shape=_sh_same, values=1, weights=(1, 2))
 def _layernorm(v: OpView) -> Counts:
     n, rows = _ln_rows(v)
     return _norm_counts(n, rows, 5 if v.has(2) else 4, 2)
 
 
-@op('SimplifiedLayerNormalization', domains=('', MS), shape=_sh_same, values=1, weights=(1,))
+@op("SimplifiedLayerNormalization", domains=("", MS), shape=_sh_same, values=1, weights=(1,))
 def _rmsnorm_simplified(v: OpView) -> Counts:
     n, rows = _ln_rows(v)
     return _norm_counts(n, rows, 3, 1)  # square, *invrms, *scale ; sum of squares
 
 
-@op('RMSNormalization', shape=_sh_same, values=1, weights=(1,))
+@op("RMSNormalization", shape=_sh_same, values=1, weights=(1,))
 def _rmsnorm(v: OpView) -> Counts:
     n, rows = _ln_rows(v)
     return _norm_counts(n, rows, 3, 1)
 
 
-@op('SkipLayerNormalization', domains=(MS,), shape=_sh_same, values=1, weights=(2, 3, 4))
+@op("SkipLayerNormalization", domains=(MS,), shape=_sh_same, values=1, weights=(2, 3, 4))
 def _skip_layernorm(v: OpView) -> Counts:
     n, rows = _ln_rows(v)
     return _norm_counts(n, rows, 5 + 1 + (1 if v.has(4) else 0), 2)
 
 
-@op('SkipSimplifiedLayerNormalization', domains=(MS,), shape=_sh_same, values=1, weights=(2, 3))
+@op("SkipSimplifiedLayerNormalization", domains=(MS,), shape=_sh_same, values=1, weights=(2, 3))
 def _skip_rmsnorm(v: OpView) -> Counts:
     n, rows = _ln_rows(v)
     return _norm_counts(n, rows, 3 + 1 + (1 if v.has(3) else 0), 1)
 
 
-@op('EmbedLayerNormalization', domains=(MS,), shape=_sh_embed_ln, weights=(2, 3, 4, 5, 6))
+@op("EmbedLayerNormalization", domains=(MS,), shape=_sh_embed_ln, weights=(2, 3, 4, 5, 6))
 def _embed_layernorm(v: OpView) -> Counts:
     shape = v.oshape(0)
     n = math.prod(shape)
@@ -113,7 +113,7 @@ def _embed_layernorm(v: OpView) -> Counts:
     return c
 
 
-@op('LRN', shape=_sh_same, values=1)
+@op("LRN", shape=_sh_same, values=1)
 def _lrn(v: OpView) -> Counts:
     n = v.out_numel()
     size = int(v.attr("size", 1))
@@ -121,13 +121,13 @@ def _lrn(v: OpView) -> Counts:
     return Counts(elementwise=(2 * size + 2) * n, transcendental=2 * n)
 
 
-@op('MeanVarianceNormalization', shape=_sh_same, values=1)
+@op("MeanVarianceNormalization", shape=_sh_same, values=1)
 def _mvn(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=3 * n, reduction=2 * n, transcendental=n)
 
 
-@op('LpNormalization', shape=_sh_same, values=1)
+@op("LpNormalization", shape=_sh_same, values=1)
 def _lp_norm(v: OpView) -> Counts:
     shape = v.ishape(0)
     n = math.prod(shape)

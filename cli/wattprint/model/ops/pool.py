@@ -39,9 +39,9 @@ def _sh_global_pool(c: _Ctx):
     return [((s[0], s[1]) + (1,) * (len(s) - 2), c.dtype(0), None)]
 
 
-@op('NhwcMaxPool', domains=(MS,), shape=_sh_pool)
-@op('MaxpoolWithMask', domains=(MS,), shape=_sh_pool)
-@op('MaxPool', 'AveragePool', 'LpPool', shape=_sh_pool)
+@op("NhwcMaxPool", domains=(MS,), shape=_sh_pool)
+@op("MaxpoolWithMask", domains=(MS,), shape=_sh_pool)
+@op("MaxPool", "AveragePool", "LpPool", shape=_sh_pool)
 def _pool(v: OpView) -> Counts:
     n = v.out_numel()
     ks = v.attr("kernel_shape")
@@ -55,7 +55,7 @@ def _pool(v: OpView) -> Counts:
     return Counts(reduction=n * window, elementwise=n * window, transcendental=2 * n)  # |x|^p, sum, ^(1/p)
 
 
-@op('GlobalMaxPool', 'GlobalAveragePool', 'GlobalLpPool', shape=_sh_global_pool)
+@op("GlobalMaxPool", "GlobalAveragePool", "GlobalLpPool", shape=_sh_global_pool)
 def _global_pool(v: OpView) -> Counts:
     n_in, n_out = v.in_numel(0), v.out_numel()
     if v.op_type == "GlobalMaxPool":
@@ -65,8 +65,8 @@ def _global_pool(v: OpView) -> Counts:
     return Counts(reduction=n_in, elementwise=n_in, transcendental=2 * n_out)
 
 
-@op('QLinearGlobalAveragePool', domains=(MS,), shape=_sh_global_pool)
-@op('QLinearAveragePool', domains=(MS,), shape=_sh_pool)
+@op("QLinearGlobalAveragePool", domains=(MS,), shape=_sh_global_pool)
+@op("QLinearAveragePool", domains=(MS,), shape=_sh_pool)
 def _qlinear_pool(v: OpView) -> Counts:
     n_in, n_out = v.in_numel(0), v.out_numel()
     ks = v.attr("kernel_shape")

@@ -58,7 +58,7 @@ def _sh_qlinear_concat(c: _Ctx):
     return [(tuple(out), c.dtype(2), None)]
 
 
-@op('GatherBlockQuantized', domains=(MS,), shape=_sh_gather_block_quantized, weights=(0,))
+@op("GatherBlockQuantized", domains=(MS,), shape=_sh_gather_block_quantized, weights=(0,))
 def _gather_block_quantized(v: OpView) -> Counts:
     n = v.out_numel()
     data = v.ishape(0)
@@ -68,20 +68,20 @@ def _gather_block_quantized(v: OpView) -> Counts:
                   note=f"int{bits} block-quantized embedding")
 
 
-@op('MulInteger', domains=(MS,), shape=_sh_same, values=1)
+@op("MulInteger", domains=(MS,), shape=_sh_same, values=1)
 def _mul_integer(v: OpView) -> Counts:
     return Counts(elementwise=3 * v.out_numel(), precision="int8")
 
 
-@op('QLinearConcat', domains=(MS,), shape=_sh_qlinear_concat)
-@op('QLinearWhere', domains=(MS,), shape=_sh_qlinear_where)
-@op('QLinearReduceMean', domains=(MS,), shape=_sh_qlinear_reduce_mean)
+@op("QLinearConcat", domains=(MS,), shape=_sh_qlinear_concat)
+@op("QLinearWhere", domains=(MS,), shape=_sh_qlinear_where)
+@op("QLinearReduceMean", domains=(MS,), shape=_sh_qlinear_reduce_mean)
 def _qlinear_movement(v: OpView) -> Counts:
     n = v.out_numel()
     return Counts(elementwise=3 * n, precision="int8")  # requantize each element
 
 
-@op('DynamicQuantizeLinear', shape=_sh_dyn_quant)
+@op("DynamicQuantizeLinear", shape=_sh_dyn_quant)
 def _dyn_quant(v: OpView) -> Counts:
     n = v.in_numel(0)
     # min + max reductions, scale/zero-point (scalar), then quantize each element

@@ -25,8 +25,8 @@ def _sh_rnn(c: _Ctx):
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 
-@op('LSTM', shape=_sh_rnn, weights=(1, 2, 3, 7))
-@op('GRU', 'RNN', shape=_sh_rnn, weights=(1, 2, 3))
+@op("LSTM", shape=_sh_rnn, weights=(1, 2, 3, 7))
+@op("GRU", "RNN", shape=_sh_rnn, weights=(1, 2, 3))
 def _rnn(v: OpView) -> Counts:
     x, w = v.ishape(0), v.ishape(1)
     if len(x) != 3 or len(w) != 3:

@@ -68,21 +68,24 @@ REDUCE: dict[str, tuple[int, int, int, int]] = {
 }
 
 
-@op('ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceMean', 'ReduceSumSquare', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', shape=_sh_reduce, values=1)
-@op('ArgMax', 'ArgMin', shape=_sh_argmax, fusion=Fusion.BARRIER)
+@op(
+    "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceMean", "ReduceSumSquare", "ReduceL1", "ReduceL2",
+    "ReduceLogSum", "ReduceLogSumExp", shape=_sh_reduce, values=1,
+)
+@op("ArgMax", "ArgMin", shape=_sh_argmax, fusion=Fusion.BARRIER)
 def _reduce(v: OpView) -> Counts:
     n_in, n_out = v.in_numel(0), v.out_numel()
     ei, eo, ti, to = REDUCE[v.op_type]
     return Counts(reduction=n_in, elementwise=ei * n_in + eo * n_out, transcendental=ti * n_in + to * n_out)
 
 
-@op('CumSum', shape=_sh_same, values=1, fusion=Fusion.BARRIER)
-@op('CumProd', shape=_sh_same, values=1)
+@op("CumSum", shape=_sh_same, values=1, fusion=Fusion.BARRIER)
+@op("CumProd", shape=_sh_same, values=1)
 def _cumsum(v: OpView) -> Counts:
     return Counts(reduction=v.in_numel(0))
 
 
-@op('TopK', shape=_sh_topk, fusion=Fusion.BARRIER)
+@op("TopK", shape=_sh_topk, fusion=Fusion.BARRIER)
 def _topk(v: OpView) -> Counts:
     n = v.in_numel(0)
     k = max(v.out_numel(0), 1)

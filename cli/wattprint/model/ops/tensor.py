@@ -347,13 +347,13 @@ def _sh_nonzero(c: _Ctx):
     return [((len(s), None) if s is not None else (None, None), TensorProto.INT64, None)]
 
 
-@op('CastLike', shape=_sh_castlike, values=1)
+@op("CastLike", shape=_sh_castlike, values=1)
 def _cast_like(v: OpView) -> Counts:
     return Counts(read={1: 0})  # only the dtype of `target_type` is used
 
 
-@op('BitCast', 'MelWeightMatrix', shape=ONNX_INFERENCE)
-@op('TensorScatter', shape=_sh_same, values=1)
+@op("BitCast", "MelWeightMatrix", shape=ONNX_INFERENCE)
+@op("TensorScatter", shape=_sh_same, values=1)
 def _movement2(v: OpView) -> Counts:
     return Counts()
 
@@ -369,53 +369,57 @@ DATA_MOVEMENT = (
 )
 
 
-@op('Reshape', shape=_sh_reshape, values=1, fusion=Fusion.VIEW)
-@op('Transpose', shape=_sh_transpose, values=1, fusion=Fusion.VIEW)
-@op('Concat', shape=_sh_concat, values=99, fusion=Fusion.VIEW)
-@op('Split', shape=_sh_split, values=1, fusion=Fusion.VIEW)
-@op('Squeeze', shape=_sh_squeeze, values=1, fusion=Fusion.VIEW)
-@op('Unsqueeze', shape=_sh_unsqueeze, values=1, fusion=Fusion.VIEW)
-@op('Flatten', shape=_sh_flatten, values=1, fusion=Fusion.VIEW)
-@op('Expand', shape=_sh_expand, values=1, fusion=Fusion.VIEW)
-@op('Tile', shape=_sh_tile, values=1, fusion=Fusion.VIEW)
-@op('Pad', shape=_sh_pad)
-@op('Identity', 'Dropout', shape=_sh_same, values=1, fusion=Fusion.VIEW)
-@op('Cast', shape=_sh_cast, values=1)
-@op('DepthToSpace', 'SpaceToDepth', shape=_sh_depth_space)
-@op('ReverseSequence', 'Scatter', 'Trilu', shape=_sh_same, values=1)
-@op('ScatterND', 'ScatterElements', shape=_sh_same, values=1, fusion=Fusion.BARRIER)
-@op('OneHot', shape=_sh_onehot)
-@op('EyeLike', shape=_sh_eyelike)
-@op('Range', shape=_sh_range, values=3, fusion=Fusion.BARRIER)
-@op('ConstantOfShape', shape=_sh_constant_of_shape, values=1, fusion=Fusion.BARRIER)
-@op('MaxUnpool', 'Compress', 'CenterCropPad', 'Col2Im', 'ImageDecoder', 'Optional', 'OptionalGetElement', 'OptionalHasElement', 'Bernoulli', 'RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'DynamicSlice', shape=ONNX_INFERENCE)
+@op("Reshape", shape=_sh_reshape, values=1, fusion=Fusion.VIEW)
+@op("Transpose", shape=_sh_transpose, values=1, fusion=Fusion.VIEW)
+@op("Concat", shape=_sh_concat, values=99, fusion=Fusion.VIEW)
+@op("Split", shape=_sh_split, values=1, fusion=Fusion.VIEW)
+@op("Squeeze", shape=_sh_squeeze, values=1, fusion=Fusion.VIEW)
+@op("Unsqueeze", shape=_sh_unsqueeze, values=1, fusion=Fusion.VIEW)
+@op("Flatten", shape=_sh_flatten, values=1, fusion=Fusion.VIEW)
+@op("Expand", shape=_sh_expand, values=1, fusion=Fusion.VIEW)
+@op("Tile", shape=_sh_tile, values=1, fusion=Fusion.VIEW)
+@op("Pad", shape=_sh_pad)
+@op("Identity", "Dropout", shape=_sh_same, values=1, fusion=Fusion.VIEW)
+@op("Cast", shape=_sh_cast, values=1)
+@op("DepthToSpace", "SpaceToDepth", shape=_sh_depth_space)
+@op("ReverseSequence", "Scatter", "Trilu", shape=_sh_same, values=1)
+@op("ScatterND", "ScatterElements", shape=_sh_same, values=1, fusion=Fusion.BARRIER)
+@op("OneHot", shape=_sh_onehot)
+@op("EyeLike", shape=_sh_eyelike)
+@op("Range", shape=_sh_range, values=3, fusion=Fusion.BARRIER)
+@op("ConstantOfShape", shape=_sh_constant_of_shape, values=1, fusion=Fusion.BARRIER)
+@op(
+    "MaxUnpool", "Compress", "CenterCropPad", "Col2Im", "ImageDecoder", "Optional", "OptionalGetElement",
+    "OptionalHasElement", "Bernoulli", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
+    "Multinomial", "DynamicSlice", shape=ONNX_INFERENCE,
+)
 def _movement(v: OpView) -> Counts:
     return Counts()
 
 
-@op('Constant', shape=_sh_constant, values=0, weights=())
+@op("Constant", shape=_sh_constant, values=0, weights=())
 def _constant(v: OpView) -> Counts:
     return Counts()
 
 
-@op('Shape', shape=_sh_shape, values=0, fusion=Fusion.VIEW)
-@op('Size', shape=_sh_size, values=0, fusion=Fusion.VIEW)
+@op("Shape", shape=_sh_shape, values=0, fusion=Fusion.VIEW)
+@op("Size", shape=_sh_size, values=0, fusion=Fusion.VIEW)
 def _shape(v: OpView) -> Counts:
     return Counts(read={0: 0}, precision="int64")  # reads metadata, not data
 
 
-@op('Slice', shape=_sh_slice, values=1, fusion=Fusion.VIEW)
-@op('Gather', shape=_sh_gather, values=2)
-@op('GatherElements', shape=_sh_gather_elements)
-@op('GatherND', shape=_sh_gather_nd, fusion=Fusion.BARRIER)
+@op("Slice", shape=_sh_slice, values=1, fusion=Fusion.VIEW)
+@op("Gather", shape=_sh_gather, values=2)
+@op("GatherElements", shape=_sh_gather_elements)
+@op("GatherND", shape=_sh_gather_nd, fusion=Fusion.BARRIER)
 def _gather(v: OpView) -> Counts:
     # only the selected elements of the data input are read
     return Counts(read={0: v.out_numel()})
 
 
-@op('NonZero', shape=_sh_nonzero, fusion=Fusion.BARRIER)
-@op('Unique', 'NonMaxSuppression', shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
-@op('StringNormalizer', 'RegexFullMatch', 'StringSplit', 'StringConcat', shape=ONNX_INFERENCE)
+@op("NonZero", shape=_sh_nonzero, fusion=Fusion.BARRIER)
+@op("Unique", "NonMaxSuppression", shape=ONNX_INFERENCE, fusion=Fusion.BARRIER)
+@op("StringNormalizer", "RegexFullMatch", "StringSplit", "StringConcat", shape=ONNX_INFERENCE)
 def _data_dependent(v: OpView) -> Counts:
     n = v.in_numel(0)
     if v.outputs and v.outputs[0] is not None and v.outputs[0].shape is None:
@@ -429,6 +433,9 @@ SEQUENCE_OPS = (
 )
 
 
-@op('SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SequenceAt', 'SequenceLength', 'SplitToSequence', 'ConcatFromSequence', 'SequenceMap', shape=ONNX_INFERENCE)
+@op(
+    "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength",
+    "SplitToSequence", "ConcatFromSequence", "SequenceMap", shape=ONNX_INFERENCE,
+)
 def _sequence(v: OpView) -> Counts:
     raise NotCountable("sequence-typed values are not costed")
