@@ -90,20 +90,6 @@ _UNARY_VALUE = {
 }
 
 
-_SAME_SHAPE = (
-    "Identity", "Neg", "Abs", "Floor", "Ceil", "Sqrt", "Not", "Sign", "Relu", "Round", "Reciprocal", "Exp", "Log",
-    "Sigmoid", "Tanh", "Erf", "Softplus", "Softsign", "Elu", "Selu", "Celu", "LeakyRelu", "ThresholdedRelu",
-    "HardSigmoid", "HardSwish", "Gelu", "FastGelu", "BiasGelu", "QuickGelu", "Mish", "Swish", "Sin", "Cos",
-    "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN", "IsInf", "Shrink",
-    "Softmax", "LogSoftmax", "Hardmax", "LRN", "InstanceNormalization", "MeanVarianceNormalization",
-    "CumSum", "CumProd", "Trilu", "BitwiseNot", "Clip", "Dropout", "BatchNormalization", "LayerNormalization",
-    "SimplifiedLayerNormalization", "RMSNormalization", "GroupNormalization", "SkipLayerNormalization",
-    "SkipSimplifiedLayerNormalization", "RotaryEmbedding", "BiasSoftmax", "GroupNorm", "SkipGroupNorm",
-    "BiasDropout", "ReverseSequence", "Scatter", "ScatterND", "ScatterElements", "DequantizeLinear",
-    "QuantizeLinear", "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "BiasAdd", "PRelu",
-    "SwiGLU", "LpNormalization", "TensorScatter", "MulInteger",
-)
-
 
 _BOOL_OUT = {"Not", "IsNaN", "IsInf"}
 

@@ -358,16 +358,6 @@ def _movement2(v: OpView) -> Counts:
     return Counts()
 
 
-#: zero arithmetic; only bytes are counted
-DATA_MOVEMENT = (
-    "Reshape", "Transpose", "Concat", "Split", "Squeeze", "Unsqueeze", "Flatten", "Expand", "Tile",
-    "Pad", "Identity", "Cast", "Dropout", "DepthToSpace", "SpaceToDepth", "ReverseSequence",
-    "ScatterND", "ScatterElements", "Scatter", "OneHot", "EyeLike", "Trilu", "Range", "ConstantOfShape",
-    "MaxUnpool", "Compress", "CenterCropPad", "Col2Im", "ImageDecoder", "Optional", "OptionalGetElement",
-    "OptionalHasElement", "Bernoulli", "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike",
-    "Multinomial", "DynamicSlice",
-)
-
 
 @op("Reshape", shape=_sh_reshape, values=1, fusion=Fusion.VIEW)
 @op("Transpose", shape=_sh_transpose, values=1, fusion=Fusion.VIEW)
@@ -426,11 +416,6 @@ def _data_dependent(v: OpView) -> Counts:
         raise NotCountable("output size is data-dependent")
     return Counts(reduction=n)
 
-
-SEQUENCE_OPS = (
-    "SequenceConstruct", "SequenceEmpty", "SequenceInsert", "SequenceErase", "SequenceAt", "SequenceLength",
-    "SplitToSequence", "ConcatFromSequence", "SequenceMap",
-)
 
 
 @op(
