@@ -163,7 +163,7 @@ def _worker_main(kind: str, model: str, reps: int) -> None:
     times: list[float] = []
     info: dict = {}
     if kind == "wattprint":
-        from wattprint.onnx_graph import analyze_model
+        from wattprint.model import analyze_model
 
         t_import = time.perf_counter() - t0
         for _ in range(reps):
@@ -200,7 +200,7 @@ def _worker_main(kind: str, model: str, reps: int) -> None:
             import wattprint.cli  # noqa: F401
             from wattprint.estimate import InferOptions, infer_model
             from wattprint.render import to_json
-            from wattprint.onnx_graph import analyze_model
+            from wattprint.model import analyze_model
             from wattprint.render.infer import infer_doc
 
             info["import_onnx_s"] = t_onnx - t0

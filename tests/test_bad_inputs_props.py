@@ -28,7 +28,7 @@ def _tmp(tmp_path_factory, name: str) -> Path:
 @SETTINGS
 @given(data=st.binary(max_size=400))
 def test_random_bytes_are_never_a_crash(tmp_path_factory, data):
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     path = _tmp(tmp_path_factory, "m.onnx")
     path.write_bytes(data)
@@ -51,7 +51,7 @@ def test_random_graphs_cost_in_range_or_raise(op, a, b, opset, dtype, group):
     import onnx
     from onnx import helper as h
 
-    from wattprint.onnx_graph import analyze_proto
+    from wattprint.model import analyze_proto
 
     w = onnx.TensorProto()
     w.name, w.data_type = "w", dtype

@@ -43,7 +43,7 @@ def test_time_per_sample_within_twice(estimate):
 
 def test_epilogues_are_fused():
     from wattprint.energy.traffic import kernels
-    from wattprint.onnx_graph import analyze_proto
+    from wattprint.model import analyze_proto
     from wattprint.refgraphs import build
 
     model = analyze_proto(build("resnet50", 8), "resnet50", precision="int8")

@@ -21,7 +21,7 @@ from wattprint.energy.node import node_model
 from wattprint.energy.traffic import kernels
 from wattprint.errors import WattprintError
 from wattprint.hardware import load_hardware
-from wattprint.onnx_graph import analyze_proto
+from wattprint.model import analyze_proto
 
 F = TensorProto.FLOAT
 CO = Coefficients(

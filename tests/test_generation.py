@@ -13,7 +13,7 @@ from wattprint.hardware import load_hardware
 from wattprint.llm_config import (
     PAST, build_decoder, expected_experts, load_config, spec_from_dict,
 )
-from wattprint.onnx_graph import analyze_proto
+from wattprint.model import analyze_proto
 
 #: a tiny llama: hidden 16, 4 heads of 4 (2 KV heads), MLP 32, vocab 64, 2 layers, fp32
 TINY = dict(model_type="llama", hidden_size=16, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,

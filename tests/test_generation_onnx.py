@@ -248,7 +248,7 @@ def test_kv_naming_conventions(tmp_path, env, name):
 
 def test_derived_dim_is_evaluated_and_a_disagreeing_binding_is_an_error(tmp_path):
     from wattprint.errors import WattprintError
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     path = save(legacy_decoder(), tmp_path)
     dims = {"batch_size": 2, "sequence_length": 1, "past_sequence_length": 9}
@@ -304,7 +304,7 @@ def _lm_graph(head: np.ndarray | None, vocab=50, hidden=8, tie_meta: str | None 
 
 
 def test_tied_lm_head_copy_counted_once(tmp_path):
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     tied = analyze_model(save(_lm_graph(None), tmp_path, "tied.onnx"))
     assert tied.params == 50 * 8  # the pre-transposed copy of wte is the same parameter
@@ -318,7 +318,7 @@ def test_tied_lm_head_copy_counted_once(tmp_path):
 
 
 def test_folded_attention_constants_are_not_params(tmp_path):
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     cost = analyze_model(save(_lm_graph(None, score_bias=True), tmp_path, "swin.onnx"))
     assert cost.params == 50 * 8  # neither the tied copy nor the 1x2x4x4 bias
@@ -327,7 +327,7 @@ def test_folded_attention_constants_are_not_params(tmp_path):
 
 def test_rotary_frequencies_are_not_params(tmp_path):
     """inv_freq (as torch exports it: MatMul with positions, then Cos/Sin) is computed, not learned."""
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     inits = [numpy_helper.from_array(np.ones((1, 8, 1), np.float32), "inv_freq"),
              numpy_helper.from_array(np.ones((16, 16), np.float32), "w")]

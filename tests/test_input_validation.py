@@ -96,7 +96,7 @@ def test_graph_checks_name_node_and_values():
     from onnx import helper as h
     from onnx import numpy_helper as nh
 
-    from wattprint.onnx_graph import analyze_proto
+    from wattprint.model import analyze_proto
 
     w = nh.from_array(np.zeros((4, 4), np.float32), "w")
     g = h.make_graph([h.make_node("MatMul", ["x", "w"], ["y"], name="fc")], "g",

@@ -1,4 +1,4 @@
-"""Tests for the ONNX reader and per-node work counting (wattprint.onnx_graph / wattprint.opcost).
+"""Tests for the ONNX reader and per-node work counting (wattprint.model).
 
 Every model is built here with onnx.helper (see onnx_builders.py); no torch.
 """
@@ -30,8 +30,9 @@ from onnx_builders import (
     save,
 )
 from wattprint.errors import WattprintError
-from wattprint.onnx_graph import analyze_model
-from wattprint.opcost import RULES, ModelCost, NodeCost, lookup_rule
+from wattprint.model import analyze_model
+from wattprint.model.costs import ModelCost, NodeCost
+from wattprint.model.ops import REGISTRY, lookup
 
 BACKEND = Path(onnx.__file__).parent / "backend" / "test" / "data"
 
@@ -682,11 +683,11 @@ def test_every_op_family_has_a_rule():
                "QLinearMatMul", "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear", "QuantizeLinear",
                "DequantizeLinear", "Sum", "Mean", "Max", "Min", "Resize", "Upsample", "Dropout", "Constant",
                "ConstantOfShape", "Attention"):
-        assert lookup_rule("", op) is not None, op
+        assert lookup("", op) is not None, op
     for op in ("Attention", "MultiHeadAttention", "GroupQueryAttention", "SkipLayerNormalization",
                "SimplifiedLayerNormalization", "SkipSimplifiedLayerNormalization", "FastGelu", "MatMulNBits"):
-        assert lookup_rule(MS, op) is not None, op
-    assert len(RULES) > 150
+        assert lookup(MS, op) is not None, op
+    assert len(REGISTRY) > 150
 
 
 # --------------------------------------------------------------------------- files and external data
@@ -773,29 +774,7 @@ def test_missing_file_and_directory(tmp_path):
         analyze_model(tmp_path)
 
 
-# --------------------------------------------------------------------------- real models shipped with onnx
-
-
-def _backend_models():
-    if not BACKEND.is_dir():
-        return []
-    files = sorted(BACKEND.glob("light/*.onnx")) + sorted(BACKEND.glob("*/*/model.onnx"))
-    files += sorted(p for p in BACKEND.glob("real/*/*.onnx"))
-    return files
-
-
-@pytest.mark.parametrize("path", _backend_models(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_backend_models_analyse(path, record_property):
-    try:
-        r = analyze_model(path)
-    except WattprintError:
-        return  # a clear user-facing error is acceptable; anything else is a bug
-    assert isinstance(r, ModelCost)
-    assert all(isinstance(n, NodeCost) for n in r.nodes)
-    assert r.macs >= 0 and r.bytes_read >= 0
-    for n in r.nodes:
-        assert n.counted or n.note  # never a silent zero
-    record_property("not_counted", ";".join(f"{op}x{c}: {why}" for op, c, why in r.not_counted))
+# real models shipped with onnx: tests/test_golden.py (a snapshot of every count, tests/golden/onnx_backend.json)
 
 
 # --------------------------------------------------------------------------- performance

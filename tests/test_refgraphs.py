@@ -17,8 +17,8 @@ import pytest
 from onnx import TensorProto
 
 from wattprint.errors import WattprintError
-from wattprint.onnx_graph import analyze_proto
-from wattprint.opcost import PRECISION_BITS
+from wattprint.model import analyze_proto
+from wattprint.model.costs import PRECISION_BITS
 from wattprint.refgraphs import REFERENCE_GRAPHS, RNNT_SAMPLE_FRAMES, RNNT_SAMPLE_SYMBOLS, build
 from wattprint.refgraphs._builder import GraphBuilder
 from wattprint.refgraphs.resnet import trunk

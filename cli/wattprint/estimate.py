@@ -59,7 +59,7 @@ def parse_dims(pairs: list[str] | None) -> dict[str, int]:
 def infer_model(
     path: str | Path, options: InferOptions, hardware: HardwareDB | None = None
 ) -> InferenceResult:
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     if options.precision is not None and options.precision not in PRECISION_CHOICES:
         raise WattprintError(f"--precision {options.precision!r} is not one of {', '.join(PRECISION_CHOICES)}")

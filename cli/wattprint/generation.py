@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from wattprint.hardware import HardwareProfile
     from wattprint.inference import InferenceResult
     from wattprint.llm_config import DecoderSpec
-    from wattprint.opcost import ModelCost
+    from wattprint.model.costs import ModelCost
 
 #: fraction of device memory a serving engine may fill with weights and KV cache (vLLM's default
 #: gpu_memory_utilization = 0.9; the rest holds activations, CUDA graphs and the runtime)
@@ -490,7 +490,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     from wattprint.llm_config import (
         BATCH, DTYPE_BITS, PAST, PAST_LOCAL, SEQ, build_decoder, check_tp, expected_experts,
     )
-    from wattprint.onnx_graph import analyze_proto
+    from wattprint.model import analyze_proto
 
     w = workload
     for name, value in (("precision", w.precision), ("kv precision", w.kv_precision)):
@@ -690,7 +690,7 @@ def _kv_inputs(model) -> tuple[list[Any], list[str]]:
 
 def _token_bytes(vi, precision: str | None, dims: Mapping[str, int] | None = None) -> int:
     """Bytes one token adds to this KV-cache input of one sequence ([batch, heads, length, head_dim])."""
-    from wattprint.opcost import PRECISION_BITS, dtype_bits
+    from wattprint.model.costs import PRECISION_BITS, dtype_bits
 
     dims = dims or {}
     shape = [d.dim_value if d.WhichOneof("value") == "dim_value" else dims.get(d.dim_param)
@@ -749,7 +749,7 @@ def _dim_name(vi, axis: int) -> str | None:
 
 def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid, extra_dims: Mapping[str, int],
                    decode_points: int, options, strict_memory: bool = True) -> GenerationResult:
-    from wattprint.onnx_graph import analyze_proto, load_proto
+    from wattprint.model import analyze_proto, load_proto
 
     w = workload
     label = str(path)

@@ -36,7 +36,7 @@ from wattprint.hardware import HardwareProfile
 from wattprint.ranges import Span, grid_factor_range, pue_range
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wattprint.opcost import ModelCost, NodeCost
+    from wattprint.model.costs import ModelCost, NodeCost
 
 
 def peak_for(profile: HardwareProfile, precision: str, warnings: set[str]) -> tuple[float, str]:

@@ -12,7 +12,7 @@ from wattprint.errors import WattprintError
 from wattprint.yamlio import load_yaml
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wattprint.opcost import ModelCost
+    from wattprint.model.costs import ModelCost
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ LIMITS: dict[str, Bound] = {
     "embodied_kgco2e": Bound(0, 100_000, "kgCO2e", "published device figures are 10-3000 kg", low_open=True),
 }
 
-#: graph bounds (onnx_graph.py)
+#: graph bounds (wattprint.model)
 MAX_DIM = 2**31  # one dim of one tensor
 MAX_TENSOR_ELEMENTS = 2**40  # ~1.1e12 elements: 2.2 TB at fp16, above any device's memory
 MIN_OPSET, MAX_OPSET = 1, 30  # default-domain opsets: onnx 1.17 defines 22; headroom for a few releases

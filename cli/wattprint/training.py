@@ -283,7 +283,7 @@ def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
     if spec.params is not None:
         return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
     from wattprint.estimate import model_batch
-    from wattprint.onnx_graph import analyze_model
+    from wattprint.model import analyze_model
 
     model = analyze_model(spec.model)
     forward = model.flops / model_batch(model)

@@ -142,7 +142,7 @@ class Case:
 
 @cache
 def _graph_cost(benchmark: str, batch: int, precision: str):
-    from wattprint.onnx_graph import analyze_proto
+    from wattprint.model import analyze_proto
     from wattprint.refgraphs import build
     from wattprint.refgraphs.bert import build_bert_large
 

@@ -30,7 +30,7 @@ from wattprint.errors import MissingFigureError, WattprintError
 
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.hardware import HardwareProfile
-    from wattprint.opcost import NodeCost
+    from wattprint.model.costs import NodeCost
 
 #: precisions whose peak may stand in when the profile lacks the exact one (documented)
 FALLBACK = {

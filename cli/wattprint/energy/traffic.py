@@ -37,20 +37,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wattprint.opcost import NodeCost
+    from wattprint.model.costs import NodeCost
 
-#: ops whose output is a re-indexing of their (first / every) data input
-VIEW_OPS = frozenset({
-    "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Dropout", "Transpose", "Slice", "Split",
-    "Concat", "Expand", "Tile", "Shape", "Size", "ExpandDims",
-})
-#: ops without MACs that cannot join an elementwise kernel (scatters, sorting, control flow); a Gather of rows
-#: (an embedding lookup) fuses with the elementwise ops that consume it
-BARRIER_OPS = frozenset({
-    "GatherND", "ScatterND", "ScatterElements", "TopK", "NonMaxSuppression",
-    "NonZero", "Unique", "Loop", "If", "Scan", "Resize", "Upsample", "RoiAlign", "MaxRoiPool", "Einsum",
-    "ArgMax", "ArgMin", "CumSum", "Range", "ConstantOfShape",
-})
+from wattprint.model.ops import Fusion, fusion_ops
+
+#: ops whose output is a re-indexing of their (first / every) data input (``fusion=Fusion.VIEW`` in the op registry)
+VIEW_OPS = fusion_ops(Fusion.VIEW)
+#: ops without MACs that cannot join an elementwise kernel (scatters, sorting, control flow): ``Fusion.BARRIER``;
+#: a Gather of rows (an embedding lookup) fuses with the elementwise ops that consume it
+BARRIER_OPS = fusion_ops(Fusion.BARRIER)
 #: what a kernel is, for the efficiency of its compute
 KIND_CONV = "conv"
 KIND_GEMM = "gemm"

@@ -2,7 +2,7 @@
 
 Each graph reproduces the work of one MLPerf "sample" (for 3D-UNet: of one sub-volume, of which a
 sample has ``runs_per_sample`` on average), counted by
-``wattprint.onnx_graph.analyze_proto(ref.build(batch), ref.key)``.
+``wattprint.model.analyze_proto(ref.build(batch), ref.key)``.
 Weights are dims-only initializers: a built model holds no weight bytes. Nothing here prints,
 reads files or uses the network. ``docs/reference-graphs.md`` documents every graph.
 

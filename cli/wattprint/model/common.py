@@ -1,0 +1,48 @@
+"""Limits and small helpers shared by the model layer."""
+
+from __future__ import annotations
+
+import math
+
+from onnx import TensorProto
+
+from .costs import dtype_bits
+
+MAX_DIM = 2**31
+
+
+#: tensors up to this many elements get their values tracked (shape arithmetic)
+SMALL_VALUE = 4096
+
+
+#: initializers up to this many bytes keep their data in the model handed to onnx shape inference
+INLINE_KEEP_BYTES = 4096
+
+
+#: nesting limit for subgraphs / model-local functions
+MAX_DEPTH = 32
+
+
+_EXTERNAL = TensorProto.EXTERNAL
+
+
+_EMPTY: frozenset = frozenset()
+
+
+def _numel(dims) -> int:
+    return math.prod(int(d) for d in dims)
+
+
+def _bits(dt: int) -> int:
+    return dtype_bits(dt)
+
+
+
+def _merge(a, b):
+    """Merge two partial shapes (None = unknown rank / dim)."""
+    if a is None:
+        return b
+    if b is None or len(a) != len(b):
+        return a
+    return tuple(x if x is not None else y for x, y in zip(a, b))
+

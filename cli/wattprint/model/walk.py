@@ -1,0 +1,542 @@
+"""The graph walk: tensor facts by scope, own shape/value propagation, subgraphs (If/Loop/Scan), model-local
+functions, and costing each node with the op registry."""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import math
+from collections import ChainMap
+from typing import Mapping
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from ..errors import WattprintError
+from ..graph_checks import check_node
+from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge
+from .costing import cost_node, folded, not_counted
+from .costs import MS, NodeCost, dtype_name, normalize_domain
+from .infer import _parse_type
+from .ops import CONTROL_OPS, SHAPE_FNS, VALUE_OPS
+from .ops.base import OpView, TensorView, _Ctx
+
+_NONDETERMINISTIC = frozenset(
+    {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
+)
+
+
+
+
+#: ops whose (constant) output holds exactly the elements of input 0: a weight seen through them is
+#: still the same parameter (tied embeddings exported as Transpose(wte), DequantizeLinear(int8 W), ...)
+_SAME_ELEMENTS = frozenset(
+    {"Transpose", "Reshape", "Identity", "Cast", "CastLike", "Squeeze", "Unsqueeze", "Flatten", "DequantizeLinear"}
+)
+
+
+class _Scope:
+    """Tensor facts by name; a child scope (subgraph) sees its parent's tensors."""
+
+    __slots__ = ("shape", "dtype", "value", "const", "taint", "dq", "alias")
+
+    def __init__(self, parent: "_Scope | None" = None, alias: dict | None = None):
+        if parent is None:
+            self.shape: dict = {}
+            self.dtype: dict = {}
+            self.value: dict = {}
+            self.const: dict = {}
+            self.taint: dict = {}
+            self.dq: dict = {}
+        else:
+            self.shape = ChainMap({}, parent.shape)
+            self.dtype = ChainMap({}, parent.dtype)
+            self.value = ChainMap({}, parent.value)
+            self.const = ChainMap({}, parent.const)
+            self.taint = ChainMap({}, parent.taint)
+            self.dq = ChainMap({}, parent.dq)
+        # function bodies: local name -> model-wide name (subgraphs inherit their parent's)
+        self.alias = alias if alias is not None or parent is None else parent.alias
+
+    def set(self, name, shape, dtype, value=None, const=False, taint=_EMPTY, dq=0):
+        self.shape[name] = shape
+        self.dtype[name] = dtype
+        if value is not None:
+            self.value[name] = value
+        if const:
+            self.const[name] = True
+        if taint:
+            self.taint[name] = taint
+        if dq:
+            self.dq[name] = dq
+
+
+def _attrs_of(node: onnx.NodeProto, caller: Mapping | None = None) -> dict:
+    d = {}
+    for a in node.attribute:
+        if a.ref_attr_name:
+            if caller is not None and a.ref_attr_name in caller:
+                d[a.name] = caller[a.ref_attr_name]
+            continue
+        d[a.name] = helper.get_attribute_value(a)
+    return d
+
+
+def _topo_order(nodes: list) -> list:
+    produced: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        for o in n.output:
+            if o:
+                produced[o] = i
+    for i, n in enumerate(nodes):
+        for x in n.input:
+            j = produced.get(x)
+            if j is not None and j >= i:
+                break
+        else:
+            continue
+        break
+    else:
+        return nodes
+    # Kahn's algorithm, stable (lowest original index first)
+    deps = [0] * len(nodes)
+    users: list[list[int]] = [[] for _ in nodes]
+    for i, n in enumerate(nodes):
+        seen = set()
+        for x in n.input:
+            j = produced.get(x)
+            if j is not None and j != i and j not in seen:
+                seen.add(j)
+                deps[i] += 1
+                users[j].append(i)
+    heap = [i for i, d in enumerate(deps) if d == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(i)
+        for u in users[i]:
+            deps[u] -= 1
+            if deps[u] == 0:
+                heapq.heappush(heap, u)
+    done = set(order)
+    order.extend(i for i in range(len(nodes)) if i not in done)  # cycles: keep as they are
+    return [nodes[i] for i in order]
+
+
+class _Analyzer:
+    def __init__(self, label, opsets, precision, functions, warnings):
+        self.label = label
+        self.opsets = opsets
+        self.precision = precision
+        self.functions = {(normalize_domain(f.domain), f.name): f for f in functions}
+        self.warnings = warnings
+        self.seen_params: set[str] = set()
+        # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
+        self.canon: dict[str, str] = {}
+        self.storage: dict[tuple, str] = {}
+
+    # ---------------------------------------------------------------- tensors
+    def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
+        shape = tuple(int(d) for d in t.dims)
+        if t.data_location == _EXTERNAL:
+            ext = {kv.key: kv.value for kv in t.external_data}
+            key = (ext.get("location"), ext.get("offset", "0"), ext.get("length"), t.data_type)
+            first = self.storage.setdefault(key, self._global(sc, t.name))
+            if first != t.name:
+                self.canon[self._global(sc, t.name)] = first
+        value = None
+        if t.data_location != _EXTERNAL and t.data_type != TensorProto.STRING and math.prod(shape) <= SMALL_VALUE:
+            try:
+                value = numpy_helper.to_array(t)
+            except Exception:
+                value = None
+        sc.set(t.name, shape, t.data_type, value=value, const=True)
+
+    @staticmethod
+    def _global(sc: _Scope, name: str) -> str:
+        return sc.alias.get(name, name) if sc.alias is not None else name
+
+    def _key(self, sc: _Scope, name: str) -> str:
+        """Identity used to count a weight once: same storage / same elements => same key."""
+        k = sc.alias.get(name, name) if sc.alias is not None else name
+        return self.canon.get(k, k)
+
+    def _tv(self, sc: _Scope, name: str) -> TensorView:
+        shp = sc.shape.get(name)
+        if shp is not None and None in shp:
+            shp = None
+        key = sc.alias.get(name, name) if sc.alias is not None else name  # (self._key, inlined: hot path)
+        key = self.canon.get(key, key)
+        return TensorView(
+            key, shp, sc.dtype.get(name, 0), bool(sc.const.get(name)), sc.value.get(name), sc.dq.get(name, 0)
+        )
+
+    # ------------------------------------------------------------------ walk
+    def walk(self, nodes, sc: _Scope, inferred: Mapping, depth: int, top: bool = False,
+             caller_attrs: Mapping | None = None, opsets: Mapping | None = None, prefix: str = ""):
+        """Walk ``nodes`` (a graph's or function's body); return (NodeCosts, issues)."""
+        opsets = opsets or self.opsets
+        costs: list[NodeCost] = []
+        issues: list[tuple[str, str, frozenset]] = []
+        order = _topo_order(nodes)
+        if top and order is not nodes:
+            self.warnings.append("graph nodes were not in topological order; sorted them")
+        for idx, node in enumerate(order):
+            op = node.op_type
+            dom = normalize_domain(node.domain)
+            ins = list(node.input)
+            outs = list(node.output)
+            name = prefix + (node.name or f"{op}_{idx}")
+            attrs = _Lazy(node, caller_attrs)
+            opset = opsets.get(dom, 1)
+            taint = _EMPTY
+            for i in ins:
+                t = sc.taint.get(i) if i else None
+                if t:
+                    taint = t if not taint else taint | t
+            if (dom == "" and op in CONTROL_OPS) or (dom, op) in self.functions:
+                try:
+                    if dom == "" and op in CONTROL_OPS:
+                        nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
+                    else:
+                        nc, sub_issues = self._function(node, name, ins, outs, sc, attrs, depth)
+                except WattprintError:
+                    raise
+                except Exception as e:  # malformed subgraph / function body
+                    nc = not_counted(name, op, dom, None, "unknown", f"malformed {op} node ({type(e).__name__})")
+                    sub_issues = []
+                for o in outs:
+                    if o and taint:
+                        sc.taint[o] = taint
+                issues.extend(sub_issues)
+            else:
+                self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
+                check_node(
+                    self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
+                    [sc.shape.get(o) if o else None for o in outs], outs,
+                    lambda key, default=None: attrs.get_all().get(key, default),
+                )
+                nc = self._cost(op, dom, name, ins, outs, sc, attrs, opset)
+            if not nc.counted and nc.note:
+                note = nc.note
+                if not taint and note.startswith("shape unknown: "):
+                    # nothing unbound upstream: the shape depends on input values or on an op we cannot follow
+                    note = note.replace("shape unknown: ", "shape unresolved: ", 1)
+                    nc = dataclasses.replace(nc, note=note)
+                issues.append((op, note, taint))
+            costs.append(nc)
+        return costs, issues
+
+    def _cost(self, op, dom, name, ins, outs, sc, attrs, opset) -> NodeCost:
+        live_outs = [o for o in outs if o]
+        if op not in _NONDETERMINISTIC and _all_const(live_outs, sc.const):
+            shp = sc.shape.get(live_outs[0])
+            prec = dtype_name(sc.dtype.get(live_outs[0], 0))
+            return folded(name, op, dom, shp if shp is not None and None not in shp else None, prec)
+        tv = self._tv
+        view = OpView(
+            op, dom, name,
+            tuple([tv(sc, i) if i else None for i in ins]),
+            tuple([tv(sc, o) if o else None for o in outs]),
+            attrs.get_all, opset,
+        )
+        return cost_node(view, self.precision, self.seen_params)
+
+    # ------------------------------------------------------------- propagate
+    def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
+        is_const = (
+            (op == "Constant" or _all_const(ins, sc.const))
+            and op not in _NONDETERMINISTIC
+            and dom in ("", MS)
+        )
+        need_own = False
+        for o in outs:
+            if not o:
+                continue
+            r = inferred.get(o)
+            if r is None:
+                need_own = True
+                continue
+            dt, shp = r
+            sc.shape[o] = shp
+            sc.dtype[o] = dt
+            if shp is None or None in shp:
+                need_own = True
+            if is_const:
+                sc.const[o] = True
+            if taint:
+                sc.taint[o] = taint
+        if op in ("DequantizeLinear",) and ins and ins[0]:
+            for o in outs[:1]:
+                if o:
+                    sc.dq[o] = sc.dtype.get(ins[0], 0)
+        if is_const and op in _SAME_ELEMENTS and ins and ins[0] and outs and outs[0]:
+            self.canon[self._global(sc, outs[0])] = self._key(sc, ins[0])
+        fn = SHAPE_FNS.get(op)
+        if fn is None:
+            if need_own:
+                for o in outs:
+                    if o and o not in inferred:
+                        sc.set(o, None, 0, const=is_const, taint=taint)
+            return
+        want_value = op in VALUE_OPS and dom == "" and all(
+            (not i) or (sc.value.get(i) is not None) for i in ins[: VALUE_OPS[op]]
+        )
+        if not need_own and not want_value:
+            return
+        c = _Ctx(node, ins, sc, attrs, opset, len(outs))
+        try:
+            res = fn(c)
+        except Exception:
+            try:  # a value computation failed (bad index, overflow, ...): shapes only
+                c.novals = True
+                res = fn(c)
+            except Exception:
+                res = None
+        for k, o in enumerate(outs):
+            if not o:
+                continue
+            shp, dt, val = (res[k] if res is not None and k < len(res) else (None, 0, None))
+            known = inferred.get(o)
+            if known is not None:
+                kd, ks = known
+                if ks is None or None in ks:
+                    sc.shape[o] = _merge(ks, shp)
+                if not kd and dt:
+                    sc.dtype[o] = dt
+            else:
+                sc.shape[o] = shp
+                sc.dtype[o] = dt or (sc.dtype.get(ins[0], 0) if ins and ins[0] else 0)
+                if is_const:
+                    sc.const[o] = True
+                if taint:
+                    sc.taint[o] = taint
+            if val is not None and np.size(val) <= SMALL_VALUE:
+                s_now = sc.shape.get(o)
+                if s_now is None or None in s_now or tuple(s_now) == tuple(np.shape(val)):
+                    sc.value[o] = val
+                    if s_now is None or None in s_now:
+                        sc.shape[o] = tuple(np.shape(val))
+
+    # --------------------------------------------------------- control flow
+    def _subgraph(self, g: onnx.GraphProto, sc: _Scope, inferred, depth, opsets, bind: list):
+        sub = _Scope(sc)
+        for t in g.initializer:
+            self.add_initializer(sub, t)
+        for vi, (shp, dt) in zip(g.input, bind):
+            declared = _parse_type(vi.type)
+            if (shp is None or None in shp) and declared is not None and declared[1] is not None:
+                shp = _merge(shp, declared[1]) if shp is not None else declared[1]
+            if not dt and declared is not None:
+                dt = declared[0]
+            sub.set(vi.name, shp, dt)
+        costs, issues = self.walk(list(g.node), sub, inferred, depth + 1, opsets=opsets)
+        outs = [(sub.shape.get(o.name), sub.dtype.get(o.name, 0)) for o in g.output]
+        for k, o in enumerate(g.output):
+            if outs[k][0] is None:
+                declared = _parse_type(o.type)
+                if declared is not None:
+                    outs[k] = (declared[1], outs[k][1] or declared[0])
+        return costs, issues, outs
+
+    def _control(self, node, name, ins, outs, sc, inferred, attrs, depth, opsets):
+        op = node.op_type
+        a = attrs.get_all()
+        if depth >= MAX_DEPTH:
+            return not_counted(name, op, "", None, "unknown", "subgraphs nested too deep"), []
+        prec = "unknown"
+        if op == "If":
+            cond = sc.value.get(ins[0]) if ins and ins[0] else None
+            branches = [("then", a.get("then_branch")), ("else", a.get("else_branch"))]
+            if cond is not None and np.size(cond) == 1:
+                branches = [branches[0] if bool(np.asarray(cond).reshape(-1)[0]) else branches[1]]
+            results = []
+            params = 0
+            for bname, g in branches:
+                if g is None:
+                    continue
+                costs, issues, bouts = self._subgraph(g, sc, inferred, depth, opsets, [])
+                params += sum(c.params for c in costs)
+                results.append((sum(c.flops for c in costs if c.counted), bname, costs, issues, bouts))
+            if not results:
+                return not_counted(name, op, "", None, prec, "If without branches"), []
+            results.sort(key=lambda r: (-r[0], r[1] != "then"))
+            _, bname, costs, issues, bouts = results[0]
+            self._set_outputs(outs, bouts, sc, inferred)
+            if len(results) == 1 and len(branches) == 1:
+                note = f"If: condition is constant, '{bname}' branch counted"
+            else:
+                note = f"If: larger branch ('{bname}') counted"
+            return self._aggregate(name, op, outs, sc, costs, 1, note, params=params), self._inner(issues, op)
+        if op == "Loop":
+            body = a.get("body")
+            m = sc.value.get(ins[0]) if ins and ins[0] else None
+            trip = int(np.asarray(m).reshape(-1)[0]) if m is not None and np.size(m) == 1 else None
+            carried = ins[2:]
+            bind = [((), TensorProto.INT64), ((), TensorProto.BOOL)]
+            bind += [(sc.shape.get(x), sc.dtype.get(x, 0)) if x else (None, 0) for x in carried]
+            costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)
+            n_car = len(carried)
+            louts = []
+            for k in range(len(outs)):
+                if k < n_car:
+                    shp, dt = bouts[1 + k] if 1 + k < len(bouts) else (None, 0)
+                    if shp is None or None in shp:
+                        shp, dt = sc.shape.get(carried[k]), dt or sc.dtype.get(carried[k], 0)
+                    louts.append((shp, dt))
+                else:
+                    shp, dt = bouts[1 + k] if 1 + k < len(bouts) else (None, 0)
+                    louts.append(((trip,) + tuple(shp) if shp is not None else None, dt))
+            self._set_outputs(outs, louts, sc, inferred)
+            if trip is None:
+                nc = self._aggregate(name, op, outs, sc, costs, 0, "Loop trip count unknown", counted=False)
+                return nc, []
+            early = len(ins) > 1 and ins[1] and not (sc.value.get(ins[1]) is not None and bool(np.all(sc.value[ins[1]])))
+            note = f"Loop body x {trip} iterations" + (" (upper bound: the loop may exit early)" if early else "")
+            return self._aggregate(name, op, outs, sc, costs, trip, note), self._inner(issues, op)
+        # Scan
+        body = a.get("body")
+        if self.opsets.get("", 1) < 9 or "num_scan_inputs" not in a:
+            return not_counted(name, op, "", None, prec, "Scan-8 (batched) form not supported"), []
+        n_scan = int(a["num_scan_inputs"])
+        n_state = len(ins) - n_scan
+        axes = [int(x) for x in a.get("scan_input_axes", [0] * n_scan)]
+        bind = [(sc.shape.get(x), sc.dtype.get(x, 0)) if x else (None, 0) for x in ins[:n_state]]
+        seq = None
+        for k, x in enumerate(ins[n_state:]):
+            shp = sc.shape.get(x)
+            if shp is not None:
+                ax = axes[k] + len(shp) if axes[k] < 0 else axes[k]
+                if seq is None and ax < len(shp):
+                    seq = shp[ax]
+                bind.append((tuple(d for j, d in enumerate(shp) if j != ax), sc.dtype.get(x, 0)))
+            else:
+                bind.append((None, sc.dtype.get(x, 0)))
+        costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)
+        out_axes = [int(x) for x in a.get("scan_output_axes", [0] * max(len(outs) - n_state, 0))]
+        souts = []
+        for k in range(len(outs)):
+            shp, dt = bouts[k] if k < len(bouts) else (None, 0)
+            if k >= n_state and shp is not None:
+                ax = out_axes[k - n_state] if k - n_state < len(out_axes) else 0
+                ax = ax + len(shp) + 1 if ax < 0 else ax
+                shp = tuple(shp[:ax]) + (seq,) + tuple(shp[ax:])
+            souts.append((shp, dt))
+        self._set_outputs(outs, souts, sc, inferred)
+        if seq is None:
+            return self._aggregate(name, op, outs, sc, costs, 0, "Scan sequence length unknown", counted=False), []
+        return self._aggregate(name, op, outs, sc, costs, seq, f"Scan body x seq {seq}"), self._inner(issues, op)
+
+    @staticmethod
+    def _inner(issues, op):
+        return [(o, f"{r} (inside {op})" if "(inside" not in r else r, t) for o, r, t in issues]
+
+    def _set_outputs(self, outs, shapes, sc, inferred):
+        for k, o in enumerate(outs):
+            if not o:
+                continue
+            shp, dt = shapes[k] if k < len(shapes) else (None, 0)
+            known = inferred.get(o)
+            if known is not None and known[1] is not None and None not in known[1]:
+                shp = known[1]
+            elif known is not None:
+                shp = _merge(known[1], shp)
+            if known is not None and known[0]:
+                dt = known[0]
+            sc.shape[o] = shp
+            sc.dtype[o] = dt
+
+    def _aggregate(self, name, op, outs, sc, costs, mult, note, counted=True, params=None, domain=""):
+        o0 = outs[0] if outs else ""
+        shp = sc.shape.get(o0) if o0 else None
+        shp = shp if shp is not None and None not in shp else None
+        live = [c for c in costs if c.counted]
+        n_un = len(costs) - len(live)
+        prec = max(live, key=lambda c: c.flops).precision if live else "unknown"
+        if n_un and counted:
+            note += f"; {n_un} inner node(s) not counted"
+        if not counted:
+            return not_counted(name, op, domain, shp, prec, note)
+        return NodeCost(
+            name, op, domain, shp, prec,
+            sum(c.macs for c in live) * mult,
+            sum(c.elementwise_ops for c in live) * mult,
+            sum(c.reduction_ops for c in live) * mult,
+            sum(c.transcendental_ops for c in live) * mult,
+            sum(c.params for c in live) if params is None else params,
+            sum(c.bytes_read for c in live) * mult,
+            sum(c.bytes_written for c in live) * mult,
+            sum(c.weight_bytes for c in live) * mult,
+            True,
+            note,
+        )
+
+    # ------------------------------------------------------------ functions
+    def _function(self, node, name, ins, outs, sc, attrs, depth):
+        op = node.op_type
+        dom = normalize_domain(node.domain)
+        f = self.functions[(dom, op)]
+        if depth >= MAX_DEPTH:
+            return not_counted(name, op, dom, None, "unknown", "functions nested too deep"), []
+        caller = {}
+        for ap in f.attribute_proto:
+            caller[ap.name] = helper.get_attribute_value(ap)
+        caller.update(attrs.get_all())
+        alias = {}
+        sub = _Scope(alias=alias)
+        for formal, actual in zip(f.input, ins):
+            if not actual:
+                continue
+            alias[formal] = sc.alias.get(actual, actual) if sc.alias is not None else actual
+            sub.set(
+                formal, sc.shape.get(actual), sc.dtype.get(actual, 0), value=sc.value.get(actual),
+                const=bool(sc.const.get(actual)), taint=sc.taint.get(actual, _EMPTY), dq=sc.dq.get(actual, 0),
+            )
+        prefix = name + "/"
+        for n in f.node:
+            for o in n.output:
+                if o and o not in alias:
+                    alias[o] = prefix + o
+        f_opsets = dict(self.opsets)
+        f_opsets.update({normalize_domain(o.domain): int(o.version) for o in f.opset_import})
+        costs, issues = self.walk(list(f.node), sub, {}, depth + 1, caller_attrs=caller, opsets=f_opsets,
+                                  prefix=prefix)
+        for formal, actual in zip(f.output, outs):
+            if actual:
+                sc.shape[actual] = sub.shape.get(formal)
+                sc.dtype[actual] = sub.dtype.get(formal, 0)
+                if sub.value.get(formal) is not None:
+                    sc.value[actual] = sub.value[formal]
+                if sub.const.get(formal):
+                    sc.const[actual] = True
+        note = f"function {dom + '.' if dom else ''}{op}: {len(costs)} nodes"
+        return self._aggregate(name, op, outs, sc, costs, 1, note, domain=dom), self._inner(issues, op)
+
+
+def _all_const(names, const) -> bool:
+    """Some name is given and every given name is a constant (a loop: this runs for every node)."""
+    found = False
+    for name in names:
+        if name:
+            if not const.get(name):
+                return False
+            found = True
+    return found
+
+
+class _Lazy:
+    """Parses a node's attributes on first use."""
+
+    __slots__ = ("node", "caller", "_d")
+
+    def __init__(self, node, caller):
+        self.node = node
+        self.caller = caller
+        self._d = None
+
+    def get_all(self) -> dict:
+        if self._d is None:
+            self._d = _attrs_of(self.node, self.caller)
+        return self._d
