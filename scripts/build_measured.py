@@ -81,6 +81,13 @@ UNITS = {"samples/s": "samples/s", "samples/s (completed)": "samples/s",
 EXCLUDE = {
     "mlperf-v3.0-095": "GPU and both DLAs run the network (system hw_notes); a GPU-only model cannot represent the split",
     "mlperf-v3.0-097": "GPU and both DLAs run the network (system hw_notes); a GPU-only model cannot represent the split",
+    # Lenovo SE350 Cloud AI 100 Pro, RetinaNet SingleStream: krai/ck-qaic@e801fa38 compiles the SingleStream network
+    # onto 8 of the card's 16 AI cores (package/model-qaic-compile/.cm/meta.json:765-771, -aic-num-cores=8), and the
+    # harness decodes boxes and runs NMS on the host CPU inside each query's latency
+    # (program/object-detection-qaic-loadgen/benchmark.h:418-422)
+    "mlperf-v3.0-071": ("the network runs on 8 of the card's 16 AI cores (krai/ck-qaic compile flags "
+                        "-aic-num-cores=8) and box decoding + NMS run on the host CPU inside each query's latency; "
+                        "a whole-card device model cannot represent the split"),
 }
 
 
@@ -98,6 +105,21 @@ def model_exclusion(hardware: str, benchmark: str, scenario: str) -> str:
                 "its latency is not a property of the graph")
     return ""
 
+
+#: Cloud AI 100 RetinaNet: the batch of one network instance, from the harness the submissions name. Lenovo's and
+#: Qualcomm's v3.0 measurements READMEs (closed/{Lenovo,Qualcomm}/measurements/<system>/retinanet/<scenario>/README.md)
+#: run krai/ck-qaic, whose RetinaNet image installs the retinanet.pcie.16nsp.{offline,server,singlestream} models for the
+#: Pro card (docker/retinanet/Dockerfile.mlperf:97-100); its compile package compiles them with _BATCH_SIZE 1 in every
+#: scenario (Offline: one core per instance, Server: two, SingleStream: one instance on eight), so a sample is one
+#: batch-1 run of an instance. The compiled graph is RetinaNet without NMS: box decoding and NMS run on the host
+#: CPUs (NMS-ABP, program/object-detection-qaic-loadgen/benchmark.h:418-422).
+QAIC_CK = "krai/ck-qaic@e801fa38d88e154a7d1d68376a98608c229c0a7f:package/model-qaic-compile/.cm/meta.json"
+QAIC_SETTINGS: dict[str, tuple[int, str]] = {
+    "mlperf-v3.0-070": (1, f"{QAIC_CK}:735-744 (retinanet.pcie.16nsp.offline: _BATCH_SIZE 1, -aic-num-cores=1)"),
+    "mlperf-v3.0-071": (1, f"{QAIC_CK}:765-771 (retinanet.pcie.16nsp.singlestream: _BATCH_SIZE 1, -aic-num-cores=8)"),
+    "mlperf-v3.0-111": (1, f"{QAIC_CK}:735-744 (retinanet.pcie.16nsp.offline: _BATCH_SIZE 1, -aic-num-cores=1)"),
+    "mlperf-v3.0-112": (1, f"{QAIC_CK}:745-754 (retinanet.pcie.16nsp.server: _BATCH_SIZE 1, -aic-num-cores=2)"),
+}
 
 #: submissions that state an accelerator power constraint in the system description (hw_notes)
 HW_NOTES_LIMIT = {
@@ -314,6 +336,10 @@ def build(rows: list[dict[str, str]]) -> list[dict[str, str]]:
                 notes.append(f"batch/power limit: config class {cite} ({repo})")
                 if dla_batch is not None:
                     notes.append(f"dla_batch_size={dla_batch}")
+            if r["id"] in QAIC_SETTINGS:
+                qbatch, cite = QAIC_SETTINGS[r["id"]]
+                batch = str(qbatch)
+                notes.append(f"batch: {cite}; decoding and NMS on the host CPUs (compiled graph without NMS)")
             if not batch and scenario == "singlestream":
                 batch = "1"
                 notes.append("SingleStream: one query at a time (batch 1 by the scenario's definition)")

@@ -71,6 +71,19 @@ def test_published_config_figures_are_carried():
             assert p.power_limit_w <= tdp, p.id
 
 
+def test_cloud_ai_100_retinanet_runs_at_the_batch_its_harness_compiles():
+    # krai/ck-qaic@e801fa38 package/model-qaic-compile/.cm/meta.json: retinanet.pcie.16nsp.{offline,server,
+    # singlestream} all set _BATCH_SIZE 1 (one image per network instance), not the default Offline batch of 64
+    by_id = {p.id: p for p in MEASURED}
+    for pid in ("mlperf-v3.0-070", "mlperf-v3.0-071", "mlperf-v3.0-111", "mlperf-v3.0-112"):
+        p = by_id[pid]
+        assert (p.hardware, p.benchmark, p.batch) == ("qualcomm-ai100-pro", "retinanet", 1), pid
+        assert "krai/ck-qaic@e801fa38d88e154a7d1d68376a98608c229c0a7f" in p.notes and "_BATCH_SIZE 1" in p.notes
+    # SingleStream runs on 8 of the 16 AI cores with host-side NMS in the latency: excluded, with the reason
+    assert "8 of the card's 16 AI cores" in by_id["mlperf-v3.0-071"].exclude
+    assert not by_id["mlperf-v3.0-070"].exclude and not by_id["mlperf-v3.0-111"].exclude
+
+
 def test_the_dgx_h100_calibration_point_is_carried_with_its_provenance():
     # MLPerf Inference v3.1 closed, NVIDIA DGX-H100 MaxQ, ResNet-50 Offline: 474,849 samples/s (run_1
     # mlperf_log_summary.txt) at the mean of 667 spl.txt samples, 4,063.98 W -> 8.5585 mJ per sample

@@ -140,12 +140,58 @@ def test_retinanet_matches_hand_count():
         for side in sides:
             macs += 4 * conv_macs(side, side, f, f, 3) + conv_macs(side, side, f, out, 3)
         params += 4 * (f * f * 9 + f) + f * 9 * out + out
-    assert c.macs == macs
-    assert c.params == params
     anchors = sum(s * s for s in sides) * 9
     assert anchors == 120_087
-    outs = {n.output_shape for n in c.nodes if n.op_type == "Concat"}
-    assert (1, anchors, 264) in outs and (1, anchors, 4) in outs
+    # the post-processing adds no MACs; its one constant is the anchor boxes, 4 coordinates each
+    assert c.macs == macs
+    assert c.params == params + 4 * anchors
+    outs = {n.output_shape for n in c.nodes if n.op_type == "Reshape"}
+    for side in sides:  # per-level head outputs, (N, H*W*A, K)
+        assert (1, side * side * 9, 264) in outs and (1, side * side * 9, 4) in outs
+
+
+def _post(c, op: str) -> list:
+    """The post-processing nodes of type ``op``: those from the first Sigmoid on (the network has none)."""
+    first = next(i for i, n in enumerate(c.nodes) if n.op_type == "Sigmoid")
+    return [n for n in c.nodes[first:] if n.op_type == op]
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_retinanet_postprocessing_matches_hand_count(batch):
+    """MLPerf's reference post-processing (mlcommons/training retinanet.py, postprocess_detections with
+    score_thresh 0.05, topk_candidates 1000, nms_thresh 0.5, detections_per_img 300), at its caps."""
+    c = cost("retinanet", batch)
+    sides = [100, 50, 25, 13, 7]
+    scores = [s * s * 9 * 264 for s in sides]  # (anchor, class) scores per level
+    assert sum(scores) == 31_702_968
+    fp32 = 4
+    # sigmoid of every logit: one transcendental op, one fp32 read and write per score
+    sig = _post(c, "Sigmoid")
+    assert [n.output_shape for n in sig] == [(batch, n) for n in scores]
+    assert sum(n.transcendental_ops for n in sig) == batch * 31_702_968
+    assert sum(n.bytes_read for n in sig) == sum(n.bytes_written for n in sig) == batch * 31_702_968 * fp32
+    # top 1000 per level: n * ceil(log2(1000 + 1)) = 10 comparisons per score
+    topk = _post(c, "TopK")
+    assert [n.output_shape for n in topk] == [(batch, 1000)] * 5
+    assert sum(n.reduction_ops for n in topk) == batch * 317_029_680
+    # decoding the 1000 boxes of a level, on (N, 1000, 2) halves: size = hi - lo, ctr = lo + 0.5 size,
+    # dwh = min(dwh, log(1000/16)), pred_ctr = dxy * size + ctr, half = exp(dwh) * size * 0.5,
+    # boxes = [pred_ctr - half, pred_ctr + half] clipped (2 ops per coordinate)
+    per_level = 2000
+    assert sum(n.elementwise_ops for n in _post(c, "Sub")) == batch * 5 * 2 * per_level
+    assert sum(n.elementwise_ops for n in _post(c, "Add")) == batch * (5 * 3 * per_level + 5000 * 4)
+    # 4 Mul per level, and the class offset of batched_nms (label * 801) on the 5000 candidates
+    assert sum(n.elementwise_ops for n in _post(c, "Mul")) == batch * (5 * 4 * per_level + 5000)
+    assert sum(n.elementwise_ops for n in _post(c, "Min")) == batch * 5 * per_level
+    assert sum(n.transcendental_ops for n in _post(c, "Exp")) == batch * 5 * per_level
+    assert sum(n.elementwise_ops for n in _post(c, "Clip")) == batch * 5 * 2 * 4000
+    # class-aware NMS over 5 x 1000 candidates: the counter charges one pass over its boxes
+    (nms,) = _post(c, "NonMaxSuppression")
+    assert nms.reduction_ops == batch * 5000 * 4
+    assert nms.output_shape == (batch * 300, 3)
+    dets = {n.output_shape for n in _post(c, "GatherND")}
+    assert dets == {(batch * 300, 4), (batch * 300,)}
+    assert not c.not_counted
 
 
 def test_unet3d_patch_matches_hand_count():

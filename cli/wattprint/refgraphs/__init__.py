@@ -115,11 +115,16 @@ REFERENCE_GRAPHS: dict[str, RefGraph] = {
                 "P3-P7, 4-conv heads, 9 anchors, 800x800, 264 OpenImages classes",
                 f"{_MLPERF_INF} vision/classification_and_detection/tools/retinanet_pytorch_to_onnx.py: "
                 "num_classes 264, image_size 800x800 (the exported reference model)",
+                f"{_MLPERF_TRAIN} single_stage_detector/ssd/model/retinanet.py: postprocess_detections, "
+                "score_thresh 0.05, topk_candidates 1000, nms_thresh 0.5, detections_per_img 300 "
+                "(RetinaNet.__init__ defaults)",
                 f"{_MLPERF_INF} docs/benchmarks/object_detection/get-retinanet-data.md: OpenImages v6 MLPerf "
                 "validation set, 24,576 images resized to 800x800",
             ),
             assumptions=(
-                "anchor decoding, top-k and NMS are not in the graph",
+                "post-processing at its caps: 1000 candidates per level above the score threshold, 300 "
+                "detections kept; NMS counted as one pass over its 5,000 candidate boxes",
+                "anchors (120,087 x 4) are a constant initializer, counted as parameters",
                 "frozen BatchNormalization kept as nodes",
             ),
             builder=build_retinanet,
