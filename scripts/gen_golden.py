@@ -28,8 +28,8 @@ def snapshot_one(path: Path) -> dict:
 
     try:
         r = analyze_model(path)
-    except WattprintError as e:
-        return {"error": str(e)}
+    except WattprintError as e:  # the message names the file: keep it relative to the backend data folder
+        return {"error": str(e).replace(str(path), path.relative_to(backend_dir()).as_posix())}
     return {
         "nodes": len(r.nodes),
         "macs": r.macs,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from wattprint.generation import GenerationResult
     from wattprint.hardware import HardwareDB
     from wattprint.inference import InferenceResult
-    from wattprint.opcost import ModelCost
+    from wattprint.model.costs import ModelCost
     from wattprint.training import TrainingResult
 
 __all__ = ["analyze_model", "estimate_inference", "estimate_generation", "estimate_training", "run_check"]
@@ -30,7 +30,7 @@ def _hardware(hw_files: tuple[str | Path, ...]) -> "HardwareDB":
 def analyze_model(path: str | Path, *, dims: Mapping[str, int] | None = None, batch: int | None = None,
                   precision: str | None = None) -> "ModelCost":
     """The work of one call of an ONNX graph: MACs, parameters and bytes, node by node (no hardware)."""
-    from wattprint.onnx_graph import analyze_model as analyze
+    from wattprint.model import analyze_model as analyze
 
     return analyze(path, dims=dict(dims or {}), batch=batch, precision=precision)
 

@@ -6,7 +6,7 @@ Pure core: no printing, no exiting; failures are :class:`~wattprint.errors.Wattp
 ``wattprint/data/llm-configs``) into a :class:`DecoderSpec`. :func:`build_decoder` turns a spec
 into an ONNX ``ModelProto`` made of the ops an exporter would write (opset 23 ``RMSNormalization``,
 ``RotaryEmbedding`` and ``Attention``, ``MatMul``, ``Gather``...), with weights as shape-only
-initializers, so :func:`wattprint.onnx_graph.analyze_proto` costs it exactly as it costs an
+initializers, so :func:`wattprint.model.analyze_proto` costs it exactly as it costs an
 exported graph. Attention is the fused opset-23 ``Attention`` op (the score matrix is never a
 tensor); the KV cache enters as ``past_key.{i}`` / ``past_value.{i}`` inputs.
 
