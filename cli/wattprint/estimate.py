@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from wattprint.errors import WattprintError
 from wattprint.grid import choose_grid, choose_pue
 from wattprint.hardware import HardwareDB, load_hardware
-from wattprint.inference import InferenceResult, estimate_inference, serving_volume
+from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume
 
 PRECISION_CHOICES = ("fp32", "fp16", "bf16", "fp8", "int8")
 DEFAULT_INFER_HARDWARE = "h100-sxm"
@@ -105,14 +105,6 @@ def _check_volume(options: InferOptions, inferences: float | None) -> None:
         check("batch", options.batch, "batch")
     if inferences is not None:
         check("inferences", inferences, "inferences served")
-
-
-def model_batch(model: Any, fallback: int | None = None) -> int:
-    """Samples per evaluated graph: the bound first dim of the first input, else ``fallback``, else 1."""
-    for _name, shape, _dtype in model.inputs:
-        if shape:
-            return max(1, int(shape[0]))
-    return fallback or 1
 
 
 def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wattprint.comparisons import Comparison, compare
 from wattprint.energy.device import (
@@ -238,6 +238,14 @@ def estimate_inference(
 _RATE = re.compile(r"^\s*([0-9.eE+-]+)\s*/\s*(s|sec|second|min|minute|h|hr|hour|d|day|week|month|year|y)\s*$")
 _PER_DAY = {"s": 86400, "sec": 86400, "second": 86400, "min": 1440, "minute": 1440, "h": 24, "hr": 24, "hour": 24,
             "d": 1, "day": 1, "week": 1 / 7, "month": 12 / 365, "year": 1 / 365, "y": 1 / 365}
+
+
+def model_batch(model: Any, fallback: int | None = None) -> int:
+    """Samples per evaluated graph: the bound first dim of the first input, else ``fallback``, else 1."""
+    for _name, shape, _dtype in model.inputs:
+        if shape:
+            return max(1, int(shape[0]))
+    return fallback or 1
 
 
 def parse_rate_per_day(text: str) -> float:

@@ -282,7 +282,7 @@ class TrainingResult:
 def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
     if spec.params is not None:
         return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
-    from wattprint.estimate import model_batch
+    from wattprint.inference import model_batch
     from wattprint.onnx_graph import analyze_model
 
     model = analyze_model(spec.model)
