@@ -13,9 +13,10 @@ from typing import Any, Mapping
 from wattprint.errors import WattprintError
 from wattprint.grid import choose_grid, choose_pue
 from wattprint.hardware import HardwareDB, load_hardware
+from wattprint.vocab import PRECISIONS
 from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume
 
-PRECISION_CHOICES = ("fp32", "fp16", "bf16", "fp8", "int8")
+PRECISION_CHOICES = PRECISIONS  # (generation.py imports it from here)
 DEFAULT_INFER_HARDWARE = "h100-sxm"
 
 

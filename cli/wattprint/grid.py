@@ -1042,9 +1042,11 @@ def choose_grid(
 @dataclass(frozen=True)
 class PUEChoice:
     pue: float
-    basis: str  # "given", or the default used
+    basis: str  # "given", or the default used (as shown)
     source: str | None
     year: int | None
+    #: given by the user (exact), not a default (a range applies)
+    given: bool = False
 
 
 def choose_pue(pue: float | None = None, provider: str | None = None) -> PUEChoice:
@@ -1052,7 +1054,7 @@ def choose_pue(pue: float | None = None, provider: str | None = None) -> PUEChoi
     if pue is not None:
         if not (math.isfinite(pue) and pue >= 1.0):
             raise WattprintError(f"PUE {pue!r} is invalid", hint="PUE is facility energy / IT energy, so >= 1.0")
-        return PUEChoice(pue, "given", None, None)
+        return PUEChoice(pue, "given", None, None, given=True)
     default, providers = pue_defaults()
     if provider is not None:
         p = providers.get(provider.lower())

@@ -206,7 +206,7 @@ def estimate_inference(
     # low / high: the model's cross-validated error band, default PUE over its range, shipped grid +/-
     sys_j = node.system_energy_j(passe.energy_j, passe.time_s) / batch
     lo_ratio, hi_ratio = co.error_band
-    pue_lo, pue_hi = pue_range(pue.pue, pue.basis == "given")
+    pue_lo, pue_hi = pue_range(pue.pue, pue.given)
     g_lo, g_hi = grid_factor_range(grid.kind)
     e_range = Span(sys_j / hi_ratio * pue_lo, sys_j * pue.pue, sys_j / lo_ratio * pue_hi)
     g_per_j = grid.intensity_gco2e_per_kwh / 3.6e6

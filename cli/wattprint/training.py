@@ -22,6 +22,7 @@ from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse
 from wattprint.hardware import HardwareDB, HardwareProfile
 from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
+from wattprint.vocab import TRAIN_PRECISIONS, PowerBasis
 from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
@@ -77,7 +78,7 @@ class TrainingSpec(BaseModel):
     samples: float | None = Field(default=None, gt=0, description="training samples per epoch")
     epochs: float = Field(default=1, gt=0)
     mfu: float | None = Field(default=None, gt=0, le=1, description="model FLOPs utilisation, for compute-based runs")
-    precision: Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8"] = Field(
+    precision: Literal[TRAIN_PRECISIONS] = Field(
         default="bf16", description="precision whose peak the compute-based estimate uses"
     )
     embodied: bool = Field(default=False, description="include amortised embodied emissions in the totals")
@@ -257,7 +258,7 @@ class TrainingResult:
     hours: float
     device_hours: float
     power_w: float  # per device
-    power_basis: str
+    power_basis: PowerBasis  # the renderer words it (render.train.power_basis_text)
     utilization: float | None
     host_cpu_power_w: float
     host_dram_power_w: float
@@ -324,11 +325,11 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
 
     utilization = None
     if spec.power_w is not None:
-        power, basis = spec.power_w, "given"
+        power, basis = spec.power_w, PowerBasis.given
     elif profile.tdp_w is not None:
         utilization = spec.utilization if spec.utilization is not None else DEFAULT_UTILIZATION
         power = profile.tdp_w * utilization
-        basis = f"TDP {profile.tdp_w:g} W x utilisation {utilization:g}"
+        basis = PowerBasis.tdp
         if spec.utilization is None:
             assumptions.append(
                 f"utilisation {DEFAULT_UTILIZATION:g} of TDP (default, an upper bound; pass --utilization or --power)"
@@ -340,7 +341,7 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
                 hint="pass --power W, or drop --utilization to use its measured mean power",
             )
         power = profile.typical_power_w
-        basis = f"measured mean {power:g} W (no TDP published)"
+        basis = PowerBasis.measured
     else:
         raise WattprintError(
             f"hardware profile {profile.id!r} has no tdp_w or typical_power_w (not published)",
@@ -386,7 +387,7 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     # low / high: every assumed input at its documented extreme (user-given inputs are exact)
     r = ranges()
     p_lo = p_hi = power
-    if basis.startswith("TDP") and spec.utilization is None:
+    if basis is PowerBasis.tdp and spec.utilization is None:
         p_lo, p_hi = profile.tdp_w * float(r["utilization"]["low"]), profile.tdp_w * float(r["utilization"]["high"])
     h_lo = h_hi = hours
     if compute is not None and spec.mfu is None:

@@ -18,6 +18,7 @@ class Choice(str, Enum):
 
     __str__ = str.__str__
     __format__ = str.__format__
+    __hash__ = str.__hash__  # a member and its value are one dict key
 
     @classmethod
     def values(cls) -> tuple[str, ...]:
