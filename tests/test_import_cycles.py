@@ -106,8 +106,10 @@ def test_the_detector_finds_a_cycle():
 def test_the_graph_sees_function_level_imports():
     graph = import_graph()
     assert "wattprint.cli" in graph and graph["wattprint.cli"], "no imports found: the parser is broken"
-    # estimate imports the ONNX reader only inside infer_model
-    assert any(m.endswith("onnx_graph") for m in graph["wattprint.estimate"])
+    # the train command imports the training core only inside the command function
+    assert "wattprint.training" in graph["wattprint.commands.train"]
+    importers = {m for m, deps in graph.items() if "wattprint.cli" in deps}
+    assert importers <= {"wattprint.__main__"}, f"only the entry point imports wattprint.cli: {importers}"
 
 
 def test_no_import_cycles():

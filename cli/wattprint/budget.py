@@ -32,6 +32,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
@@ -204,6 +205,17 @@ class Target:
     assertions: tuple[Assertion, ...]
     message: str | None
     line: int | None
+    #: the line of each key the target sets (an error about a field points there)
+    field_lines: Mapping[str, int] = dataclass_field(default_factory=dict)
+
+
+#: budget target keys named differently from the estimate's fields (a spec's power_w is a target's power)
+BUDGET_KEYS = {"power_w": "power", "intensity_gco2e_per_kwh": "intensity"}
+
+
+def budget_key(field: str) -> str:
+    """The budget file key that sets an estimate's input field."""
+    return BUDGET_KEYS.get(field, field)
 
 
 @dataclass(frozen=True)
@@ -394,8 +406,9 @@ def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
             except WattprintError as exc:
                 raise _reword(path, loc, exc) from None
             assertions.append(Assertion(a.metric, kind_a, a.level, value, floor, text, key_line(path, aloc)))
+        lines = {key: key_line(path, (*tloc, key)) for key in given}
         targets.append(Target(t.name, kind, target_path, path_text, options, tuple(assertions), t.message,
-                              key_line(path, tloc)))
+                              key_line(path, tloc), {k: v for k, v in lines.items() if v}))
     return Budget(path, tuple(targets))
 
 
@@ -803,9 +816,13 @@ def run_check(
     for target in budget.targets:
         try:
             measured = measure(target, hw_files)
-        except WattprintError as exc:
-            where = f"{budget.path}:{target.line}" if target.line else str(budget.path)
-            raise WattprintError(f"{where}: target {target.name!r}: {exc.message}", hint=exc.hint) from None
+        except WattprintError as exc:  # at the line of the key at fault (else the target's), named as the key
+            line = target.field_lines.get(budget_key(exc.field)) if exc.field else None
+            line = line or target.line
+            where = f"{budget.path}:{line}" if line else str(budget.path)
+            message, hint = exc.parts(budget_key)
+            raise WattprintError(f"{where}: target {target.name!r}: {message}", hint=hint, field=exc.field,
+                                 value=exc.value) from None
         data_version = data_version or measured.assumptions.get("data_version")
         entry = baseline.entry_for(target, len(budget.targets) == 1) if baseline is not None else None
         target_note = note

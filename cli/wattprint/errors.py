@@ -38,11 +38,19 @@ class WattprintError(Exception):
             return text
         return _PLACEHOLDER.sub(lambda m: name(m.group(1)) if m.group(1) in self.fields else m.group(0), text)
 
+    def about(self, field: str, value: object = None) -> "WattprintError":
+        """The same error, known to be about input ``field`` (whose placeholder the message may hold)."""
+        return WattprintError(self._message, hint=self._hint, field=field, value=value, fields=self.fields)
+
+    def parts(self, name: Callable[[str], str] | None = None) -> tuple[str, str | None]:
+        """The message and the hint with each input field named by ``name`` (default: the field itself)."""
+        name = name or _bare
+        return self._fill(self._message, name), (self._fill(self._hint, name) if self._hint is not None else None)
+
     def worded(self, name: Callable[[str], str] | None = None) -> str:
         """The one-line message (and hint) with each input field named by ``name`` (default: the field itself)."""
-        name = name or _bare
-        message = self._fill(self._message, name)
-        return message if self._hint is None else f"{message} ({self._fill(self._hint, name)})"
+        message, hint = self.parts(name)
+        return message if hint is None else f"{message} ({hint})"
 
 
 def _bare(field: str) -> str:

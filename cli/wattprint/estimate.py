@@ -49,11 +49,12 @@ def parse_dims(pairs: list[str] | None) -> dict[str, int]:
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise WattprintError(f"--dim {pair!r} is not NAME=N", hint="e.g. --dim sequence_length=128")
+            raise WattprintError(f"{{dims}} {pair!r} is not NAME=N", field="dims", value=pair,
+                                 hint="e.g. {dims} sequence_length=128")
         try:
             dims[name.strip()] = int(value)
         except ValueError:
-            raise WattprintError(f"--dim {pair!r}: {value!r} is not a whole number") from None
+            raise WattprintError(f"{{dims}} {pair!r}: {value!r} is not a whole number", field="dims", value=pair) from None
     return dims
 
 
@@ -63,9 +64,10 @@ def infer_model(
     from wattprint.onnx_graph import analyze_model
 
     if options.precision is not None and options.precision not in PRECISION_CHOICES:
-        raise WattprintError(f"--precision {options.precision!r} is not one of {', '.join(PRECISION_CHOICES)}")
+        raise WattprintError(f"{{precision}} {options.precision!r} is not one of {', '.join(PRECISIONS)}",
+                             field="precision", value=options.precision)
     if options.batch is not None and options.batch < 1:
-        raise WattprintError(f"--batch {options.batch} must be >= 1")
+        raise WattprintError(f"{{batch}} {options.batch} must be >= 1", field="batch", value=options.batch)
     db = hardware or load_hardware()
     profile = db.get(options.hardware)
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)

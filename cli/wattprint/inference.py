@@ -252,30 +252,34 @@ def parse_rate_per_day(text: str) -> float:
     """'1e6/day', '200/s', '5000/hour' -> inferences per day."""
     match = _RATE.match(text)
     if not match:
-        raise WattprintError(f"--rate {text!r} is not a rate", hint="write e.g. 1e6/day, 200/s or 5000/hour")
+        raise WattprintError(f"{{rate}} {text!r} is not a rate", field="rate", value=text,
+                             hint="write e.g. 1e6/day, 200/s or 5000/hour")
     try:
         value = float(match.group(1))
     except ValueError:
-        raise WattprintError(f"--rate {text!r}: {match.group(1)!r} is not a number") from None
+        raise WattprintError(f"{{rate}} {text!r}: {match.group(1)!r} is not a number", field="rate", value=text) from None
     if not math.isfinite(value) or value <= 0:
-        raise WattprintError(f"--rate {text!r} must be a positive, finite number per unit of time")
+        raise WattprintError(f"{{rate}} {text!r} must be a positive, finite number per unit of time", field="rate",
+                             value=text)
     return value * _PER_DAY[match.group(2)]
 
 
 def serving_volume(inferences: float | None, rate: str | None, days: float | None) -> tuple[float | None, str | None]:
-    """Total inferences from --inferences, or --rate with --days (default 365 days when only a rate is given)."""
+    """Total inferences from ``inferences``, or ``rate`` with ``days`` (default 365 days when only a rate is given)."""
     if inferences is not None and rate is not None:
-        raise WattprintError("give --inferences or --rate (with --days), not both")
+        raise WattprintError("give {inferences} or {rate} (with {days}), not both", fields=("inferences", "rate", "days"))
     if inferences is not None:
         if not math.isfinite(inferences) or inferences <= 0:
-            raise WattprintError(f"--inferences {inferences!r} must be a positive number")
+            raise WattprintError(f"{{inferences}} {inferences!r} must be a positive number", field="inferences",
+                                 value=inferences)
         return inferences, f"{inferences:g} inferences"
     if rate is not None:
         per_day = parse_rate_per_day(rate)
         days = 365.0 if days is None else days
         if not math.isfinite(days) or days <= 0:
-            raise WattprintError(f"--days {days!r} must be a positive number")
+            raise WattprintError(f"{{days}} {days!r} must be a positive number", field="days", value=days)
         return per_day * days, f"{rate} for {days:g} days"
     if days is not None:
-        raise WattprintError("--days needs --rate", hint="e.g. --rate 1e6/day --days 365")
+        raise WattprintError("{days} needs {rate}", field="days", value=days, fields=("rate",),
+                             hint="e.g. {rate} 1e6/day {days} 365")
     return None, None

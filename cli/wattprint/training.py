@@ -135,33 +135,6 @@ class TrainingSpec(BaseModel):
         return self
 
 
-FLAG_NAMES = {
-    "hardware": "--hardware",
-    "count": "--count",
-    "hours": "--hours",
-    "gpu_hours": "--gpu-hours",
-    "params": "--params",
-    "tokens": "--tokens",
-    "model": "--model",
-    "samples": "--samples",
-    "epochs": "--epochs",
-    "mfu": "--mfu",
-    "precision": "--precision",
-    "power_w": "--power",
-    "utilization": "--utilization",
-    "pue": "--pue",
-    "region": "--region",
-    "grid_file": "--grid-file",
-    "intensity_gco2e_per_kwh": "--intensity",
-    "start": "--start",
-    "grid_gaps": "--gaps",
-    "grid_basis": "--grid-basis",
-    "name": "--name",
-    "provider": "--provider",
-    "embodied": "--embodied",
-    "lifetime_years": "--lifetime-years",
-    "host_embodied_kg": "--host-embodied-kg",
-}
 #: groups of fields where a flag replaces the whole group from the file
 _GROUPS = (
     ("region", "grid_file", "intensity_gco2e_per_kwh", "grid_basis"),
@@ -200,27 +173,27 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
     if "hardware" not in data:
         raise WattprintError(
             f"{path}: missing required field 'hardware'" if path else "no hardware given",
-            hint="pass --hardware ID (see 'wattprint hardware list') or a spec file",
+            hint="pass {hardware} ID (see 'wattprint hardware list') or a spec file", fields=("hardware",),
         )
     if not any(k in data for k in _LENGTH_FIELDS):
         raise WattprintError(
             f"{path}: missing 'hours' (or gpu_hours, params + tokens, model + samples)" if path else "no run length given",
-            hint="pass --hours H, --gpu-hours H, --params N --tokens D, or --model M.onnx --samples S",
+            hint="pass {hours} H, {gpu_hours} H, {params} N {tokens} D, or {model} M.onnx {samples} S",
+            fields=("hours", "gpu_hours", "params", "tokens", "model", "samples"),
         )
     try:
         return TrainingSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
-        if field in flags or path is None:
-            flag = FLAG_NAMES.get(field, field)
+        if field in flags or path is None:  # a flag's value (or no file): the field, for the CLI to name as its flag
             value = err.get("input")
             shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
             if err.get("type") == "value_error":  # our own checks name the value already
                 shown = ""
-            where = f"{flag}: " if flag else ""
+            where = f"{{{field}}}: " if field else ""
             msg = err["msg"].removeprefix("Value error, ")
-            raise WattprintError(f"{where}{msg}{shown}") from None
+            raise WattprintError(f"{where}{msg}{shown}", field=field or None, value=value) from None
         raise format_validation_error(path, exc, model=TrainingSpec) from None
 
 
@@ -337,15 +310,16 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     elif profile.typical_power_w is not None:
         if spec.utilization is not None:
             raise WattprintError(
-                f"hardware profile {profile.id!r} has no published TDP, so --utilization cannot apply",
-                hint="pass --power W, or drop --utilization to use its measured mean power",
+                f"hardware profile {profile.id!r} has no published TDP, so {{utilization}} cannot apply",
+                hint="pass {power_w} W, or drop {utilization} to use its measured mean power",
+                field="utilization", value=spec.utilization, fields=("power_w",),
             )
         power = profile.typical_power_w
         basis = PowerBasis.measured
     else:
         raise WattprintError(
             f"hardware profile {profile.id!r} has no tdp_w or typical_power_w (not published)",
-            hint="pass --power W (average draw per device)",
+            hint="pass {power_w} W (average draw per device)", fields=("power_w",),
         )
 
     host = spec.host or HostSpec()
@@ -438,7 +412,7 @@ def _embodied(spec: TrainingSpec, profile: HardwareProfile, hours: float, assump
         if spec.embodied:
             raise MissingFigureError(
                 f"hardware profile {profile.id!r} has no embodied figure (no published estimate)",
-                hint="drop --embodied, or add 'embodied:' to the profile with --hw-file",
+                hint="drop {embodied}, or add 'embodied:' to the profile with {hw_file}", fields=("embodied", "hw_file"),
             )
         return None
     e = ranges()["embodied"]
