@@ -170,8 +170,11 @@ def test_bad_json_grid_files(tmp_path, body, needle):
 
 def test_basis_needs_a_file_with_both_columns(tmp_path):
     path = write(tmp_path, "g.csv", HOURLY + hours([1, 3]))
-    with pytest.raises(WattprintError, match="grid-basis"):
+    from wattprint.commands.common import flag_for
+
+    with pytest.raises(WattprintError, match="grid_basis applies to files with both columns") as info:
         choose_grid(grid_file=path, basis="direct")
+    assert "--grid-basis applies" in info.value.worded(flag_for)
 
 
 def test_cli_says_marginal_and_warns_on_filled_gaps(tmp_path, cli):
