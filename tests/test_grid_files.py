@@ -106,8 +106,11 @@ def test_run_beyond_series_is_an_error(tmp_path):
 
 
 def test_start_without_grid_file_is_an_error():
-    with pytest.raises(WattprintError, match="--start needs"):
+    from wattprint.commands.common import flag_for
+
+    with pytest.raises(WattprintError, match="^start needs an hourly grid_file") as info:  # the core names fields
         choose_grid(start=parse_start("2022-01-01T00:00Z"))
+    assert info.value.field == "start" and info.value.worded(flag_for).startswith("--start needs an hourly --grid-file")
 
 
 def test_real_hourly_file_from_shared_datasets():

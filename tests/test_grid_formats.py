@@ -51,8 +51,11 @@ def test_gaps_outside_the_run_window_are_irrelevant(tmp_path):
 
 def test_gaps_error_keeps_strictness(tmp_path):
     path = write(tmp_path, "g.csv", HOURLY + hours([100, None, 300]))
-    with pytest.raises(WattprintError, match=r"2022-07-01T01:00Z to 2022-07-01T02:00Z.*--gaps error"):
+    from wattprint.commands.common import flag_for
+
+    with pytest.raises(WattprintError, match=r"2022-07-01T01:00Z to 2022-07-01T02:00Z.*grid_gaps error") as info:
         choose_grid(grid_file=path, start=parse_start("2022-07-01T00:00Z"), hours=3, gaps="error")
+    assert "(--gaps error)" in info.value.worded(flag_for)
 
 
 def test_a_gap_longer_than_the_limit_is_an_error_naming_the_span(tmp_path):
@@ -167,8 +170,11 @@ def test_bad_json_grid_files(tmp_path, body, needle):
 
 def test_basis_needs_a_file_with_both_columns(tmp_path):
     path = write(tmp_path, "g.csv", HOURLY + hours([1, 3]))
-    with pytest.raises(WattprintError, match="grid-basis"):
+    from wattprint.commands.common import flag_for
+
+    with pytest.raises(WattprintError, match="grid_basis applies to files with both columns") as info:
         choose_grid(grid_file=path, basis="direct")
+    assert "--grid-basis applies" in info.value.worded(flag_for)
 
 
 def test_cli_says_marginal_and_warns_on_filled_gaps(tmp_path, cli):

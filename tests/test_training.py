@@ -125,8 +125,11 @@ def test_missing_tdp_names_the_figure(tmp_path):
         "peak_tflops: {int8: 4}\nsources:\n  - {id: s, title: t, publisher: p, year: 2020, fields: [peak_tflops]}\n"
     )
     db = load_hardware((path,), use_user_dir=False)
-    with pytest.raises(WattprintError, match="no tdp_w.*--power"):
+    from wattprint.commands.common import flag_for
+
+    with pytest.raises(WattprintError, match="no tdp_w.*power_w") as info:
         run(db, hardware="mystery", count=1, hours=1, intensity_gco2e_per_kwh=1)
+    assert "pass --power W" in info.value.worded(flag_for)
 
 
 def test_hourly_series_integrates_over_the_run(hw, tmp_path):

@@ -32,6 +32,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Union
 
@@ -40,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from wattprint.errors import WattprintError
 from wattprint.limits import pydantic_check, reject_bool
 from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
+from wattprint.vocab import PRECISIONS, CheckStatus
 from wattprint.yamlio import format_validation_error, key_line, load_yaml
 
 BUDGET_FILE_NAMES = ("wattprint.yaml", "carbon-budget.yaml")
@@ -59,7 +61,7 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "sci": ("mass_g", "g", ("model", "spec")),
 }
 MetricName = Literal["energy_per_inference", "co2e_per_inference", "energy", "co2e", "macs", "params", "sci"]
-STATUSES = ("pass", "warn", "fail", "skipped")
+STATUSES = CheckStatus.values()
 #: the assumptions a baseline must share with the current run to compare like with like
 BASELINE_FIELDS = ("data_version", "hardware", "region")
 
@@ -133,7 +135,7 @@ class TargetModel(BaseModel):
     # models
     batch: Optional[int] = Field(default=None, ge=1, description="model only: batch size (binds the first input dim)")
     dims: Optional[Dict[str, int]] = Field(default=None, description="model only: symbolic dims, e.g. {sequence_length: 128}")
-    precision: Optional[Literal["fp32", "fp16", "bf16", "fp8", "int8"]] = Field(default=None, description="model only")
+    precision: Optional[Literal[PRECISIONS]] = Field(default=None, description="model only")
     inferences: Optional[float] = Field(default=None, gt=0, description="model only: total inferences served")
     rate: Optional[str] = Field(default=None, description="model only: serving rate, e.g. 1e6/day, 200/s")
     days: Optional[float] = Field(default=None, gt=0, description="model only: days served at rate (default 365)")
@@ -203,6 +205,17 @@ class Target:
     assertions: tuple[Assertion, ...]
     message: str | None
     line: int | None
+    #: the line of each key the target sets (an error about a field points there)
+    field_lines: Mapping[str, int] = dataclass_field(default_factory=dict)
+
+
+#: budget target keys named differently from the estimate's fields (a spec's power_w is a target's power)
+BUDGET_KEYS = {"power_w": "power", "intensity_gco2e_per_kwh": "intensity"}
+
+
+def budget_key(field: str) -> str:
+    """The budget file key that sets an estimate's input field."""
+    return BUDGET_KEYS.get(field, field)
 
 
 @dataclass(frozen=True)
@@ -393,8 +406,9 @@ def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
             except WattprintError as exc:
                 raise _reword(path, loc, exc) from None
             assertions.append(Assertion(a.metric, kind_a, a.level, value, floor, text, key_line(path, aloc)))
+        lines = {key: key_line(path, (*tloc, key)) for key in given}
         targets.append(Target(t.name, kind, target_path, path_text, options, tuple(assertions), t.message,
-                              key_line(path, tloc)))
+                              key_line(path, tloc), {k: v for k, v in lines.items() if v}))
     return Budget(path, tuple(targets))
 
 
@@ -662,7 +676,7 @@ class AssertionResult:
     floor: float | None
     baseline: float | None
     delta_pct: float | None
-    status: str  # pass | warn | fail | skipped
+    status: CheckStatus
     message: str
     line: int | None
 
@@ -679,7 +693,7 @@ class TargetResult:
     name: str
     kind: str  # "model" | "spec"
     path: str  # as written in the budget file
-    status: str  # pass | warn | fail (skipped assertions do not count)
+    status: CheckStatus  # pass | warn | fail (skipped assertions do not count)
     metrics: Mapping[str, float]
     assumptions: Mapping[str, Any]
     assertions: tuple[AssertionResult, ...]
@@ -693,23 +707,23 @@ class TargetResult:
 @dataclass(frozen=True)
 class CheckReport:
     budget_file: Path
-    status: str  # pass | warn | fail
+    status: CheckStatus  # pass | warn | fail
     targets: tuple[TargetResult, ...]
     baseline_file: Path | None
     baseline_found: bool
     notices: tuple[str, ...]
     data_version: str | None = None
 
-    def count(self, status: str) -> int:
+    def count(self, status: CheckStatus) -> int:
         return sum(a.status == status for t in self.targets for a in t.assertions)
 
     @property
     def failed(self) -> int:
-        return self.count("fail")
+        return self.count(CheckStatus.fail)
 
     @property
     def warnings(self) -> int:
-        return self.count("warn")
+        return self.count(CheckStatus.warn)
 
     @property
     def baseline_mismatch(self) -> bool:
@@ -747,16 +761,16 @@ def evaluate_assertion(a: Assertion, actual: float, baseline: float | None, base
     """Compare one measured value with its limit. Exceeded -> fail (level error) or warn (level warn)."""
     unit = METRICS[a.metric][1]
     delta = _delta_pct(actual, baseline) if baseline is not None else None
-    over_status = "fail" if a.level == "error" else "warn"
+    over_status = CheckStatus.fail if a.level == "error" else CheckStatus.warn
     if a.kind == "max":
         over = actual > a.value
         msg = (f"{fmt_metric(a.metric, actual)} exceeds the limit {fmt_metric(a.metric, a.value)}" if over
                else f"{fmt_metric(a.metric, actual)} within {fmt_metric(a.metric, a.value)}")
         return AssertionResult(a.metric, a.kind, a.level, unit, actual, a.value, a.text, None, None, baseline, delta,
-                               over_status if over else "pass", msg, a.line)
+                               over_status if over else CheckStatus.passed, msg, a.line)
     if baseline is None:
         return AssertionResult(a.metric, a.kind, a.level, unit, actual, None, a.text, a.value, a.floor, None, None,
-                               "skipped", f"skipped: {baseline_note or 'no baseline'}", a.line)
+                               CheckStatus.skipped, f"skipped: {baseline_note or 'no baseline'}", a.line)
     assert delta is not None
     increase = actual - baseline
     over_pct = delta > a.value
@@ -768,13 +782,13 @@ def evaluate_assertion(a: Assertion, actual: float, baseline: float | None, base
     if over_pct and not over_floor:
         text += f": increase {fmt_metric(a.metric, increase)} is within the floor"
     return AssertionResult(a.metric, a.kind, a.level, unit, actual, limit, a.text, a.value, a.floor, baseline, delta,
-                           over_status if over else "pass", text, a.line)
+                           over_status if over else CheckStatus.passed, text, a.line)
 
 
-def _status_of(statuses: list[str]) -> str:
-    if "fail" in statuses:
-        return "fail"
-    return "warn" if "warn" in statuses else "pass"
+def _status_of(statuses: list[CheckStatus]) -> CheckStatus:
+    if CheckStatus.fail in statuses:
+        return CheckStatus.fail
+    return CheckStatus.warn if CheckStatus.warn in statuses else CheckStatus.passed
 
 
 def run_check(
@@ -802,9 +816,13 @@ def run_check(
     for target in budget.targets:
         try:
             measured = measure(target, hw_files)
-        except WattprintError as exc:
-            where = f"{budget.path}:{target.line}" if target.line else str(budget.path)
-            raise WattprintError(f"{where}: target {target.name!r}: {exc.message}", hint=exc.hint) from None
+        except WattprintError as exc:  # at the line of the key at fault (else the target's), named as the key
+            line = target.field_lines.get(budget_key(exc.field)) if exc.field else None
+            line = line or target.line
+            where = f"{budget.path}:{line}" if line else str(budget.path)
+            message, hint = exc.parts(budget_key)
+            raise WattprintError(f"{where}: target {target.name!r}: {message}", hint=hint, field=exc.field,
+                                 value=exc.value) from None
         data_version = data_version or measured.assumptions.get("data_version")
         entry = baseline.entry_for(target, len(budget.targets) == 1) if baseline is not None else None
         target_note = note
@@ -853,7 +871,7 @@ def exit_code(report: CheckReport, fail_on: str = "error", report_only: bool = F
 
 def fails_step(result: AssertionResult, fail_on: str = "error") -> bool:
     """Does this assertion count as a failure under --fail-on?"""
-    return result.status == "fail" or (fail_on == "warn" and result.status == "warn")
+    return result.status is CheckStatus.fail or (fail_on == "warn" and result.status is CheckStatus.warn)
 
 
 __all__ = [

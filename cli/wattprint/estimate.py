@@ -13,9 +13,10 @@ from typing import Any, Mapping
 from wattprint.errors import WattprintError
 from wattprint.grid import choose_grid, choose_pue
 from wattprint.hardware import HardwareDB, load_hardware
-from wattprint.inference import InferenceResult, estimate_inference, serving_volume
+from wattprint.vocab import PRECISIONS
+from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume
 
-PRECISION_CHOICES = ("fp32", "fp16", "bf16", "fp8", "int8")
+PRECISION_CHOICES = PRECISIONS  # (generation.py imports it from here)
 DEFAULT_INFER_HARDWARE = "h100-sxm"
 
 
@@ -48,11 +49,12 @@ def parse_dims(pairs: list[str] | None) -> dict[str, int]:
     for pair in pairs or ():
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise WattprintError(f"--dim {pair!r} is not NAME=N", hint="e.g. --dim sequence_length=128")
+            raise WattprintError(f"{{dims}} {pair!r} is not NAME=N", field="dims", value=pair,
+                                 hint="e.g. {dims} sequence_length=128")
         try:
             dims[name.strip()] = int(value)
         except ValueError:
-            raise WattprintError(f"--dim {pair!r}: {value!r} is not a whole number") from None
+            raise WattprintError(f"{{dims}} {pair!r}: {value!r} is not a whole number", field="dims", value=pair) from None
     return dims
 
 
@@ -62,9 +64,10 @@ def infer_model(
     from wattprint.model import analyze_model
 
     if options.precision is not None and options.precision not in PRECISION_CHOICES:
-        raise WattprintError(f"--precision {options.precision!r} is not one of {', '.join(PRECISION_CHOICES)}")
+        raise WattprintError(f"{{precision}} {options.precision!r} is not one of {', '.join(PRECISIONS)}",
+                             field="precision", value=options.precision)
     if options.batch is not None and options.batch < 1:
-        raise WattprintError(f"--batch {options.batch} must be >= 1")
+        raise WattprintError(f"{{batch}} {options.batch} must be >= 1", field="batch", value=options.batch)
     db = hardware or load_hardware()
     profile = db.get(options.hardware)
     inferences, basis = serving_volume(options.inferences, options.rate, options.days)
@@ -105,14 +108,6 @@ def _check_volume(options: InferOptions, inferences: float | None) -> None:
         check("batch", options.batch, "batch")
     if inferences is not None:
         check("inferences", inferences, "inferences served")
-
-
-def model_batch(model: Any, fallback: int | None = None) -> int:
-    """Samples per evaluated graph: the bound first dim of the first input, else ``fallback``, else 1."""
-    for _name, shape, _dtype in model.inputs:
-        if shape:
-            return max(1, int(shape[0]))
-    return fallback or 1
 
 
 def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):

@@ -135,7 +135,7 @@ class GridSeries:
             raise WattprintError(
                 f"{self.path}: the run ({_iso(t0)} to {_iso(t1)}) extends beyond the grid series "
                 f"({_iso(self.t0)} to {_iso(self._t_end)})",
-                hint="pick a --start inside the series or supply a longer series",
+                hint="pick a {start} inside the series or supply a longer series", fields=("start",),
             )
 
     # ------------------------------------------------------------------ gaps
@@ -161,12 +161,12 @@ class GridSeries:
         for g in inside:
             if gaps == "error" or not g.fillable:
                 why = (
-                    "gaps are errors (--gaps error)" if gaps == "error"
+                    "gaps are errors ({grid_gaps} error)" if gaps == "error"
                     else f"longer than {MAX_GAP_FILL_S / 3600:g} h or at the end of the series: not interpolated"
                 )
                 raise WattprintError(
                     f"{self.path}: gap in the grid series inside the run window: {self._span(g)}; {why}",
-                    hint="fill it in the file, or pick a --start whose run avoids it",
+                    hint="fill it in the file, or pick a {start} whose run avoids it", fields=("start", "grid_gaps"),
                 )
         spans = "; ".join(self._span(g) for g in inside[:3]) + (f"; and {len(inside) - 3} more" if len(inside) > 3 else "")
         return (f"{Path(self.path).name}: filled {len(inside)} gap(s) by linear interpolation: {spans}",)
@@ -242,7 +242,7 @@ class GridSeries:
         if best_t is None:
             raise WattprintError(
                 f"{self.path}: every start in the window crosses a gap in the grid series that cannot be used",
-                hint="fill the gaps in the file, or widen --window",
+                hint="fill the gaps in the file, or widen {window}", fields=("window",),
             )
         return datetime.fromtimestamp(best_t, timezone.utc), best_mean
 
@@ -373,7 +373,10 @@ def _parse_time(text: str, where: str) -> float:
 
 
 def parse_start(text: str) -> datetime:
-    return datetime.fromtimestamp(_parse_time(text, "--start"), timezone.utc)
+    try:
+        return datetime.fromtimestamp(_parse_time(text, "{start}"), timezone.utc)
+    except WattprintError as exc:
+        raise exc.about("start", text) from None
 
 
 def _intensity(value: object, where: str) -> float:
@@ -650,7 +653,7 @@ def _csv_layout(path: Path, header: list[str], basis: str | None) -> tuple[int, 
         chosen = basis or "lifecycle"
         if chosen not in cols:
             raise WattprintError(f"{path}:1: this Electricity Maps export has no {chosen} column",
-                                 hint=f"use --grid-basis {next(iter(cols))}")
+                                 hint=f"use {{grid_basis}} {next(iter(cols))}", fields=("grid_basis",))
         return h.index("datetime (utc)"), cols[chosen], 1.0, {
             "basis": chosen, "signal": "average", "format": f"Electricity Maps CSV export ({chosen} column)",
             "source": "Electricity Maps"}
@@ -671,7 +674,8 @@ def _csv_layout(path: Path, header: list[str], basis: str | None) -> tuple[int, 
             f"{path}:1: no intensity column", hint=f"name one of: {', '.join(INTENSITY_COLUMNS)} (gCO2e/kWh)"
         )
     if basis is not None:
-        raise WattprintError(f"{path}: --grid-basis applies to files with both columns (Electricity Maps exports)")
+        raise WattprintError(f"{path}: {{grid_basis}} applies to files with both columns (Electricity Maps exports)",
+                             field="grid_basis", value=basis)
     return h.index("timestamp"), h.index(value_col), 1.0, {"basis": "unknown", "signal": "average",
                                                             "format": f"CSV (column {header[h.index(value_col)].strip()!r})"}
 
@@ -983,14 +987,20 @@ def choose_grid(
     if basis not in (None, "lifecycle", "direct"):
         raise WattprintError(f"grid basis {basis!r} is not lifecycle or direct")
     if basis is not None and grid_file is None:
-        raise WattprintError("a grid basis (lifecycle or direct) applies only to a --grid-file")
+        raise WattprintError("a grid basis (lifecycle or direct) applies only to a {grid_file}", field="grid_basis",
+                             value=basis, fields=("grid_file",))
     given = [x for x in (region, intensity, grid_file) if x is not None]
     if len(given) > 1:
-        raise WattprintError("give only one of --region, --intensity or --grid-file")
+        raise WattprintError("give only one of {region}, {intensity} or {grid_file}",
+                             fields=("region", "intensity", "grid_file"))
     if start is not None and grid_file is None:
-        raise WattprintError("--start needs an hourly --grid-file to integrate over")
+        raise WattprintError("{start} needs an hourly {grid_file} to integrate over", field="start", value=start,
+                             fields=("grid_file",))
     if intensity is not None:
-        value = _intensity(intensity, "--intensity")
+        try:
+            value = _intensity(intensity, "{intensity}")
+        except WattprintError as exc:
+            raise exc.about("intensity", intensity) from None
         return GridChoice(value, "explicit", "explicit intensity", "explicit", "unknown", None, "given by the user")
     if grid_file is not None:
         grid = load_grid_file(Path(grid_file), basis)
@@ -1013,7 +1023,8 @@ def choose_grid(
             return GridChoice(value, Path(grid_file).name, grid.name, "grid-series", grid.basis, None, grid.source,
                               note=note, signal=grid.signal, warnings=warnings, format=grid.format)
         if start is not None:
-            raise WattprintError(f"{grid_file}: --start needs a time series, but this grid file is one constant")
+            raise WattprintError(f"{grid_file}: {{start}} needs a time series, but this grid file is one constant",
+                                 field="start", value=start)
         return GridChoice(
             grid.intensity_gco2e_per_kwh,
             Path(grid_file).name,
@@ -1042,9 +1053,11 @@ def choose_grid(
 @dataclass(frozen=True)
 class PUEChoice:
     pue: float
-    basis: str  # "given", or the default used
+    basis: str  # "given", or the default used (as shown)
     source: str | None
     year: int | None
+    #: given by the user (exact), not a default (a range applies)
+    given: bool = False
 
 
 def choose_pue(pue: float | None = None, provider: str | None = None) -> PUEChoice:
@@ -1052,7 +1065,7 @@ def choose_pue(pue: float | None = None, provider: str | None = None) -> PUEChoi
     if pue is not None:
         if not (math.isfinite(pue) and pue >= 1.0):
             raise WattprintError(f"PUE {pue!r} is invalid", hint="PUE is facility energy / IT energy, so >= 1.0")
-        return PUEChoice(pue, "given", None, None)
+        return PUEChoice(pue, "given", None, None, given=True)
     default, providers = pue_defaults()
     if provider is not None:
         p = providers.get(provider.lower())

@@ -19,9 +19,10 @@ from wattprint.citation import Source
 from wattprint.datafiles import data_dir
 from wattprint.errors import UnknownIdError, WattprintError
 from wattprint.limits import pydantic_check, reject_bool
+from wattprint.vocab import PEAK_PRECISIONS
 from wattprint.yamlio import format_validation_error, load_yaml
 
-PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8")
+PRECISIONS = PEAK_PRECISIONS
 KINDS = ("gpu", "tpu", "cpu", "edge", "npu")
 #: Device families (``architecture``): the unit per-family coefficients are fitted on.
 ARCHITECTURES = (
@@ -133,7 +134,7 @@ class ProfileSpec(_Strict):
     typical_power_w: float | None = Field(
         default=None, gt=0, description="measured mean power where no TDP is published (e.g. TPU)"
     )
-    peak_tflops: dict[Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"], float] = Field(
+    peak_tflops: dict[Literal[PEAK_PRECISIONS], float] = Field(
         default_factory=dict, description="dense peak TFLOPS (TOPS for int8), never the sparsity figure"
     )
     memory_gb: float | None = Field(default=None, gt=0)

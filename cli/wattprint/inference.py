@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wattprint.comparisons import Comparison, compare
 from wattprint.energy.device import (
@@ -206,7 +206,7 @@ def estimate_inference(
     # low / high: the model's cross-validated error band, default PUE over its range, shipped grid +/-
     sys_j = node.system_energy_j(passe.energy_j, passe.time_s) / batch
     lo_ratio, hi_ratio = co.error_band
-    pue_lo, pue_hi = pue_range(pue.pue, pue.basis == "given")
+    pue_lo, pue_hi = pue_range(pue.pue, pue.given)
     g_lo, g_hi = grid_factor_range(grid.kind)
     e_range = Span(sys_j / hi_ratio * pue_lo, sys_j * pue.pue, sys_j / lo_ratio * pue_hi)
     g_per_j = grid.intensity_gco2e_per_kwh / 3.6e6
@@ -240,34 +240,46 @@ _PER_DAY = {"s": 86400, "sec": 86400, "second": 86400, "min": 1440, "minute": 14
             "d": 1, "day": 1, "week": 1 / 7, "month": 12 / 365, "year": 1 / 365, "y": 1 / 365}
 
 
+def model_batch(model: Any, fallback: int | None = None) -> int:
+    """Samples per evaluated graph: the bound first dim of the first input, else ``fallback``, else 1."""
+    for _name, shape, _dtype in model.inputs:
+        if shape:
+            return max(1, int(shape[0]))
+    return fallback or 1
+
+
 def parse_rate_per_day(text: str) -> float:
     """'1e6/day', '200/s', '5000/hour' -> inferences per day."""
     match = _RATE.match(text)
     if not match:
-        raise WattprintError(f"--rate {text!r} is not a rate", hint="write e.g. 1e6/day, 200/s or 5000/hour")
+        raise WattprintError(f"{{rate}} {text!r} is not a rate", field="rate", value=text,
+                             hint="write e.g. 1e6/day, 200/s or 5000/hour")
     try:
         value = float(match.group(1))
     except ValueError:
-        raise WattprintError(f"--rate {text!r}: {match.group(1)!r} is not a number") from None
+        raise WattprintError(f"{{rate}} {text!r}: {match.group(1)!r} is not a number", field="rate", value=text) from None
     if not math.isfinite(value) or value <= 0:
-        raise WattprintError(f"--rate {text!r} must be a positive, finite number per unit of time")
+        raise WattprintError(f"{{rate}} {text!r} must be a positive, finite number per unit of time", field="rate",
+                             value=text)
     return value * _PER_DAY[match.group(2)]
 
 
 def serving_volume(inferences: float | None, rate: str | None, days: float | None) -> tuple[float | None, str | None]:
-    """Total inferences from --inferences, or --rate with --days (default 365 days when only a rate is given)."""
+    """Total inferences from ``inferences``, or ``rate`` with ``days`` (default 365 days when only a rate is given)."""
     if inferences is not None and rate is not None:
-        raise WattprintError("give --inferences or --rate (with --days), not both")
+        raise WattprintError("give {inferences} or {rate} (with {days}), not both", fields=("inferences", "rate", "days"))
     if inferences is not None:
         if not math.isfinite(inferences) or inferences <= 0:
-            raise WattprintError(f"--inferences {inferences!r} must be a positive number")
+            raise WattprintError(f"{{inferences}} {inferences!r} must be a positive number", field="inferences",
+                                 value=inferences)
         return inferences, f"{inferences:g} inferences"
     if rate is not None:
         per_day = parse_rate_per_day(rate)
         days = 365.0 if days is None else days
         if not math.isfinite(days) or days <= 0:
-            raise WattprintError(f"--days {days!r} must be a positive number")
+            raise WattprintError(f"{{days}} {days!r} must be a positive number", field="days", value=days)
         return per_day * days, f"{rate} for {days:g} days"
     if days is not None:
-        raise WattprintError("--days needs --rate", hint="e.g. --rate 1e6/day --days 365")
+        raise WattprintError("{days} needs {rate}", field="days", value=days, fields=("rate",),
+                             hint="e.g. {rate} 1e6/day {days} 365")
     return None, None

@@ -22,6 +22,7 @@ from wattprint.grid import GridChoice, PUEChoice, choose_grid, choose_pue, parse
 from wattprint.hardware import HardwareDB, HardwareProfile
 from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
+from wattprint.vocab import TRAIN_PRECISIONS, PowerBasis
 from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
@@ -77,7 +78,7 @@ class TrainingSpec(BaseModel):
     samples: float | None = Field(default=None, gt=0, description="training samples per epoch")
     epochs: float = Field(default=1, gt=0)
     mfu: float | None = Field(default=None, gt=0, le=1, description="model FLOPs utilisation, for compute-based runs")
-    precision: Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8"] = Field(
+    precision: Literal[TRAIN_PRECISIONS] = Field(
         default="bf16", description="precision whose peak the compute-based estimate uses"
     )
     embodied: bool = Field(default=False, description="include amortised embodied emissions in the totals")
@@ -134,33 +135,6 @@ class TrainingSpec(BaseModel):
         return self
 
 
-FLAG_NAMES = {
-    "hardware": "--hardware",
-    "count": "--count",
-    "hours": "--hours",
-    "gpu_hours": "--gpu-hours",
-    "params": "--params",
-    "tokens": "--tokens",
-    "model": "--model",
-    "samples": "--samples",
-    "epochs": "--epochs",
-    "mfu": "--mfu",
-    "precision": "--precision",
-    "power_w": "--power",
-    "utilization": "--utilization",
-    "pue": "--pue",
-    "region": "--region",
-    "grid_file": "--grid-file",
-    "intensity_gco2e_per_kwh": "--intensity",
-    "start": "--start",
-    "grid_gaps": "--gaps",
-    "grid_basis": "--grid-basis",
-    "name": "--name",
-    "provider": "--provider",
-    "embodied": "--embodied",
-    "lifetime_years": "--lifetime-years",
-    "host_embodied_kg": "--host-embodied-kg",
-}
 #: groups of fields where a flag replaces the whole group from the file
 _GROUPS = (
     ("region", "grid_file", "intensity_gco2e_per_kwh", "grid_basis"),
@@ -199,27 +173,27 @@ def load_training_spec(path: Path | None, overrides: dict[str, Any]) -> Training
     if "hardware" not in data:
         raise WattprintError(
             f"{path}: missing required field 'hardware'" if path else "no hardware given",
-            hint="pass --hardware ID (see 'wattprint hardware list') or a spec file",
+            hint="pass {hardware} ID (see 'wattprint hardware list') or a spec file", fields=("hardware",),
         )
     if not any(k in data for k in _LENGTH_FIELDS):
         raise WattprintError(
             f"{path}: missing 'hours' (or gpu_hours, params + tokens, model + samples)" if path else "no run length given",
-            hint="pass --hours H, --gpu-hours H, --params N --tokens D, or --model M.onnx --samples S",
+            hint="pass {hours} H, {gpu_hours} H, {params} N {tokens} D, or {model} M.onnx {samples} S",
+            fields=("hours", "gpu_hours", "params", "tokens", "model", "samples"),
         )
     try:
         return TrainingSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = str(err["loc"][0]) if err["loc"] else ""
-        if field in flags or path is None:
-            flag = FLAG_NAMES.get(field, field)
+        if field in flags or path is None:  # a flag's value (or no file): the field, for the CLI to name as its flag
             value = err.get("input")
             shown = f" (got {value!r})" if value is not None and not isinstance(value, dict) else ""
             if err.get("type") == "value_error":  # our own checks name the value already
                 shown = ""
-            where = f"{flag}: " if flag else ""
+            where = f"{{{field}}}: " if field else ""
             msg = err["msg"].removeprefix("Value error, ")
-            raise WattprintError(f"{where}{msg}{shown}") from None
+            raise WattprintError(f"{where}{msg}{shown}", field=field or None, value=value) from None
         raise format_validation_error(path, exc, model=TrainingSpec) from None
 
 
@@ -257,7 +231,7 @@ class TrainingResult:
     hours: float
     device_hours: float
     power_w: float  # per device
-    power_basis: str
+    power_basis: PowerBasis  # the renderer words it (render.train.power_basis_text)
     utilization: float | None
     host_cpu_power_w: float
     host_dram_power_w: float
@@ -282,7 +256,7 @@ class TrainingResult:
 def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
     if spec.params is not None:
         return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
-    from wattprint.estimate import model_batch
+    from wattprint.inference import model_batch
     from wattprint.model import analyze_model
 
     model = analyze_model(spec.model)
@@ -324,11 +298,11 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
 
     utilization = None
     if spec.power_w is not None:
-        power, basis = spec.power_w, "given"
+        power, basis = spec.power_w, PowerBasis.given
     elif profile.tdp_w is not None:
         utilization = spec.utilization if spec.utilization is not None else DEFAULT_UTILIZATION
         power = profile.tdp_w * utilization
-        basis = f"TDP {profile.tdp_w:g} W x utilisation {utilization:g}"
+        basis = PowerBasis.tdp
         if spec.utilization is None:
             assumptions.append(
                 f"utilisation {DEFAULT_UTILIZATION:g} of TDP (default, an upper bound; pass --utilization or --power)"
@@ -336,15 +310,16 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     elif profile.typical_power_w is not None:
         if spec.utilization is not None:
             raise WattprintError(
-                f"hardware profile {profile.id!r} has no published TDP, so --utilization cannot apply",
-                hint="pass --power W, or drop --utilization to use its measured mean power",
+                f"hardware profile {profile.id!r} has no published TDP, so {{utilization}} cannot apply",
+                hint="pass {power_w} W, or drop {utilization} to use its measured mean power",
+                field="utilization", value=spec.utilization, fields=("power_w",),
             )
         power = profile.typical_power_w
-        basis = f"measured mean {power:g} W (no TDP published)"
+        basis = PowerBasis.measured
     else:
         raise WattprintError(
             f"hardware profile {profile.id!r} has no tdp_w or typical_power_w (not published)",
-            hint="pass --power W (average draw per device)",
+            hint="pass {power_w} W (average draw per device)", fields=("power_w",),
         )
 
     host = spec.host or HostSpec()
@@ -386,7 +361,7 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     # low / high: every assumed input at its documented extreme (user-given inputs are exact)
     r = ranges()
     p_lo = p_hi = power
-    if basis.startswith("TDP") and spec.utilization is None:
+    if basis is PowerBasis.tdp and spec.utilization is None:
         p_lo, p_hi = profile.tdp_w * float(r["utilization"]["low"]), profile.tdp_w * float(r["utilization"]["high"])
     h_lo = h_hi = hours
     if compute is not None and spec.mfu is None:
@@ -437,7 +412,7 @@ def _embodied(spec: TrainingSpec, profile: HardwareProfile, hours: float, assump
         if spec.embodied:
             raise MissingFigureError(
                 f"hardware profile {profile.id!r} has no embodied figure (no published estimate)",
-                hint="drop --embodied, or add 'embodied:' to the profile with --hw-file",
+                hint="drop {embodied}, or add 'embodied:' to the profile with {hw_file}", fields=("embodied", "hw_file"),
             )
         return None
     e = ranges()["embodied"]

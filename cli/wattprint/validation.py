@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+from wattprint.vocab import PRECISIONS
+
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.energy.device import Coefficients
     from wattprint.energy.fit import FitPoint, FitResult
@@ -192,7 +194,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     system = systems.get(p.system)
     scenario = p.scenario
     batch = int(p.batch) if p.batch else DEFAULT_BATCH[scenario]
-    precision = p.precision if p.precision in ("fp32", "fp16", "bf16", "fp8", "int8") else "fp16"
+    precision = p.precision if p.precision in PRECISIONS else "fp16"
     n_node = int(p.accelerator_count)
     measured_time = None
     if p.throughput:

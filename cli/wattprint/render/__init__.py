@@ -16,9 +16,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-FORMATS = ("table", "json", "csv", "markdown")
-
-
 @dataclass(frozen=True)
 class Section:
     title: str

@@ -14,9 +14,10 @@ from xml.etree import ElementTree as ET
 from wattprint.budget import RESULT_SCHEMA, AssertionResult, CheckReport, TargetResult, fails_step, fmt_delta, fmt_metric
 from wattprint.render import Section
 from wattprint.units import fmt_number
+from wattprint.vocab import CheckStatus
 
-STATUS_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
-STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
+STATUS_ICON = {CheckStatus.passed: "✅", CheckStatus.warn: "⚠️", CheckStatus.fail: "❌", CheckStatus.skipped: "⏭️"}
+STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "bold red", CheckStatus.skipped: "dim"}
 COLUMNS = ("metric", "actual", "limit", "baseline", "delta", "status")
 
 
@@ -36,9 +37,9 @@ def limit_cell(a: AssertionResult) -> str:
 
 def status_cell(a: AssertionResult) -> str:
     """'pass', 'warn', 'fail', or 'skipped: why'."""
-    if a.status == "skipped":
+    if a.status is CheckStatus.skipped:
         return a.message
-    if (a.status == "pass" and a.kind == "max_increase" and a.delta_pct is not None
+    if (a.status is CheckStatus.passed and a.kind == "max_increase" and a.delta_pct is not None
             and a.max_increase_pct is not None and a.delta_pct > a.max_increase_pct):
         return "pass (increase under the floor)"
     return a.status
@@ -67,7 +68,7 @@ def summary_line(report: CheckReport, fail_on: str = "error", report_only: bool 
 
 
 def what_to_do(t: TargetResult) -> str | None:
-    return t.message if t.message and t.status in ("fail", "warn") else None
+    return t.message if t.message and t.status in (CheckStatus.fail, CheckStatus.warn) else None
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -110,8 +111,8 @@ def check_doc(report: CheckReport) -> dict[str, Any]:
             "targets": len(report.targets),
             "failed": report.failed,
             "warnings": report.warnings,
-            "passed": report.count("pass"),
-            "skipped": report.count("skipped"),
+            "passed": report.count(CheckStatus.passed),
+            "skipped": report.count(CheckStatus.skipped),
         },
         "notices": list(report.notices),
         "targets": [
@@ -198,7 +199,7 @@ def check_markdown(report: CheckReport, fail_on: str = "error", report_only: boo
         out.append("|---|---:|---:|---:|---:|---|")
         for a in t.assertions:
             cells = list(_row(a))
-            cells[-1] = f"{STATUS_ICON[a.status]} {status_cell(a)}" + (" (warn)" if a.level == "warn" and a.status == "pass" else "")
+            cells[-1] = f"{STATUS_ICON[a.status]} {status_cell(a)}" + (" (warn)" if a.level == "warn" and a.status is CheckStatus.passed else "")
             out.append("| " + " | ".join(_md(c) for c in cells) + " |")
         out.append("")
         if what_to_do(t):
@@ -213,12 +214,12 @@ def check_junit(report: CheckReport, fail_on: str = "error") -> str:
     """JUnit XML: one testsuite per target, one testcase per assertion; failures per --fail-on."""
     total = sum(len(t.assertions) for t in report.targets)
     failures = sum(fails_step(a, fail_on) for t in report.targets for a in t.assertions)
-    skipped = report.count("skipped")
+    skipped = report.count(CheckStatus.skipped)
     root = ET.Element("testsuites", name="wattprint check", tests=str(total), failures=str(failures),
                       errors="0", skipped=str(skipped))
     for t in report.targets:
         t_fail = sum(fails_step(a, fail_on) for a in t.assertions)
-        t_skip = sum(a.status == "skipped" for a in t.assertions)
+        t_skip = sum(a.status is CheckStatus.skipped for a in t.assertions)
         suite = ET.SubElement(root, "testsuite", name=t.name, tests=str(len(t.assertions)), failures=str(t_fail),
                               errors="0", skipped=str(t_skip), file=str(report.budget_file))
         for a in t.assertions:
@@ -230,9 +231,9 @@ def check_junit(report: CheckReport, fail_on: str = "error") -> str:
             if fails_step(a, fail_on):
                 failure = ET.SubElement(case, "failure", message=a.message, type=f"budget-{a.level}")
                 failure.text = detail
-            elif a.status == "skipped":
+            elif a.status is CheckStatus.skipped:
                 ET.SubElement(case, "skipped", message=a.message)
-            elif a.status == "warn":
+            elif a.status is CheckStatus.warn:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"warning: {detail}"
     ET.indent(root)
@@ -255,7 +256,7 @@ def github_annotations(report: CheckReport, budget_file: str, fail_on: str = "er
     lines = []
     for t in report.targets:
         for a in t.assertions:
-            if a.status not in ("fail", "warn"):
+            if a.status not in (CheckStatus.fail, CheckStatus.warn):
                 continue
             level = "error" if fails_step(a, fail_on) and not report_only else "warning"
             props = [f"file={escape_property(budget_file)}"]

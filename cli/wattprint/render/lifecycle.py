@@ -66,3 +66,11 @@ def lifecycle_sections(r: LifecycleResult, units: str) -> list[Section]:
                 styles=("", "", "bold"), caption=sentence(r, units)),
         comparisons_section(r.total_co2e_kg, compare(r.total_co2e_kg, units), units),
     ]
+
+
+def lifecycle_csv(result: LifecycleResult) -> tuple:
+    header = ["phase", "energy_kwh", "co2e_kg"]
+    rows = [["training", result.training.energy_kwh, result.training.co2e_kg],
+            ["serving", result.inference.energy_kwh, result.serving_co2e_kg],
+            ["total", result.total_energy_kwh, result.total_co2e_kg]]
+    return header, rows

@@ -16,6 +16,16 @@ from wattprint.render.common import (
 )
 from wattprint.training import TrainingResult
 from wattprint.units import KG_PER_LB, fmt_energy_kwh, fmt_mass_kg, fmt_number
+from wattprint.vocab import PowerBasis
+
+
+def power_basis_text(r: TrainingResult) -> str:
+    """Where the power per device came from, in words (the JSON ``power_basis`` and the table)."""
+    if r.power_basis is PowerBasis.tdp:
+        return f"TDP {r.hardware.tdp_w:g} W x utilisation {r.utilization:g}"
+    if r.power_basis is PowerBasis.measured:
+        return f"measured mean {r.power_w:g} W (no TDP published)"
+    return "given"
 
 SCHEMA = "https://wattprint.dev/schemas/train-result-1.json"
 
@@ -48,7 +58,7 @@ def train_doc(r: TrainingResult, units: str = "metric") -> dict[str, Any]:
             "hours": r.hours,
             "device_hours": r.device_hours,
             "power_w": r.power_w,
-            "power_basis": r.power_basis,
+            "power_basis": power_basis_text(r),
             "utilization": r.utilization,
             "tdp_w": hw.tdp_w,
             "tdp_source": hw.figure_source("tdp_w").cite() if hw.figure_source("tdp_w") else None,
@@ -116,7 +126,7 @@ def train_sections(r: TrainingResult, units: str = "metric") -> list[Section]:
         ("run", r.name),
         ("hardware", f"{used}: {hw.name}"),
         ("devices", f"{r.count} x {fmt_number(r.hours, 4)} h = {fmt_number(r.device_hours, 4)} device-hours"),
-        ("power per device", f"{fmt_number(r.power_w, 4)} W ({r.power_basis})"),
+        ("power per device", f"{fmt_number(r.power_w, 4)} W ({power_basis_text(r)})"),
     ]
     if r.compute is not None:
         c = r.compute
