@@ -199,3 +199,39 @@ def test_fit_recovers_known_coefficients(h100, monkeypatch):
     result = fit(points, cross_validate=False)
     ratios = np.array(list(result.in_sample.values()))
     assert np.all(np.abs(np.log(ratios)) < 0.02)
+
+
+def _rope_layers(layers: int = 2):
+    """Rotary angles as the legacy exporter writes them (position_ids -> Cast -> x inv_freq -> Cos, Sin, shared by
+    every layer), and per layer q = x Wq, rope(q) = q cos + (-q) sin, then o = rope(q) Wo. q is read by two ops, so
+    the rope ops cannot be the q GEMM's epilogue."""
+    import onnx
+
+    g = GraphBuilder("inline")
+    pos = g.input("position_ids", TensorProto.INT64, [1, 4])
+    x = g.input("x", F, [1, 4, 16])
+    ang = g.node("Mul", [g.node("Cast", [g.node("Unsqueeze", [pos, g.const([2])])], to=F),
+                         g.const(np.ones(16), dtype=F, shape=[16])])
+    cos, sin = g.node("Cos", [ang]), g.node("Sin", [ang])
+    for i in range(layers):
+        q = g.node("MatMul", [x, g.weight(f"wq{i}", [16, 16])], name=f"q{i}")
+        r = g.node("Add", [g.node("Mul", [q, cos]), g.node("Mul", [g.node("Neg", [q]), sin])], name=f"rope{i}")
+        x = g.node("MatMul", [r, g.weight(f"wo{i}", [16, 16])], name=f"o{i}")
+    g.outputs.append(onnx.helper.make_tensor_value_info(x, F, None))
+    return analyze_proto(g.model(), "rope")
+
+
+def test_rotary_angles_and_rope_run_in_prologues():
+    """Rules 2 and 9: the angles (from position_ids alone) are recomputed in the prologue of their first reader, and
+    the per-layer rope ops, which read q as well, do not join the angle kernel but run as the prologue of the GEMM
+    that reads them: two GEMM kernels per layer and no kernel of their own."""
+    m = _rope_layers()
+    ks, kernel_of = kernels(m.nodes)
+    names = [[m.nodes[i].op_type for i in k.members] for k in ks]
+    assert all(m.nodes[k.head].macs for k in ks), names
+    assert [m.nodes[k.head].name for k in ks] == ["q0", "o0", "q1", "o1"]
+    by_op = {}
+    for i, n in enumerate(m.nodes):
+        by_op.setdefault(n.op_type, []).append(kernel_of[i])
+    assert by_op["Cos"] == by_op["Sin"] == by_op["Cast"] == [1]  # with layer 0's o GEMM, its first reader
+    assert by_op["Neg"] == [1, 3] and by_op["Add"] == [1, 3]

@@ -96,3 +96,17 @@ def test_readme_quotes_the_current_validation():
     assert f"In sample ({n} points), estimate / measured has a geometric mean of {gm}; {w15}% of points are within " \
            f"1.5x and {w2}% within 2x" in prose
     assert f"the geometric mean is {cv_gm} but only {cv15}% of points are within 1.5x and {cv2}% within 2x" in prose
+
+
+def test_llm_rows_run_at_the_published_steady_state_batch():
+    """An ML.ENERGY row is estimated at the batch the server ran (its published avg_batch_size), even where that is
+    more sequences than fit at full length: gpt-oss-120b on 2 x H100 at max_num_seqs 2048 ran 1915.5 on average."""
+    from wattprint.validation import measured_batch
+
+    assert measured_batch("TP=2; avg_batch_size(steady state)=1915.5; energy_per_request=148.1 J") == 1916
+    assert measured_batch("avg_batch_size(steady state)=0.2") == 1
+    assert measured_batch("no batch published") is None and measured_batch(None) is None
+    rows = {p.id: p for p in load_measured() if p.id in ("mlenergy-v3-066", "mlenergy-v3-012")}
+    cases = {c.point.id: c for c in build_cases(list(rows.values()))}
+    assert cases["mlenergy-v3-066"].batch == 1916  # max_num_seqs 2048; full-length memory would admit ~950
+    assert cases["mlenergy-v3-012"].batch == 256  # 255.6 of 256

@@ -662,6 +662,56 @@ def _phase_notes(w: GenerationWorkload) -> list[str]:
 
 # ----------------------------------------------------------------------------- ONNX decoders
 
+
+def last_position_logits(cost: "ModelCost", logits: str | None, batch: int, seq: int) -> tuple["ModelCost", str | None]:
+    """Prefill of an exported decoder that computes logits at every position: a serving engine samples the first
+    output token from the last position only (vLLM gathers the last hidden state of each sequence before the LM
+    head; TensorRT-LLM computes context logits only when asked, ``gather_context_logits``), so the LM head (the last weight GEMM before the ``logits`` output) and
+    any elementwise ops after it (a Cast, a soft-cap) are costed for one position per sequence: MACs, ops and
+    activation bytes read and written scaled by ``1/seq``, weights read once as before. Returns the cost and the
+    LM head's name (``None`` when the graph already computes the last position only)."""
+    from dataclasses import replace
+
+    if logits is None or seq <= 1:
+        return cost, None
+    made = {t: i for i, n in enumerate(cost.nodes) for t in n.outputs}
+    chain: list[int] = []
+    t = logits
+    while t in made:
+        i = made[t]
+        n = cost.nodes[i]
+        chain.append(i)
+        if n.macs:
+            break
+        if len(n.activation_inputs) != 1:
+            return cost, None
+        t = n.activation_inputs[0]
+    else:
+        return cost, None
+    head = cost.nodes[chain[-1]]
+    shape = head.output_shape or ()
+    per_position = (len(shape) == 3 and shape[0] == batch and shape[1] == seq) or (
+        len(shape) == 2 and shape[0] == batch * seq)
+    if not head.weight_bytes or not per_position:
+        return cost, None
+    nodes = list(cost.nodes)
+    for i in chain:
+        n = nodes[i]
+        act = tuple(b // seq for b in n.activation_bytes)
+        out = tuple(b // seq for b in n.output_bytes)
+        osh = n.output_shape
+        if osh and len(osh) == 3 and osh[1] == seq:
+            osh = (osh[0], 1, *osh[2:])
+        elif osh and len(osh) == 2 and osh[0] == batch * seq:
+            osh = (batch, *osh[1:])
+        nodes[i] = replace(
+            n, macs=n.macs // seq, elementwise_ops=n.elementwise_ops // seq, reduction_ops=n.reduction_ops // seq,
+            transcendental_ops=n.transcendental_ops // seq,
+            bytes_read=n.bytes_read - sum(n.activation_bytes) + sum(act),
+            bytes_written=n.bytes_written - sum(n.output_bytes) + sum(out), activation_bytes=act, output_bytes=out,
+            output_shape=osh, note=(n.note + "; " if n.note else "") + "last position only (prefill)")
+    return replace(cost, nodes=tuple(nodes)), head.name
+
 #: KV-cache input names of the exporters wattprint knows: (pattern, layer group, key/value group)
 KV_PATTERNS = (
     re.compile(r"^past_key_values\.(\d+)\.(key|value)$"),  # transformers / optimum legacy
@@ -817,11 +867,14 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     def run(cost) -> _Pass:
         return _evaluate(cost, profile, B, 1, 0.0, None, pue, grid, options)
 
-    pre = run(analyze(P, 0))
+    logits = next((o.name for o in model.graph.output if o.name == "logits"), model.graph.output[0].name
+                  if model.graph.output else None)
+    pre_cost, head = last_position_logits(analyze(P, 0), logits, B, P)
+    pre = run(pre_cost)
     notes = _phase_notes(w)
-    out_shape = pre.result.model.nodes[-1].output_shape if pre.result.model.nodes else None
-    if out_shape and len(out_shape) == 3 and out_shape[1] == P and P > 1:
-        notes.append("the graph computes logits for every prompt position (a serving engine computes the last only)")
+    if head is not None:
+        notes.append(f"the graph computes logits at all {P} prompt positions; wattprint costs its LM head ({head}) "
+                     f"for the last position of each sequence only, as a serving engine runs it")
     decode = None
     last = None
     onnx_passes: list[tuple[Any, float]] = []

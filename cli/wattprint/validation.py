@@ -14,7 +14,8 @@ Pure core: returns frozen dataclasses, prints nothing.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
@@ -238,6 +239,16 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     return Case(p, fit_point, estimate, MODEL_FAMILY.get(p.benchmark, "other"), profile.architecture or "other", batch)
 
 
+_RUNNING = re.compile(r"avg_batch_size\(steady state\)=([0-9.]+)")
+
+
+def measured_batch(notes: str | None) -> int | None:
+    """The steady-state batch an ML.ENERGY row publishes (``avg_batch_size(steady state)=X`` in its notes: the mean
+    number of sequences the engine ran at once), rounded; None when the row has none."""
+    m = _RUNNING.search(notes or "")
+    return max(1, round(float(m.group(1)))) if m else None
+
+
 def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> Case:
     """An ML.ENERGY row: serving at `concurrency` sequences, energy per output token at the GPUs."""
     from wattprint.energy.device import default_coefficients
@@ -252,14 +263,19 @@ def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> 
     output = max(1, round(float(p.output_len)))
     wanted = GenerationWorkload(prompt_tokens=prompt_tokens, output_tokens=output, concurrency=int(p.concurrency),
                                 devices=devices)
-    # the server runs as many sequences as fit; more clients wait (vLLM's scheduler)
-    workload = GenerationWorkload(prompt_tokens=prompt_tokens, output_tokens=output, devices=devices,
-                                  concurrency=min(wanted.concurrency, max_concurrency(spec, profile, wanted)))
+    running = measured_batch(p.notes)
+    if running is not None:
+        # the sequences the server actually ran at once (its published steady-state batch): vLLM's paged cache
+        # holds each sequence at its current length, not at its final one, so more run than a full-length
+        # memory check admits
+        workload = replace(wanted, concurrency=running)
+    else:  # the server runs as many sequences as fit at full length; more clients wait (vLLM's scheduler)
+        workload = replace(wanted, concurrency=min(wanted.concurrency, max_concurrency(spec, profile, wanted)))
 
     @_memo
     def result(co: "Coefficients") -> Any:
         return estimate_generation(spec, profile, workload, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
-                                   coefficients=co)
+                                   coefficients=co, strict_memory=running is None)
 
     def fit_point() -> FitPoint:
         r = result(default_coefficients())

@@ -198,6 +198,10 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
         return i
 
     has_mac: dict[int, int] = {}  # group root -> its MAC node
+    # groups without MACs or parameters computed from graph inputs (and constants) alone: rotary angles from
+    # position_ids, a mask from attention_mask. Per-layer work that reads them does not join them (rule 9 runs
+    # them in the prologue of their first reader instead)
+    prep: set[int] = set()
     siblings: dict[tuple[str, ...], int] = {}  # (input tensor, op) -> first weight GEMM reading it
     softmax_in: set[int] = set()  # group roots that contain a Softmax
     fusable = [
@@ -235,12 +239,20 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
         if not fusable[i]:
             continue
         # rule 2: join the kernel of an input's producer; kernels without MACs that meet here merge
+        reads_work = False  # reads a tensor computed from something other than graph inputs
+        for t in n.activation_inputs:
+            for r in roots.get(t, (t,)):
+                j = producer.get(r)
+                if j is not None and not (view[j] or host[j] or not nodes[j].counted) and find(j) not in prep:
+                    reads_work = True
         candidates: list[int] = []
         for t in n.activation_inputs:
             for r in roots.get(t, (t,)):
                 j = producer.get(r)
                 if j is None or view[j] or host[j] or not nodes[j].counted:
                     continue
+                if reads_work and find(j) in prep:
+                    continue  # input-derived prep stays apart (rule 9)
                 p = nodes[j]
                 g = find(j)
                 if p.macs:
@@ -268,6 +280,8 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
                 group[g] = root
                 if g in softmax_in:
                     softmax_in.add(root)
+        if not reads_work and not n.params:
+            prep.add(find(i))
         if n.op_type == "Softmax":
             softmax_in.add(find(i))
 
@@ -279,23 +293,41 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
 
     # rule 9: a kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a
     # pooler's token select) runs as that kernel's prologue; one computed from graph inputs alone (rotary
-    # angles, a mask from positions) is recomputed in the prologue of the first kernel that reads it
-    for g, idx in list(members.items()):
-        if any(nodes[i].macs for i in idx):
+    # angles, a mask from positions) is recomputed in the prologue of the first kernel that reads it. Repeated
+    # until nothing moves: a prologue merged into a kernel without MACs may make that one a prologue in turn
+    # (single-reader prologues first, so that input-derived prep lands in the kernel its first reader ends up in)
+    owner = {i: g for g, idx in members.items() for i in idx}
+    moved = True
+    while moved:
+        moved = _prologues(nodes, members, owner, consumers, producer, roots, host, shared=False) or _prologues(
+            nodes, members, owner, consumers, producer, roots, host, shared=True)
+    return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
+
+
+def _prologues(nodes, members: dict[int, list[int]], owner: dict[int, int], consumers, producer, roots, host,
+               shared: bool) -> bool:
+    """One sweep of rule 9: merge kernels without MACs into their reader (``shared``: also those computed from
+    graph inputs alone that several kernels read, into the first). True when something moved."""
+    moved = False
+    for g in list(members):
+        idx = members.get(g)
+        if idx is None or any(nodes[i].macs for i in idx):
             continue
         inside = set(idx)
-        targets = sorted({find(u) for i in idx for t in nodes[i].outputs for u in consumers.get(t, ()) if u not in inside},
-                         key=lambda r: min(members.get(r, [r])))
+        targets = sorted({owner[u] for i in idx for t in nodes[i].outputs for u in consumers.get(t, ())
+                          if u not in inside and u in owner}, key=lambda r: min(members[r]))
         escapes = any(t not in consumers for i in idx for t in nodes[i].outputs)
         from_inputs = all(
             producer.get(r) is None or producer[r] in inside or host[producer[r]]
             for i in idx for t in nodes[i].activation_inputs for r in roots.get(t, (t,))
         )
-        if targets and not escapes and (len(targets) == 1 or from_inputs):
+        if targets and not escapes and (len(targets) == 1 or (shared and from_inputs)):
             target = targets[0]
-            if target in members and target != g:
-                members[target] = sorted(members[target] + members.pop(g))
-    return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
+            members[target] = sorted(members[target] + members.pop(g))
+            for i in idx:
+                owner[i] = target
+            moved = True
+    return moved
 
 
 def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
