@@ -90,7 +90,7 @@ def emit(fmt: OutputFormat, report, output: Optional[Path] = None) -> None:
     Machine formats never go through Rich. ``-o report.html`` with no --format means HTML (likewise .json, .csv,
     .md); an explicit --format wins; a file never gets terminal styling (table becomes markdown)."""
     from wattprint.cli_errors import stop_progress
-    from wattprint.render.formats import FORMATTERS, to_format
+    from wattprint.render.formats import FORMATTERS, to_format, write_format
 
     stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
     if output is not None and fmt is OutputFormat.table:
@@ -101,11 +101,10 @@ def emit(fmt: OutputFormat, report, output: Optional[Path] = None) -> None:
 
         render.print_tables(console(), report.title, report.sections())
         return
-    text = to_format(fmt)(report)
     if output is None:
-        sys.stdout.write(text)
+        write_format(fmt, report, sys.stdout.write)
     else:
-        write_output(output, text)
+        write_output(output, to_format(fmt)(report))
         sys.stderr.write(f"wattprint: wrote {fmt.value} to {output}\n")
 
 

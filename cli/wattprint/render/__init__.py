@@ -14,7 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 @dataclass(frozen=True)
 class Section:
@@ -32,6 +32,33 @@ class Section:
     optional: tuple[int, ...] = ()
 
 
+class Records(Sequence[dict[str, Any]]):
+    """A list of JSON records made on demand, one per item (e.g. a layer per node): a document can hold a
+    200k-layer table without 200k dicts in memory, and :func:`write_json` writes each record as it is made."""
+
+    def __init__(self, items: Sequence[Any], record: Callable[[Any], dict[str, Any]]) -> None:
+        self._items = items
+        self._record = record
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._record(x) for x in self._items[index]]
+        return self._record(self._items[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._record, self._items)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, (list, Records)) and list(self) == list(other)
+
+    def cleaned(self) -> "Records":
+        record = self._record
+        return Records(self._items, lambda x: _clean(record(x)))
+
+
 def _clean(value: Any) -> Any:
     """Round floats (6 decimals; 6 significant digits when tiny or huge); NaN and infinity become null."""
     kind = type(value)
@@ -43,27 +70,49 @@ def _clean(value: Any) -> Any:
         return {k: _clean(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [_clean(v) for v in value]
+    if kind is Records:
+        return value.cleaned()
     return value
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))  # C-accelerated (no indent)
+def _nested(value: Any) -> Any:
+    if isinstance(value, Records):  # records nested deeper than a document's top level (e.g. demo's infer)
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def to_json(doc: dict[str, Any]) -> str:
-    """One key per line; a list of records (e.g. layers) gets one record per line.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=_nested)  # C-accelerated
+
+
+def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
+    """One key per line; a list of records (e.g. layers) gets one record per line, written as it is made.
 
     Written by hand around the C encoder: ``json.dumps(indent=...)`` falls back to the pure-Python
     encoder, which costs more than the whole analysis on large graphs.
     """
-    lines = []
-    for key, value in _clean(doc).items():
-        name = _ENCODER.encode(key)
-        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-            rows = ",\n".join(f"    {_ENCODER.encode(item)}" for item in value)
-            lines.append(f"  {name}: [\n{rows}\n  ]")
+    write("{")
+    for i, (key, value) in enumerate(doc.items()):
+        write(",\n  " if i else "\n  ")
+        write(_ENCODER.encode(key) + ": ")
+        value = _clean(value)
+        records = value if type(value) is Records else None
+        if records is None and isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+            records = value
+        if records:
+            write("[")
+            for j, item in enumerate(records):
+                write((",\n    " if j else "\n    ") + _ENCODER.encode(item))
+            write("\n  ]")
         else:
-            lines.append(f"  {name}: {_ENCODER.encode(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}\n"
+            write(_ENCODER.encode(value))
+    write("\n}\n")
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    """:func:`write_json` into a string."""
+    parts: list[str] = []
+    write_json(doc, parts.append)
+    return "".join(parts)
 
 
 def to_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

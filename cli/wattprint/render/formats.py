@@ -66,6 +66,16 @@ FORMATTERS: dict[OutputFormat, Callable[[Report], str]] = {
 }
 
 
+def write_format(fmt: OutputFormat, report: Report, write: Callable[[str], Any]) -> None:
+    """Write ``report`` as ``fmt`` through ``write``; generic JSON is streamed, a layer record at a time."""
+    if fmt is OutputFormat.json and fmt not in report.text:
+        from wattprint.render import write_json
+
+        write_json(report.doc(), write)
+    else:
+        write(to_format(fmt)(report))
+
+
 def to_format(fmt: OutputFormat) -> Callable[[Report], str]:
     """The formatter writing a report as ``fmt`` text (a report's own ``text`` for that format wins)."""
 

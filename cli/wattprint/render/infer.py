@@ -7,7 +7,7 @@ from typing import Any
 
 from wattprint.inference import InferenceResult, LayerEnergy
 from wattprint.label import EnergyLabel
-from wattprint.render import Section
+from wattprint.render import Records, Section
 from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
 from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
 
@@ -98,7 +98,7 @@ def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str,
             **pue_doc(r.pue),
             **grid_doc(r.grid),
         },
-        "layers": [layer_doc(layer, r.batch) for layer in r.layers],
+        "layers": Records(r.layers, lambda layer: layer_doc(layer, r.batch)),
         "not_counted": [{"op_type": op, "count": c, "reason": why} for op, c, why in m.not_counted],
         "warnings": list(m.warnings) + list(r.warnings),
         "comparisons": comparisons_doc(r.comparisons),
