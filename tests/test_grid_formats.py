@@ -8,7 +8,9 @@ from datetime import datetime, timezone
 import pytest
 
 from wattprint.errors import WattprintError
-from wattprint.grid import LBS_PER_MWH_TO_G_PER_KWH, MAX_GAP_FILL_S, choose_grid, load_grid_file, parse_start
+from wattprint.carbon import choose_grid, load_grid_file, parse_start
+from wattprint.carbon.gridfile import LBS_PER_MWH_TO_G_PER_KWH
+from wattprint.carbon.series import MAX_GAP_FILL_S
 
 HOURLY = "timestamp,intensity_gco2e_per_kwh\n"
 
