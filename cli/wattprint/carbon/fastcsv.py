@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+    ByteMatrix = npt.NDArray[np.uint8]
+
 BLOCK_BYTES = 8 << 20
 
 
@@ -39,7 +43,7 @@ def ts_layout(sample: str) -> tuple[int, float] | None:
     return base, py - float(np_t)
 
 
-def _parse_numbers(mat, widths):
+def _parse_numbers(mat: ByteMatrix, widths: IntArray) -> FloatArray | None:
     """Decimal numbers from a (rows, W) byte matrix padded with spaces; None when not plain decimals."""
     import numpy as np
 
@@ -58,10 +62,12 @@ def _parse_numbers(mat, widths):
         acc[col] = acc[col] * 10 + d[col, j]
     dot_at = np.where(ndot > 0, dot.argmax(axis=1), widths)
     frac = np.where(ndot > 0, widths - dot_at - 1, 0)
-    return acc.astype(np.float64) / (10.0 ** frac)
+    out: FloatArray = acc.astype(np.float64) / (10.0 ** frac)
+    return out
 
 
-def fast_block(buf: bytes, ti: int, vi: int, ncols: int, layout):
+def fast_block(buf: bytes, ti: int, vi: int, ncols: int,
+               layout: tuple[int, float]) -> tuple[FloatArray, FloatArray] | None:
     """(times, values with NaN for empty) for a block of complete lines, or None to go row by row."""
     import numpy as np
 
@@ -83,7 +89,7 @@ def fast_block(buf: bytes, ti: int, vi: int, ncols: int, layout):
     if k and ((cm[:, 0] < starts).any() or (cm[:, -1] > nl).any()):
         return None
 
-    def field(i):
+    def field(i: int) -> tuple[IntArray, IntArray]:
         a = starts if i == 0 else cm[:, i - 1] + 1
         e = nl if i == k else cm[:, i]
         return a, e
@@ -123,7 +129,6 @@ def fast_block(buf: bytes, ti: int, vi: int, ncols: int, layout):
         return None
     vals[empty] = np.nan
     return t, vals
-
 
 
 __all__ = ["BLOCK_BYTES", "fast_block", "ts_layout"]

@@ -12,13 +12,13 @@ a new non-CSV format into :data:`LOADERS`, keyed by file suffix.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
-from wattprint.carbon.regions import Region
 from wattprint.carbon.fastcsv import BLOCK_BYTES, fast_block, ts_layout
+from wattprint.carbon.regions import Region
 from wattprint.carbon.series import GridSeries, SeriesBuilder, intensity_value, parse_time
 from wattprint.citation import Source
 from wattprint.errors import WattprintError
@@ -72,7 +72,7 @@ def _load_grid_yaml(path: Path) -> Region | GridSeries:
     if not isinstance(data, dict):
         raise WattprintError(f"{path}: expected a mapping with 'intensity_gco2e_per_kwh' or 'series'")
     allowed = {"name", "intensity_gco2e_per_kwh", "series", "basis", "year", "source"}
-    unknown = sorted((str(k) for k in set(data) - allowed))
+    unknown = sorted(str(k) for k in set(data) - allowed)
     if unknown:
         raise WattprintError(f"{path}: unknown field {unknown[0]!r}", hint=f"allowed: {', '.join(sorted(allowed))}")
     basis = str(data.get("basis", "unknown"))
@@ -91,7 +91,8 @@ def _load_grid_yaml(path: Path) -> Region | GridSeries:
             id=f"file:{path.name}",
             name=name,
             kind="file",
-            intensity_gco2e_per_kwh=intensity_value(data["intensity_gco2e_per_kwh"], f"{path}: field 'intensity_gco2e_per_kwh'"),
+            intensity_gco2e_per_kwh=intensity_value(data["intensity_gco2e_per_kwh"],
+                                                    f"{path}: field 'intensity_gco2e_per_kwh'"),
             year=year,
             basis=basis,
             source=Source("user", str(source or path), "user file", int(year or 0)) if source or year else None,
@@ -139,7 +140,8 @@ CsvRecogniser = Callable[[Path, list[str], str | None], CsvLayout | None]
 
 
 def _electricity_maps(path: Path, h: list[str], basis: str | None) -> CsvLayout | None:
-    """Electricity Maps exports: 'Datetime (UTC)' and 'Carbon intensity gCO₂eq/kWh (direct)' / '(Life cycle)' ('(LCA)')."""
+    """Electricity Maps exports: 'Datetime (UTC)' and 'Carbon intensity gCO₂eq/kWh (direct)' / '(Life cycle)'
+    ('(LCA)')."""
     if "datetime (utc)" not in h:
         return None
     cols = {}
@@ -218,7 +220,8 @@ def _load_grid_csv(path: Path, basis: str | None = None) -> GridSeries:
         b = SeriesBuilder(str(path), expect=int(size / per_line * 1.02) + 16)
         label = f"column {header[vi].strip()!r}"
         lineno = 2  # of the first line of the next block
-        layout = None
+        layout: tuple[int, float] | None = None  # the timestamps' shape, from the first row, for the fast path
+        probed = False
         rest = b""
         while True:
             chunk = fh.read(BLOCK_BYTES)
@@ -233,13 +236,14 @@ def _load_grid_csv(path: Path, basis: str | None = None) -> GridSeries:
                 block, rest = data[:cut], data[cut:]
             else:
                 block, rest = (data if data.endswith(b"\n") else data + b"\n"), b""
-            if layout is None:
+            if not probed:
+                probed = True
                 try:
                     row0 = next(csv.reader([block[: block.find(b"\n")].decode("utf-8")]), [])
                 except (csv.Error, UnicodeDecodeError):
                     row0 = []
-                layout = (ts_layout(row0[ti]) if len(row0) > max(ti, vi) else None) or False
-            fast = fast_block(block, ti, vi, len(header), layout) if layout else None
+                layout = ts_layout(row0[ti]) if len(row0) > max(ti, vi) else None
+            fast = fast_block(block, ti, vi, len(header), layout) if layout is not None else None
             if fast is not None:
                 import numpy as np
 
@@ -258,7 +262,7 @@ def _load_grid_csv(path: Path, basis: str | None = None) -> GridSeries:
 
 
 def _rows(path: Path, block: bytes, lineno: int, ti: int, vi: int, ncols: int, factor: float, label: str,
-          b: "SeriesBuilder") -> int:
+          b: SeriesBuilder) -> int:
     """The row-by-row path over a block of lines (exact messages); returns the next line number."""
     try:
         text = block.decode("utf-8")
@@ -328,7 +332,8 @@ def _load_uk_json(path: Path) -> GridSeries:
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, list) or not data or not isinstance(data[0], dict) or "intensity" not in data[0]:
         raise WattprintError(
-            f"{path}: not a UK Carbon Intensity API response (expected {{\"data\": [{{\"from\", \"to\", \"intensity\"}}]}})",
+            f"{path}: not a UK Carbon Intensity API response "
+            f"(expected {{\"data\": [{{\"from\", \"to\", \"intensity\"}}]}})",
             hint="save the national /intensity/{from}/{to} response; regional responses are not supported",
         )
     b = SeriesBuilder(str(path))
@@ -355,5 +360,7 @@ LOADERS: dict[str, Callable[[Path], Region | GridSeries]] = {
     ".yml": _load_grid_yaml,
 }
 
-__all__ = ["CSV_LAYOUTS", "INTENSITY_COLUMNS", "LBS_PER_MWH_TO_G_PER_KWH", "LOADERS", "MAX_TREE_GRID_BYTES", "CsvLayout",
-           "load_grid_file"]
+__all__ = [
+    "CSV_LAYOUTS", "INTENSITY_COLUMNS", "LBS_PER_MWH_TO_G_PER_KWH", "LOADERS", "MAX_TREE_GRID_BYTES", "CsvLayout",
+    "load_grid_file",
+]

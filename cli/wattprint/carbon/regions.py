@@ -90,7 +90,8 @@ def load_regions() -> RegionDB:
     sources = data_sources()
     reader = csv.DictReader(read_text(path, "regions file").splitlines())
     if reader.fieldnames != REGION_COLUMNS:
-        raise WattprintError(f"{path}:1: unexpected header {reader.fieldnames}", hint="regenerate it with scripts/build_data.py")
+        raise WattprintError(f"{path}:1: unexpected header {reader.fieldnames}",
+                             hint="regenerate it with scripts/build_data.py")
     rows = list(reader)
     by_id = {row["id"]: row for row in rows}
     regions: dict[str, Region] = {}

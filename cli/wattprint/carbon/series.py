@@ -52,7 +52,7 @@ class GridSeries:
     path: str
     t0: float  # POSIX seconds
     step_s: float
-    values: Any  # numpy float64 array
+    values: FloatArray  # float64, one reading a point
     basis: str = "unknown"  # lifecycle | direct | unknown
     source: str | None = None
     signal: str = "average"  # average | marginal
@@ -64,7 +64,7 @@ class GridSeries:
         return len(self.values)
 
     @property
-    def times(self):
+    def times(self) -> FloatArray:
         import numpy as np
 
         return self.t0 + self.step_s * np.arange(len(self.values), dtype=np.float64)
@@ -88,7 +88,7 @@ class GridSeries:
         return float(np.sum(self.values)) / len(self.values)  # (no prefix array: 8 bytes a point less)
 
     @cached_property
-    def _prefix(self):
+    def _prefix(self) -> FloatArray:
         """Cumulative integral (gCO2e/kWh x s) at the start of each interval (and at the end)."""
         import numpy as np
 
@@ -141,7 +141,8 @@ class GridSeries:
                     f"{self.path}: gap in the grid series inside the run window: {self._span(g)}; {why}",
                     hint="fill it in the file, or pick a {start} whose run avoids it", fields=("start", "grid_gaps"),
                 )
-        spans = "; ".join(self._span(g) for g in inside[:3]) + (f"; and {len(inside) - 3} more" if len(inside) > 3 else "")
+        more = f"; and {len(inside) - 3} more" if len(inside) > 3 else ""
+        spans = "; ".join(self._span(g) for g in inside[:3]) + more
         return (f"{Path(self.path).name}: filled {len(inside)} gap(s) by linear interpolation: {spans}",)
 
     # ------------------------------------------------------------------ windows
@@ -187,7 +188,7 @@ class GridSeries:
                 return True
             i0 = int((t - self.t0) // self.step_s)
             i1 = int(math.ceil((t + run_s - self.t0) / self.step_s - 1e-9))
-            return bad_prefix[min(i1, n)] - bad_prefix[max(i0, 0)] == 0
+            return bool(bad_prefix[min(i1, n)] - bad_prefix[max(i0, 0)] == 0)
 
         best_t, best_mean = None, math.inf
         if run_ok(t_first):
@@ -288,9 +289,8 @@ class SeriesBuilder:
         self.n = 0
         self.t0: float | None = None
         self.step: float | None = None
-        self.t_prev: float | None = None
-        self.gaps: list[list] = []  # [first, count, line]
-        self.pending: tuple[float, float | None, int | None] | None = None
+        self.t_prev = 0.0  # the last point's time (once t0 is set)
+        self.gaps: list[tuple[int, int, int | None]] = []  # (first, count, line)
 
     def add(self, t: float, value: float | None, where: str, line: int | None) -> None:
         if self.t0 is None:
@@ -310,8 +310,8 @@ class SeriesBuilder:
             k = delta / self.step
             if abs(k - round(k)) > 1e-6:
                 raise WattprintError(
-                    f"{where}: irregular step at {fmt_time(t)} ({delta / 60:g} min after the previous point; the series "
-                    f"step is {self.step / 60:g} min)",
+                    f"{where}: irregular step at {fmt_time(t)} ({delta / 60:g} min after the previous point; "
+                    f"the series step is {self.step / 60:g} min)",
                     hint="the series must be evenly spaced (missing points are fine: they are gaps)",
                 )
             missing = int(round(k)) - 1
@@ -349,11 +349,12 @@ class SeriesBuilder:
 
     def _gap(self, first: int, count: int, line: int | None) -> None:
         if self.gaps and self.gaps[-1][0] + self.gaps[-1][1] == first:
-            self.gaps[-1][1] += count  # one span
+            last_first, last_count, last_line = self.gaps[-1]
+            self.gaps[-1] = (last_first, last_count + count, last_line)  # one span
         else:
-            self.gaps.append([first, count, line])
+            self.gaps.append((first, count, line))
 
-    def add_block(self, t, v, first_line: int) -> bool:
+    def add_block(self, t: FloatArray, v: FloatArray, first_line: int) -> bool:
         """Add rows at once (numpy times and values, NaN = empty); False (nothing added) when the block
         needs the row-by-row path (an irregular step, a duplicate, a step above an hour...)."""
         import numpy as np
@@ -394,12 +395,15 @@ class SeriesBuilder:
         self.t_prev = float(t[-1])
         return True
 
-    def build(self, name: str, **meta: Any) -> GridSeries:
+    def build(self, name: str, *, basis: str = "unknown", source: str | None = None, signal: str = "average",
+              format: str = "wattprint CSV", notes: tuple[str, ...] = ()) -> GridSeries:
+        """The series, short gaps filled; the keywords are :class:`GridSeries`'s metadata."""
         import numpy as np
 
-        if self.n < 2 or self.step is None:
+        if self.n < 2 or self.step is None or self.t0 is None:
             raise WattprintError(f"{self.path}: a time series needs at least 2 points")
-        values = self.buf[: self.n] if self.n == len(self.buf) or self.n > 0.9 * len(self.buf) else self.buf[: self.n].copy()
+        whole = self.n == len(self.buf) or self.n > 0.9 * len(self.buf)
+        values = self.buf[: self.n] if whole else self.buf[: self.n].copy()
         n = len(values)
         gaps = []
         for first, count, line in self.gaps:
@@ -410,7 +414,7 @@ class SeriesBuilder:
                 values[first:end] = a + (b - a) * np.arange(1, count + 1) / (count + 1)
             gaps.append(Gap(first, count, fillable, line))
         return GridSeries(name=name, path=self.path, t0=self.t0, step_s=self.step, values=values,
-                          gaps=tuple(gaps), **meta)
+                          basis=basis, source=source, signal=signal, format=format, gaps=tuple(gaps), notes=notes)
 
 
 __all__ = ["GAP_POLICIES", "MAX_GAP_FILL_S", "Gap", "GridSeries", "SeriesBuilder", "fmt_time", "intensity_value",
