@@ -13,13 +13,16 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wattprint.check.load import BASELINE_FIELDS, Assertion, Baseline, Budget, Target, budget_key
 from wattprint.check.metrics import METRICS, fmt_delta, fmt_metric
 from wattprint.errors import WattprintError
 from wattprint.units import fmt_number
 from wattprint.vocab import CheckStatus
+
+if TYPE_CHECKING:
+    from wattprint.sci import SCIScore
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def measure_target(target: Target, hw_files: tuple[Path, ...] = ()) -> Measured:
     return Measured(metrics, assumptions, warnings)
 
 
-def _add_sci(metrics: dict[str, float], target: Target, score: Callable[[], Any]) -> None:
+def _add_sci(metrics: dict[str, float], target: Target, score: Callable[[], SCIScore]) -> None:
     """The SCI score when it is known; an assertion on it when it is not known is an input error."""
     s = score()
     if s.sci_g is not None:
@@ -163,7 +166,8 @@ def _delta_pct(actual: float, baseline: float) -> float:
     return (actual - baseline) / baseline * 100.0
 
 
-def evaluate_assertion(a: Assertion, actual: float, baseline: float | None, baseline_note: str | None) -> AssertionResult:
+def evaluate_assertion(a: Assertion, actual: float, baseline: float | None,
+                       baseline_note: str | None) -> AssertionResult:
     """Compare one measured value with its limit. Exceeded -> fail (level error) or warn (level warn)."""
     unit = METRICS[a.metric][1]
     delta = _delta_pct(actual, baseline) if baseline is not None else None
@@ -208,6 +212,7 @@ def run_check(
     """Measure every target and evaluate its assertions against limits and the baseline."""
     measure = measure or measure_target
     notices: list[str] = []
+    note: str | None  # why relative checks are skipped, when they are
     if baseline is None and budget.has_relative:
         if baseline_path is not None:
             notices.append(f"baseline {baseline_path} not found: relative checks (max_increase) skipped")
@@ -235,7 +240,8 @@ def run_check(
         if baseline is not None and entry is None:
             target_note = f"target not in baseline {baseline.path.name}"
             if any(a.kind == "max_increase" for a in target.assertions):
-                notices.append(f"target {target.name!r} is not in baseline {baseline.path}: its relative checks are skipped")
+                notices.append(f"target {target.name!r} is not in baseline {baseline.path}: "
+                               "its relative checks are skipped")
         mismatch: tuple[Mismatch, ...] = ()
         if entry is not None:
             mismatch = tuple(
@@ -257,7 +263,8 @@ def run_check(
         status = _status_of([r.status for r in assertion_results])
         results.append(TargetResult(
             target.name, target.kind, target.path_text, status, dict(measured.metrics), dict(measured.assumptions),
-            tuple(assertion_results), target.message, target.line, entry is not None, mismatch, tuple(measured.warnings),
+            tuple(assertion_results), target.message, target.line, entry is not None, mismatch,
+            tuple(measured.warnings),
         ))
     return CheckReport(
         budget.path, _status_of([t.status for t in results]), tuple(results),

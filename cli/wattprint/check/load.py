@@ -27,6 +27,8 @@ from wattprint.yamlio import format_validation_error, key_line, load_yaml
 
 BUDGET_FILE_NAMES = ("wattprint.yaml", "carbon-budget.yaml")
 CONFIG_ENV = "WATTPRINT_CONFIG"
+#: where in the budget file: keys and list indices, e.g. ("targets", 0, "assertions", 1, "max")
+Loc = tuple[str | int, ...]
 #: the assumptions a baseline must share with the current run to compare like with like
 BASELINE_FIELDS = ("data_version", "hardware", "region")
 
@@ -78,20 +80,20 @@ class Budget:
         return any(a.kind == "max_increase" for t in self.targets for a in t.assertions)
 
 
-def _where(path: Path, loc: tuple[Any, ...]) -> str:
+def _where(path: Path, loc: Loc) -> str:
     line = key_line(path, loc)
     return f"{path}:{line}" if line else str(path)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def _field(loc: Loc) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _fail(path: Path, loc: tuple[Any, ...], message: str, hint: str | None = None) -> WattprintError:
+def _fail(path: Path, loc: Loc, message: str, hint: str | None = None) -> WattprintError:
     return WattprintError(f"{_where(path, loc)}: field {_field(loc)!r}: {message}", hint=hint)
 
 
-def _reword(path: Path, loc: tuple[Any, ...], exc: WattprintError) -> WattprintError:
+def _reword(path: Path, loc: Loc, exc: WattprintError) -> WattprintError:
     """A units/parse error ('FIELD: msg') re-anchored at the budget file's line."""
     msg = exc.message.split(": ", 1)[1] if ": " in exc.message else exc.message
     return _fail(path, loc, msg, exc.hint)
@@ -106,7 +108,7 @@ def budget_root(budget: Path) -> Path:
     return folder
 
 
-def _confined(path: Path, loc: tuple[Any, ...], kind: str, text: str, target: Path, root: Path) -> None:
+def _confined(path: Path, loc: Loc, kind: str, text: str, target: Path, root: Path) -> None:
     """A path a budget file names must resolve inside its repository (a PR controls the file)."""
     try:
         target.relative_to(root)
@@ -139,19 +141,22 @@ def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
     targets: list[Target] = []
     seen: set[str] = set()
     for i, t in enumerate(model.targets):
-        tloc: tuple[Any, ...] = ("targets", i)
+        tloc: Loc = ("targets", i)
         if t.name in seen:
-            raise _fail(path, (*tloc, "name"), f"duplicate target name {t.name!r}", hint="give each target a unique name")
+            raise _fail(path, (*tloc, "name"), f"duplicate target name {t.name!r}",
+                        hint="give each target a unique name")
         seen.add(t.name)
-        if (t.model is None) == (t.spec is None):
+        if t.model is not None and t.spec is None:
+            kind, path_text = "model", t.model
+        elif t.spec is not None and t.model is None:
+            kind, path_text = "spec", t.spec
+        else:
             what = "both 'model' and 'spec'" if t.model is not None else "neither 'model' nor 'spec'"
             loc = (*tloc, "spec") if t.model is not None else tloc
             raise WattprintError(
                 f"{_where(path, loc)}: target {t.name!r} has {what}",
                 hint="give exactly one: model: (an ONNX file) or spec: (a training spec)",
             )
-        kind = "model" if t.model is not None else "spec"
-        path_text = t.model if t.model is not None else t.spec
         target_path = (base / path_text).resolve()
         if not allow_outside_paths:
             _confined(path, (*tloc, kind), kind, path_text, target_path, root)
@@ -209,7 +214,8 @@ def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
                     value, kind_a, text = parse_limit(a.max, a.metric, _field(loc)), "max", str(a.max)
                 else:
                     loc = (*aloc, "max_increase")
-                    value, kind_a, text = parse_percent(a.max_increase, _field(loc)), "max_increase", str(a.max_increase)
+                    value, kind_a = parse_percent(a.max_increase, _field(loc)), "max_increase"
+                    text = str(a.max_increase)
                 floor = None
                 if a.floor is not None:
                     loc = (*aloc, "floor")
@@ -223,7 +229,7 @@ def load_budget(path: str | Path, allow_outside_paths: bool = False) -> Budget:
     return Budget(path, tuple(targets))
 
 
-def _check_spec_paths(path: Path, loc: tuple[Any, ...], spec_path: Path, root: Path) -> None:
+def _check_spec_paths(path: Path, loc: Loc, spec_path: Path, root: Path) -> None:
     """The model / grid_file a training spec names (relative to the spec) stay inside ``root`` too."""
     data = load_yaml(spec_path, "training spec")
     if not isinstance(data, dict):
@@ -319,8 +325,9 @@ def _num(value: Any) -> float | None:
 def metrics_from_result_doc(doc: Mapping[str, Any]) -> dict[str, float]:
     """Base-unit metrics from an `infer` or `train` JSON result."""
     out: dict[str, float] = {}
-    pairs = (("energy_per_inference_j", "energy_per_inference", 1.0), ("co2e_per_inference_g", "co2e_per_inference", 1.0),
-             ("energy_kwh", "energy", 3.6e6), ("co2e_kg", "co2e", 1000.0), ("macs", "macs", 1.0), ("params", "params", 1.0))
+    pairs = (("energy_per_inference_j", "energy_per_inference", 1.0),
+             ("co2e_per_inference_g", "co2e_per_inference", 1.0), ("energy_kwh", "energy", 3.6e6),
+             ("co2e_kg", "co2e", 1000.0), ("macs", "macs", 1.0), ("params", "params", 1.0))
     for key, metric, factor in pairs:
         value = _num(doc.get(key))
         if value is not None:
@@ -343,7 +350,8 @@ def _check_baseline_schema(path: Path, doc: Any) -> None:
     if doc.get("kind") == "check":
         targets = doc.get("targets")
         if not isinstance(targets, list):
-            raise WattprintError(f"{path}: a check baseline needs a 'targets' list", hint="rewrite it with --write-baseline")
+            raise WattprintError(f"{path}: a check baseline needs a 'targets' list",
+                                 hint="rewrite it with --write-baseline")
         for i, t in enumerate(targets):
             if not isinstance(t, dict):
                 raise WattprintError(f"{path}: targets[{i}] is not an object", hint="rewrite it with --write-baseline")
@@ -377,7 +385,8 @@ def load_baseline(path: Path) -> Baseline | None:
         raise WattprintError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}",
                              hint="write it with 'wattprint check --write-baseline FILE'") from None
     except RecursionError:
-        raise WattprintError(f"{path}: baseline JSON nested too deeply", hint="rewrite it with --write-baseline") from None
+        raise WattprintError(f"{path}: baseline JSON nested too deeply",
+                             hint="rewrite it with --write-baseline") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WattprintError(f"{path}: cannot read the baseline ({exc})") from None
     _check_baseline_schema(path, doc)

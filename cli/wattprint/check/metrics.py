@@ -12,8 +12,8 @@ import math
 import re
 from typing import Literal
 
-from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
 from wattprint.errors import WattprintError
+from wattprint.units import _scaled, fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_number, parse_quantity
 
 #: metric -> (dimension for parse_quantity or "count", base unit, which targets it applies to)
 METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -34,7 +34,7 @@ _PERCENT = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*%\s*$")
 COUNT_HINT = "write a count: 4100000000, '4.1G', '25.6M' or '300k'"
 
 
-def parse_count(value: Any, field_name: str) -> float:
+def parse_count(value: object, field_name: str) -> float:
     """MAC and parameter limits: plain integers or k/M/G/T suffixes ('4.1G' = 4.1e9)."""
     if isinstance(value, bool):
         raise WattprintError(f"{field_name}: {value!r} is not a count", hint=COUNT_HINT)
@@ -49,7 +49,7 @@ def parse_count(value: Any, field_name: str) -> float:
     return number * _COUNT_SCALE[match.group(3)]
 
 
-def parse_percent(value: Any, field_name: str) -> float:
+def parse_percent(value: object, field_name: str) -> float:
     """'5%' -> 5.0; a bare number is an error (write the % sign)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise WattprintError(f"{field_name}: bare number {value!r} is not a percentage", hint=f"write '{value}%'")
@@ -59,7 +59,7 @@ def parse_percent(value: Any, field_name: str) -> float:
     return float(match.group(1))
 
 
-def parse_limit(value: Any, metric: str, field_name: str) -> float:
+def parse_limit(value: str | float, metric: str, field_name: str) -> float:
     """A limit in the metric's base unit: J, g CO2e or a count."""
     dim = METRICS[metric][0]
     if dim == "count":
@@ -90,4 +90,6 @@ def fmt_delta(delta_pct: float | None) -> str:
 
 
 
-__all__ = ["COUNT_HINT", "METRICS", "MetricName", "fmt_delta", "fmt_metric", "parse_count", "parse_limit", "parse_percent"]
+__all__ = [
+    "COUNT_HINT", "METRICS", "MetricName", "fmt_delta", "fmt_metric", "parse_count", "parse_limit", "parse_percent",
+]

@@ -2,7 +2,8 @@
 
 The JSON Schema is committed as docs/schemas/budget.schema.json; regenerate it after changing a model here::
 
-    python -c "import json, wattprint.check.schema as s; print(json.dumps(s.budget_json_schema(), indent=2, ensure_ascii=False))" > docs/schemas/budget.schema.json
+    python -c "import json, wattprint.check.schema as s; \
+        print(json.dumps(s.budget_json_schema(), indent=2, ensure_ascii=False))" > docs/schemas/budget.schema.json
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class TargetModel(BaseModel):
     name: str = Field(min_length=1, description="unique name; baselines are matched by it")
     model: str | None = Field(default=None, description="ONNX model path, relative to the budget file")
     spec: str | None = Field(default=None, description="training run spec (YAML) path, relative to the budget file")
-    hardware: str | None = Field(default=None, description="hardware profile id or alias (default for models: h100-sxm)")
+    hardware: str | None = Field(default=None,
+                                 description="hardware profile id or alias (default for models: h100-sxm)")
     region: str | None = Field(default=None, description="grid region id (default: world)")
     intensity: float | None = Field(default=None, ge=0, description="grid intensity, gCO2e/kWh (instead of region)")
     grid_file: str | None = Field(default=None, description="grid intensity file, relative to the budget file")
@@ -86,7 +88,8 @@ class TargetModel(BaseModel):
     provider: str | None = Field(default=None, description="cloud provider for the PUE default (aws, gcp, azure)")
     # models
     batch: int | None = Field(default=None, ge=1, description="model only: batch size (binds the first input dim)")
-    dims: dict[str, int] | None = Field(default=None, description="model only: symbolic dims, e.g. {sequence_length: 128}")
+    dims: dict[str, int] | None = Field(default=None,
+                                        description="model only: symbolic dims, e.g. {sequence_length: 128}")
     precision: PrecisionName | None = Field(default=None, description="model only")
     inferences: float | None = Field(default=None, gt=0, description="model only: total inferences served")
     rate: str | None = Field(default=None, description="model only: serving rate, e.g. 1e6/day, 200/s")
@@ -110,7 +113,8 @@ class TargetModel(BaseModel):
                      "utilization")
     @classmethod
     def _bounded(cls, value: Any, info: ValidationInfo) -> Any:  # plausible ranges: wattprint.limits, docs/limits.md
-        name = {"intensity": "intensity_gco2e_per_kwh", "power": "power_w"}.get(info.field_name, info.field_name)
+        field = str(info.field_name)  # (set for a field validator)
+        name = {"intensity": "intensity_gco2e_per_kwh", "power": "power_w"}.get(field, field)
         return pydantic_check(name, value)
 
 
