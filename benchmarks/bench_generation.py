@@ -59,7 +59,7 @@ def main() -> int:
         rows.append((f"infer {' '.join(CASE[:1])} ... --format {fmt}", w, c, "PASS" if w < TARGET_S else "FAIL"))
 
     from wattprint.generation import GenerationWorkload, estimate_generation
-    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.hardware import load_hardware
     from wattprint.llm_config import shipped_configs
 

@@ -139,7 +139,7 @@ def test_generated_hardware_profiles(tmp_path_factory, doc):
     lambda v: round(v, 3)))), min_size=2, max_size=300), gap_at=st.integers(0, 299), crlf=st.booleans())
 def test_fast_grid_parser_matches_python(tmp_path_factory, rows, gap_at, crlf):
     """The vectorised CSV path reads exactly what float() and fromisoformat() read, gaps included."""
-    from wattprint.grid import GridSeries, load_grid_file
+    from wattprint.carbon import GridSeries, load_grid_file
 
     t0 = datetime(2022, 1, 1, tzinfo=timezone.utc)
     nl = "\r\n" if crlf else "\n"
@@ -171,7 +171,7 @@ def test_fast_grid_parser_matches_python(tmp_path_factory, rows, gap_at, crlf):
 @SETTINGS
 @given(text=st.text(alphabet="0123456789-:TZ+., \nnaifx\ufeff", max_size=300))
 def test_arbitrary_grid_csv_text(tmp_path_factory, text):
-    from wattprint.grid import load_grid_file
+    from wattprint.carbon import load_grid_file
 
     path = _tmp(tmp_path_factory, "g.csv")
     path.write_text("timestamp,intensity_gco2e_per_kwh\n" + text)
@@ -213,7 +213,7 @@ def test_dim_parser(pairs):
 @SETTINGS
 @given(text=st.text(max_size=30))
 def test_start_parser(text):
-    from wattprint.grid import parse_start
+    from wattprint.carbon import parse_start
 
     try:
         parse_start(text)

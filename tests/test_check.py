@@ -17,14 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from wattprint.budget import (
-    Assertion,
-    budget_json_schema,
-    evaluate_assertion,
-    load_budget,
-    parse_count,
-    parse_percent,
-)
+from wattprint.check import load_budget
+from wattprint.check.evaluate import evaluate_assertion
+from wattprint.check.load import Assertion
+from wattprint.check.metrics import parse_count, parse_percent
+from wattprint.check.schema import budget_json_schema
 from wattprint.errors import WattprintError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,8 +120,8 @@ def test_relative_assertion_and_floor_by_hand():
 def test_committed_schema_is_generated_from_the_model():
     committed = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert committed == budget_json_schema(), (
-        "docs/schemas/budget.schema.json is stale; regenerate with: python -c \"import json, wattprint.budget as b; "
-        "print(json.dumps(b.budget_json_schema(), indent=2, ensure_ascii=False))\" > docs/schemas/budget.schema.json"
+        "docs/schemas/budget.schema.json is stale; regenerate with: python -c \"import json, wattprint.check.schema as s; "
+        "print(json.dumps(s.budget_json_schema(), indent=2, ensure_ascii=False))\" > docs/schemas/budget.schema.json"
     )
 
 
@@ -434,12 +431,12 @@ def test_user_strings_are_not_markup(cli, repo):
 
 
 def test_internal_error_is_exit_3(cli, repo, monkeypatch):
-    import wattprint.budget
+    import wattprint.check.evaluate
 
     def boom(target, hw_files):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(wattprint.budget, "measure_target", boom)
+    monkeypatch.setattr(wattprint.check.evaluate, "measure_target", boom)
     repo.budget("{metric: macs, max: 5k}")
     code, _, err = cli("check")
     assert code == 3 and "internal error: RuntimeError: bug" in err

@@ -178,7 +178,7 @@ def test_vocabulary_serialises_as_its_values():
 
 
 def test_one_precision_list():
-    from wattprint.budget import TargetModel
+    from wattprint.check.schema import TargetModel
     from wattprint.estimate import PRECISION_CHOICES
     from wattprint.hardware import PRECISIONS as PEAK
     from wattprint.training import TrainingSpec

@@ -165,7 +165,7 @@ def test_region_coverage():
 
 
 def test_regions_load_through_the_package():
-    from wattprint.grid import load_regions
+    from wattprint.carbon import load_regions
 
     db = load_regions()
     assert db.get("world").intensity_gco2e_per_kwh > 0

@@ -12,7 +12,7 @@ from onnx import helper as h
 from onnx import numpy_helper
 
 from wattprint.generation import GenerationWorkload, estimate_generation
-from wattprint.grid import choose_grid, choose_pue
+from wattprint.carbon import choose_grid, choose_pue
 from wattprint.hardware import load_hardware
 from wattprint.llm_config import spec_from_dict
 

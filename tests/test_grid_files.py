@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from wattprint.errors import WattprintError
-from wattprint.grid import GridSeries, Region, choose_grid, load_grid_file, parse_start
+from wattprint.carbon import GridSeries, Region, choose_grid, load_grid_file, parse_start
 
 
 def write(tmp_path, name, text):

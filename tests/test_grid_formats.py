@@ -7,8 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from wattprint.carbon import choose_grid, load_grid_file, parse_start
+from wattprint.carbon.gridfile import LBS_PER_MWH_TO_G_PER_KWH
+from wattprint.carbon.series import MAX_GAP_FILL_S
 from wattprint.errors import WattprintError
-from wattprint.grid import LBS_PER_MWH_TO_G_PER_KWH, MAX_GAP_FILL_S, choose_grid, load_grid_file, parse_start
 
 HOURLY = "timestamp,intensity_gco2e_per_kwh\n"
 
@@ -198,3 +200,24 @@ def test_limits_page_lists_every_bound():
     text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
     missing = [name for name in LIMITS if f"`{name}`" not in text]
     assert not missing, f"docs/limits.md does not list {missing}"
+
+
+# ----------------------------------------------------------------------------- the vendor registry
+
+
+def test_a_vendor_csv_added_to_the_registry_is_recognised(tmp_path, monkeypatch):
+    """docs/grid-files.md: a new vendor CSV export is one recogniser in CSV_LAYOUTS."""
+    from wattprint.carbon import gridfile
+
+    def kg_per_mwh(path, header, basis):  # 'time' and 'kg_per_mwh': 1 kg/MWh = 1 g/kWh
+        if "kg_per_mwh" not in header:
+            return None
+        return gridfile.CsvLayout(header.index("time"), header.index("kg_per_mwh"), "Example kg/MWh CSV",
+                                  factor=1.0, basis="direct", source="Example")
+
+    path = write(tmp_path, "vendor.csv", "time,kg_per_mwh\n2022-07-01T00:00Z,100\n2022-07-01T01:00Z,300\n")
+    with pytest.raises(WattprintError, match="no 'timestamp' column"):
+        load_grid_file(path)
+    monkeypatch.setattr(gridfile, "CSV_LAYOUTS", (*gridfile.CSV_LAYOUTS, kg_per_mwh))
+    series = load_grid_file(path)
+    assert list(series.values) == [100, 300] and series.format == "Example kg/MWh CSV" and series.basis == "direct"

@@ -115,7 +115,7 @@ def test_graph_checks_name_node_and_values():
 
 
 def test_baseline_with_negative_metric_is_refused(tmp_path):
-    from wattprint.budget import load_baseline
+    from wattprint.check import load_baseline
 
     path = tmp_path / "b.json"
     path.write_text(json.dumps({"kind": "check", "targets": [{"name": "m", "metrics": {"macs": -1}}]}))

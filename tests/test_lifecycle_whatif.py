@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wattprint.grid import load_grid_file, parse_start
+from wattprint.carbon import load_grid_file, parse_start
 from wattprint.hardware import load_hardware
 from wattprint.training import TrainingSpec, estimate_training
 

@@ -26,7 +26,7 @@ _EXPORTS = {
     "InferenceResult": "wattprint.inference",
     "GenerationResult": "wattprint.generation",
     "TrainingResult": "wattprint.training",
-    "CheckReport": "wattprint.budget",
+    "CheckReport": "wattprint.check",
     "HardwareProfile": "wattprint.hardware",
     "WattprintError": "wattprint.errors",
 }

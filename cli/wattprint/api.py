@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
-    from wattprint.budget import CheckReport
+    from wattprint.check import CheckReport
     from wattprint.generation import GenerationResult
     from wattprint.hardware import HardwareDB
     from wattprint.inference import InferenceResult
@@ -81,12 +81,12 @@ def run_check(budget: str | Path, *, baseline: str | Path | None = None, hw_file
               allow_outside_paths: bool = False) -> "CheckReport":
     """`wattprint check`: measure every target of a budget file (wattprint.yaml) and evaluate its assertions.
 
-    The report's ``status`` is ``pass``, ``warn`` or ``fail``; :func:`wattprint.budget.exit_code` gives the
+    The report's ``status`` is ``pass``, ``warn`` or ``fail``; :func:`wattprint.check.exit_code` gives the
     exit code the command would return.
     """
-    from wattprint import budget as b
+    from wattprint import check
 
-    loaded = b.load_budget(Path(budget), allow_outside_paths=allow_outside_paths)
+    loaded = check.load_budget(Path(budget), allow_outside_paths=allow_outside_paths)
     base_path = Path(baseline) if baseline is not None else None
-    base = b.load_baseline(base_path) if base_path is not None else None
-    return b.run_check(loaded, base, baseline_path=base_path, hw_files=tuple(Path(p) for p in hw_files))
+    base = check.load_baseline(base_path) if base_path is not None else None
+    return check.run_check(loaded, base, baseline_path=base_path, hw_files=tuple(Path(p) for p in hw_files))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from wattprint.errors import WattprintError
-from wattprint.grid import choose_grid, choose_pue
+from wattprint.carbon import choose_grid, choose_pue
 from wattprint.hardware import HardwareDB, load_hardware
 from wattprint.vocab import PRECISIONS
 from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume

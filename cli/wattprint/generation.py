@@ -40,7 +40,7 @@ from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.comparisons import Comparison
-    from wattprint.grid import GridChoice, PUEChoice
+    from wattprint.carbon import GridChoice, PUEChoice
     from wattprint.hardware import HardwareProfile
     from wattprint.inference import InferenceResult
     from wattprint.llm_config import DecoderSpec
@@ -938,7 +938,7 @@ def generation_from_options(model: str | Path, options: Any, workload: Generatio
                             hardware: Any = None) -> GenerationResult:
     """``wattprint infer`` with a generation workload: loaders (hardware, grid, PUE, volume) + the core."""
     from wattprint.estimate import PRECISION_CHOICES
-    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.hardware import load_hardware
     from wattprint.inference import serving_volume
 

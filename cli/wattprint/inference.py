@@ -31,7 +31,7 @@ from wattprint.energy.node import NodeModel
 from wattprint.energy.traffic import VIEW_OPS as _VIEW_NAMES
 from wattprint.energy.traffic import kernels as fuse_kernels
 from wattprint.errors import WattprintError
-from wattprint.grid import GridChoice, PUEChoice
+from wattprint.carbon import GridChoice, PUEChoice
 from wattprint.hardware import HardwareProfile
 from wattprint.ranges import Span, grid_factor_range, pue_range
 

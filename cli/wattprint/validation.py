@@ -188,7 +188,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
     from wattprint.energy.device import default_coefficients
     from wattprint.energy.fit import FitPoint
     from wattprint.energy.node import system_node
-    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.inference import estimate_inference
 
     profile = hardware.get(p.hardware)
@@ -254,7 +254,7 @@ def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> 
     from wattprint.energy.device import default_coefficients
     from wattprint.energy.fit import FitPoint
     from wattprint.generation import GenerationWorkload, estimate_generation, max_concurrency
-    from wattprint.grid import choose_grid, choose_pue
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.llm_config import load_config
 
     profile = hardware.get(p.hardware)

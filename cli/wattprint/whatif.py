@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from wattprint.errors import WattprintError
-from wattprint.grid import GridSeries, choose_grid, choose_pue, load_grid_file
+from wattprint.carbon import GridSeries, choose_grid, choose_pue, load_grid_file
 from wattprint.hardware import HardwareDB
 from wattprint.inference import InferenceResult, estimate_inference, peak_for
 from wattprint.training import TrainingResult, TrainingSpec, estimate_training

@@ -105,7 +105,7 @@ def check(
         help="Let the budget file name models, specs and grid files outside its own folder.")] = False,
 ) -> None:
     """Check models and training runs against a carbon budget (wattprint.yaml); exit 1 when one is exceeded."""
-    from wattprint.budget import exit_code, find_budget, load_baseline, load_budget, run_check
+    from wattprint.check import exit_code, find_budget, load_baseline, load_budget, run_check
     from wattprint.errors import WattprintError
     from wattprint.render.check import (
         escape_data,

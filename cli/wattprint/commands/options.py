@@ -40,7 +40,7 @@ def _complete_hardware(incomplete: str) -> list[str]:
 
 def _complete_region(incomplete: str) -> list[str]:
     """Shell completion of region ids."""
-    from wattprint.grid import load_regions
+    from wattprint.carbon import load_regions
 
     return sorted(r.id for r in load_regions().search(None, None) if r.id.startswith(incomplete.lower()))
 

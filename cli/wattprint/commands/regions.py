@@ -14,7 +14,7 @@ from wattprint.vocab import OutputFormat
 
 def regions_list(search: o.Search = None, kind: o.RegionKindOpt = None, fmt: o.Format = OutputFormat.table) -> None:
     """List grid regions with their carbon intensity."""
-    from wattprint.grid import load_regions
+    from wattprint.carbon import load_regions
     from wattprint.render.formats import Report
     from wattprint.render.reference import region_list_csv, region_list_doc, region_list_sections
 
@@ -32,7 +32,7 @@ def regions_show(
     fmt: o.Format = OutputFormat.table,
 ) -> None:
     """Show one grid region with its source."""
-    from wattprint.grid import load_regions
+    from wattprint.carbon import load_regions
     from wattprint.render.formats import Report
     from wattprint.render.reference import region_doc, region_list_csv, region_sections
 

@@ -50,7 +50,7 @@ def train(
     """Energy and emissions of a training run, from a spec file or flags."""
     from wattprint import whatif
     from wattprint.errors import WattprintError
-    from wattprint.grid import parse_start
+    from wattprint.carbon import parse_start
     from wattprint.render.formats import Report
     from wattprint.render.train import train_csv, train_doc, train_sections
     from wattprint.render.whatif import alternatives_doc, alternatives_section, best_start_doc, best_start_section
@@ -73,7 +73,7 @@ def train(
     run_spec = load_training_spec(spec, overrides)
     db = hardware_db(hw_file)
     if best_start:
-        from wattprint.grid import GridSeries, load_grid_file
+        from wattprint.carbon import GridSeries, load_grid_file
 
         if run_spec.grid_file is None:
             raise WattprintError("--best-start needs an hourly --grid-file")

@@ -1,6 +1,6 @@
 """Renderers for `wattprint check`: JSON document, tables, Markdown, JUnit XML, GitHub annotations.
 
-They turn a :class:`~wattprint.budget.CheckReport` into text; they never compute
+They turn a :class:`~wattprint.check.CheckReport` into text; they never compute
 budgets, print or exit.
 """
 
@@ -11,13 +11,16 @@ import math
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from wattprint.budget import RESULT_SCHEMA, AssertionResult, CheckReport, TargetResult, fails_step, fmt_delta, fmt_metric
+from wattprint.check.evaluate import AssertionResult, CheckReport, TargetResult, fails_step
+from wattprint.check.metrics import METRICS, fmt_delta, fmt_metric
 from wattprint.render import Section
 from wattprint.units import fmt_number
 from wattprint.vocab import CheckStatus
 
 STATUS_ICON = {CheckStatus.passed: "✅", CheckStatus.warn: "⚠️", CheckStatus.fail: "❌", CheckStatus.skipped: "⏭️"}
 STATUS_STYLE = {CheckStatus.passed: "green", CheckStatus.warn: "yellow", CheckStatus.fail: "bold red", CheckStatus.skipped: "dim"}
+#: the id of the JSON result document (``check --format json``, and the baseline format)
+RESULT_SCHEMA = "https://wattprint.dev/schemas/check-result-1.json"
 COLUMNS = ("metric", "actual", "limit", "baseline", "delta", "status")
 
 
@@ -95,7 +98,6 @@ def _assertion_doc(a: AssertionResult) -> dict[str, Any]:
 
 def check_doc(report: CheckReport) -> dict[str, Any]:
     """The JSON result; it is also the baseline format (--write-baseline / --baseline)."""
-    from wattprint.budget import METRICS
     from wattprint.render.common import provenance
 
     prov = provenance()

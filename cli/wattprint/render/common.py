@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wattprint.comparisons import Comparison
-from wattprint.grid import GridChoice, PUEChoice
+from wattprint.carbon import GridChoice, PUEChoice
 from wattprint.render import Section
 from wattprint.units import fmt_mass_kg, fmt_number
 

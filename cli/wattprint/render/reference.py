@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from wattprint.grid import Region
+from wattprint.carbon import Region
 from wattprint.hardware import PRECISIONS, HardwareProfile
 from wattprint.render import Section
 from wattprint.render.common import provenance
