@@ -86,7 +86,7 @@ FIELDS = st.sampled_from(["hardware", "count", "hours", "gpu_hours", "pue", "pow
 @given(doc=st.dictionaries(FIELDS, VALUES, max_size=6))
 def test_generated_training_specs(tmp_path_factory, doc):
     from wattprint.limits import LIMITS
-    from wattprint.training import load_training_spec
+    from wattprint.energy.training import load_training_spec
 
     path = _tmp(tmp_path_factory, "spec.yaml")
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))

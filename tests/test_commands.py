@@ -181,7 +181,7 @@ def test_one_precision_list():
     from wattprint.check.schema import TargetModel
     from wattprint.estimate import PRECISION_CHOICES
     from wattprint.hardware import PRECISIONS as PEAK
-    from wattprint.training import TrainingSpec
+    from wattprint.energy.training import TrainingSpec
     from wattprint.vocab import PEAK_PRECISIONS, PRECISIONS, TRAIN_PRECISIONS
 
     assert PRECISION_CHOICES == PRECISIONS and PEAK == PEAK_PRECISIONS

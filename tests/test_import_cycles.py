@@ -107,7 +107,7 @@ def test_the_graph_sees_function_level_imports():
     graph = import_graph()
     assert "wattprint.cli" in graph and graph["wattprint.cli"], "no imports found: the parser is broken"
     # the train command imports the training core only inside the command function
-    assert "wattprint.training" in graph["wattprint.commands.train"]
+    assert "wattprint.energy.training" in graph["wattprint.commands.train"]
     importers = {m for m, deps in graph.items() if "wattprint.cli" in deps}
     assert importers <= {"wattprint.__main__"}, f"only the entry point imports wattprint.cli: {importers}"
 

@@ -25,7 +25,7 @@ _EXPORTS = {
     "NodeCost": "wattprint.model.costs",
     "InferenceResult": "wattprint.inference",
     "GenerationResult": "wattprint.generation",
-    "TrainingResult": "wattprint.training",
+    "TrainingResult": "wattprint.energy.training",
     "CheckReport": "wattprint.check",
     "HardwareProfile": "wattprint.hardware",
     "WattprintError": "wattprint.errors",

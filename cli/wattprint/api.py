@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from wattprint.hardware import HardwareDB
     from wattprint.inference import InferenceResult
     from wattprint.model.costs import ModelCost
-    from wattprint.training import TrainingResult
+    from wattprint.energy.training import TrainingResult
 
 __all__ = ["analyze_model", "estimate_inference", "estimate_generation", "estimate_training", "run_check"]
 

@@ -111,7 +111,7 @@ def _check_volume(options: InferOptions, inferences: float | None) -> None:
 
 
 def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):
-    from wattprint.training import estimate_training, load_training_spec
+    from wattprint.energy.training import estimate_training, load_training_spec
 
     spec = load_training_spec(spec_path, overrides)
     return estimate_training(spec, load_hardware(hw_files), units)

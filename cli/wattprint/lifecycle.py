@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from wattprint.inference import InferenceResult
 from wattprint.ranges import Span
-from wattprint.training import TrainingResult
+from wattprint.energy.training import TrainingResult
 
 
 @dataclass(frozen=True)

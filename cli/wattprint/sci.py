@@ -20,7 +20,7 @@ from wattprint.errors import WattprintError
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.generation import GenerationResult
     from wattprint.inference import InferenceResult
-    from wattprint.training import TrainingResult
+    from wattprint.energy.training import TrainingResult
 
 FUNCTIONAL_UNITS = ("inference", "request", "token", "run")
 HOURS_PER_YEAR = 8760.0

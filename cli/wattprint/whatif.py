@@ -13,7 +13,7 @@ from wattprint.errors import WattprintError
 from wattprint.carbon import GridSeries, choose_grid, choose_pue, load_grid_file
 from wattprint.hardware import HardwareDB
 from wattprint.inference import InferenceResult, estimate_inference, peak_for
-from wattprint.training import TrainingResult, TrainingSpec, estimate_training
+from wattprint.energy.training import TrainingResult, TrainingSpec, estimate_training
 
 
 @dataclass(frozen=True)

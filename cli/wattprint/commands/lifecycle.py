@@ -49,7 +49,7 @@ def lifecycle(
     from wattprint.lifecycle import lifecycle as combine
     from wattprint.render.formats import Report
     from wattprint.render.lifecycle import lifecycle_csv, lifecycle_doc, lifecycle_sections
-    from wattprint.training import estimate_training, load_training_spec
+    from wattprint.energy.training import estimate_training, load_training_spec
 
     check_numbers(batch=("--batch", batch), inferences=("--inferences", inferences), days=("--days", days))
     if inferences is not None and (rate is not None or days is not None):

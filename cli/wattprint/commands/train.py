@@ -54,7 +54,7 @@ def train(
     from wattprint.render.formats import Report
     from wattprint.render.train import train_csv, train_doc, train_sections
     from wattprint.render.whatif import alternatives_doc, alternatives_section, best_start_doc, best_start_section
-    from wattprint.training import estimate_training, load_training_spec
+    from wattprint.energy.training import estimate_training, load_training_spec
 
     overrides = training_overrides(
         hardware=hardware, count=count, hours=hours, gpu_hours=gpu_hours, params=params, tokens=tokens, model=model,

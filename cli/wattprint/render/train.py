@@ -14,7 +14,7 @@ from wattprint.render.common import (
     pue_doc,
     pue_rows,
 )
-from wattprint.training import TrainingResult
+from wattprint.energy.training import TrainingResult
 from wattprint.units import KG_PER_LB, fmt_energy_kwh, fmt_mass_kg, fmt_number
 from wattprint.vocab import PowerBasis
 
