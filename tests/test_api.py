@@ -75,3 +75,12 @@ def test_bad_input_raises_the_cli_error():
         wattprint.estimate_generation("llama-3.1-8b", prompt_tokens=512, output_tokens=256, concurrency=0)
     with pytest.raises(wattprint.WattprintError, match="no-such-file.yaml"):
         wattprint.run_check("no-such-file.yaml")
+
+
+def test_help_is_light():
+    """`wattprint --help` imports none of the heavy packages (the commands import them when they run)."""
+    probe = ("import sys\nfrom wattprint.cli import main\nsys.argv = ['wattprint', '--help']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('HEAVY', sorted(m for m in ('onnx', 'numpy', 'pydantic', 'yaml') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "HEAVY []"

@@ -129,3 +129,16 @@ def test_tokenizer_counted_when_the_token_count_is_declared(tmp_path):
     assert n.bytes_read == 16 and n.bytes_written == 96
     r, n = _run(tmp_path, "Tokenizer", [("s", STR, [2])], out_shapes={0: (STR, None)}, mark=0, mincharnum=1)
     assert not n.counted and r.not_counted == (("Tokenizer", 1, "output size is data-dependent"),)
+
+
+def test_bitmask_dropout(tmp_path):
+    # inference: the data passes through (a view, like Dropout); the mask packs 2*3*40 = 240 bits into 8 uint32
+    r, n = _run(tmp_path, "BitmaskDropout", [("x", F, [2, 3, 40])], n_out=2,
+                out_shapes={1: (T.UINT32, None)})
+    assert n.counted and n.output_shape == (2, 3, 40)
+    assert (n.macs, n.elementwise_ops, n.transcendental_ops) == (0, 0, 0)
+    assert not r.not_counted
+    from wattprint.model.ops import REGISTRY
+    from wattprint.model.ops.registry import Fusion
+
+    assert REGISTRY[(MS, "BitmaskDropout")].fusion is Fusion.VIEW

@@ -13,7 +13,7 @@ MS = "com.microsoft"
 #: the fusion classes the traffic model was calibrated with (docs/methodology.md, "Kernels and DRAM traffic");
 #: changing one changes every energy figure: update this list only together with a refit
 VIEW = {"Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity", "Dropout", "Transpose", "Slice", "Split",
-        "Concat", "Expand", "Tile", "Shape", "Size", "ExpandDims"}
+        "Concat", "Expand", "Tile", "Shape", "Size", "ExpandDims", "BitmaskDropout"}
 BARRIER = {"GatherND", "ScatterND", "ScatterElements", "TopK", "NonMaxSuppression", "NonZero", "Unique", "Loop",
            "If", "Scan", "Resize", "Upsample", "RoiAlign", "MaxRoiPool", "Einsum", "ArgMax", "ArgMin", "CumSum",
            "Range", "ConstantOfShape"}

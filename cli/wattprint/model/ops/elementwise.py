@@ -8,7 +8,7 @@ import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _axis, _bcast, _Ctx, _norm_axis, _small
+from .base import Counts, OpView, _axis, _bcast, _Ctx, _full, _norm_axis, _prod, _small
 from .registry import op
 
 def _sh_same(c: _Ctx):
@@ -31,6 +31,8 @@ def _sh_same(c: _Ctx):
     for k in range(1, c.nout):
         if op == "Dropout":
             out.append((s, TensorProto.BOOL, None))
+        elif op == "BitmaskDropout":  # the mask packs one bit per element into uint32 words
+            out.append(((math.ceil(_prod(s) / 32),) if _full(s) else None, TensorProto.UINT32, None))
         elif op in ("SkipLayerNormalization", "SkipSimplifiedLayerNormalization") and k == 3:
             out.append((s, dt, None))
         elif op in ("LayerNormalization", "SimplifiedLayerNormalization", "SkipLayerNormalization",

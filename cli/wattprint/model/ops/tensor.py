@@ -8,6 +8,7 @@ import numpy as np
 from onnx import TensorProto, numpy_helper
 
 from ..common import SMALL_VALUE
+from ..costs import MS
 from .base import Counts, NotCountable, OpView, _axis, _bcast, _Ctx, _full, _np_dtype, _prod, _small, _tensor_value
 from .elementwise import _sh_same
 from .registry import Fusion, ONNX_INFERENCE, op
@@ -370,6 +371,7 @@ def _movement2(v: OpView) -> Counts:
 @op("Tile", shape=_sh_tile, values=1, fusion=Fusion.VIEW)
 @op("Pad", shape=_sh_pad)
 @op("Identity", "Dropout", shape=_sh_same, values=1, fusion=Fusion.VIEW)
+@op("BitmaskDropout", domains=(MS,), shape=_sh_same, values=1, fusion=Fusion.VIEW)
 @op("Cast", shape=_sh_cast, values=1)
 @op("DepthToSpace", "SpaceToDepth", shape=_sh_depth_space)
 @op("ReverseSequence", "Scatter", "Trilu", shape=_sh_same, values=1)
