@@ -6,15 +6,16 @@ through :func:`infer_model`; training goes through :func:`train_run`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from wattprint.errors import WattprintError
 from wattprint.carbon import choose_grid, choose_pue
+from wattprint.errors import WattprintError
 from wattprint.hardware import HardwareDB, load_hardware
-from wattprint.vocab import PRECISIONS
 from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume
+from wattprint.vocab import PRECISIONS
 
 PRECISION_CHOICES = PRECISIONS  # (generation.py imports it from here)
 DEFAULT_INFER_HARDWARE = "h100-sxm"

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -178,7 +179,7 @@ class ProfileSpec(_Strict):
         return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
-    def _sourced(self) -> "ProfileSpec":
+    def _sourced(self) -> ProfileSpec:
         covered = {f.split(".")[0] for s in self.sources for f in s.fields}
         for name in FIGURE_FIELDS:
             value = getattr(self, name)

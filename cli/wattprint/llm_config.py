@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from wattprint.errors import WattprintError
 
@@ -411,7 +412,7 @@ def build_decoder(
     with_cache: bool = True,
     last_token_logits: bool = True,
     layers: tuple[int, ...] | None = None,
-) -> "Any":
+) -> Any:
     """The decoder as an ONNX ModelProto (one device of ``tp``), weights as shape-only initializers.
 
     Inputs: ``input_ids [batch_size, sequence_length]`` and, with ``with_cache``, per layer
@@ -563,6 +564,14 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
     flat = g.node("Reshape", [copies, g.ints([pairs, H])], f"{pre}.mlp.dispatch_flat")
     q, r = divmod(pairs, touched)
     groups = [(n, m) for n, m in ((r, q + 1), (touched - r, q)) if n and m]
+
+    def mm(name: str, n: int, x: str, proj: str, k: int, width: int) -> str:
+        """One projection of expert group ``name``: its ``n`` experts' (k, width) weights, batched."""
+        y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
+        if spec.mlp_bias:
+            y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
+        return y
+
     outs = []
     start = 0
     for j, (n, m) in enumerate(groups):
@@ -570,17 +579,11 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
         rows = g.node("Slice", [flat, g.ints([start]), g.ints([start + n * m]), g.ints([0])], f"{name}.rows")
         start += n * m
         xs = g.node("Reshape", [rows, g.ints([n, m, H])], f"{name}.permute")
-        def mm(x: str, proj: str, k: int, width: int) -> str:
-            y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
-            if spec.mlp_bias:
-                y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
-            return y
-
         if spec.gated_mlp:
-            y = act(mm(xs, "gate_proj", H, e_inter), mm(xs, "up_proj", H, e_inter), name)
+            y = act(mm(name, n, xs, "gate_proj", H, e_inter), mm(name, n, xs, "up_proj", H, e_inter), name)
         else:
-            y = act(mm(xs, "fc_in", H, e_inter), None, name)
-        y = mm(y, "down_proj", e_inter, H)
+            y = act(mm(name, n, xs, "fc_in", H, e_inter), None, name)
+        y = mm(name, n, y, "down_proj", e_inter, H)
         outs.append(g.node("Reshape", [y, g.ints([n * m, H])], f"{name}.unpermute"))
     cat = outs[0] if len(outs) == 1 else g.node("Concat", outs, f"{pre}.mlp.experts.gather", axis=0)
     w = g.node("Reshape", [cat, g.ints([tokens, k, H])], f"{pre}.mlp.experts.by_token")

@@ -82,7 +82,7 @@ class SystemSpec(_Strict):
     sources: list[SystemSourceSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sourced(self) -> "SystemSpec":
+    def _sourced(self) -> SystemSpec:
         covered = {f for s in self.sources for f in s.fields}
         for name in SYSTEM_FIGURE_FIELDS:
             value = getattr(self, name)

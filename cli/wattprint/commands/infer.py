@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from wattprint.commands import options as o
 from wattprint.commands.common import Defaults, check_numbers, emit, hardware_db, split_ids, warn_lines
@@ -125,7 +124,7 @@ def infer(
 
 def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units, *, batch, compare, prompt_tokens,
                       output_tokens, concurrency, devices, precision, kv_precision, functional_unit=None, output=None,
-                      defaults: Optional[Defaults] = None) -> None:
+                      defaults: Defaults | None = None) -> None:
     """`infer` with a generation workload (LLM decoders): prefill + decode, per request and per token."""
     from wattprint.errors import WattprintError
     from wattprint.generation import GenerationWorkload, generation_from_options
@@ -179,7 +178,7 @@ def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units,
     ), output)
 
 
-def _infer_standards(result, provider: Optional[str], unit: Optional[FunctionalUnit], doc: dict, units: str):
+def _infer_standards(result, provider: str | None, unit: FunctionalUnit | None, doc: dict, units: str):
     """Water (always) and SCI (with --functional-unit): add their JSON keys, return a function adding their rows."""
     from wattprint.render import Section
     from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows

@@ -13,8 +13,10 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+
 
 @dataclass(frozen=True)
 class Section:
@@ -54,7 +56,7 @@ class Records(Sequence[dict[str, Any]]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (list, Records)) and list(self) == list(other)
 
-    def cleaned(self) -> "Records":
+    def cleaned(self) -> Records:
         record = self._record
         return Records(self._items, lambda x: _clean_record(record(x)))
 

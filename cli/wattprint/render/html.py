@@ -16,7 +16,8 @@ Every section of the table output (assumptions, sources) follows the charts as a
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from wattprint.render import Section
 
@@ -120,17 +121,17 @@ def range_chart(rows: Sequence[tuple[str, Mapping[str, Any], str]], *, width: in
     row, label_w, text_w = 34, 170, 150
     plot_w = width - label_w - text_w
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {row * len(rows) + 4}" role="img" class="chart">']
+
+    def pos(v: float, hi: float) -> float:  # each row on its own scale: 0 to its high end
+        return label_w + plot_w * v / hi
+
     for i, (name, r, unit) in enumerate(rows):
         lo, mid, hi = (float(r[k]) for k in ("low", "central", "high"))
         y = 4 + i * row + 12
-
-        def pos(v: float) -> float:
-            return label_w + plot_w * v / hi
-
         out.append(f'<text x="{label_w - 6}" y="{y + 4}" text-anchor="end">{_e(name)}</text>')
-        out.append(f'<line x1="{pos(lo):.1f}" y1="{y}" x2="{pos(hi):.1f}" y2="{y}" stroke="#3b7dd8" stroke-width="6">'
+        out.append(f'<line x1="{pos(lo, hi):.1f}" y1="{y}" x2="{pos(hi, hi):.1f}" y2="{y}" stroke="#3b7dd8" stroke-width="6">'
                    f'<title>{_e(fmt_si(lo, unit))} to {_e(fmt_si(hi, unit))}</title></line>')
-        out.append(f'<circle cx="{pos(mid):.1f}" cy="{y}" r="5" fill="#d9822b"><title>central {_e(fmt_si(mid, unit))}</title></circle>')
+        out.append(f'<circle cx="{pos(mid, hi):.1f}" cy="{y}" r="5" fill="#d9822b"><title>central {_e(fmt_si(mid, unit))}</title></circle>')
         out.append(f'<text x="{label_w + plot_w + 6}" y="{y + 4}">{_e(fmt_si(lo, unit))} – {_e(fmt_si(hi, unit))}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wattprint.energy.training import TrainingResult
 from wattprint.render import Section
 from wattprint.render.common import (
     comparisons_doc,
@@ -14,7 +15,6 @@ from wattprint.render.common import (
     pue_doc,
     pue_rows,
 )
-from wattprint.energy.training import TrainingResult
 from wattprint.units import KG_PER_LB, fmt_energy_kwh, fmt_mass_kg, fmt_number
 from wattprint.vocab import PowerBasis
 
