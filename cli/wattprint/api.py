@@ -33,7 +33,8 @@ def analyze_model(path: str | Path, *, dims: Mapping[str, int] | None = None, ba
     """The work of one call of an ONNX graph: MACs, parameters and bytes, node by node (no hardware)."""
     from wattprint.model import analyze_model as analyze
 
-    return analyze(path, dims=dict(dims or {}), batch=batch, precision=precision)
+    cost: ModelCost = analyze(path, dims=dict(dims or {}), batch=batch, precision=precision)
+    return cost
 
 
 def estimate_inference(path: str | Path, *, hardware: str | None = None, hw_files: tuple[str | Path, ...] = (),

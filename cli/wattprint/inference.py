@@ -231,7 +231,7 @@ def estimate_inference(
         co2e_range_g=co2e_range,
     )
     if inferences is not None:
-        result = replace(result, comparisons=compare(result.co2e_kg, units))
+        result = replace(result, comparisons=compare(result.co2e_kg or 0.0, units))  # (set: inferences given)
     return result
 
 

@@ -133,9 +133,14 @@ class SystemProfile:
     @property
     def host_cpu_tdp_w(self) -> float | None:
         """Sum of the host CPUs' TDPs; None when any CPU has no published TDP (or none is listed)."""
-        if not self.host_cpus or any(c.tdp_w is None for c in self.host_cpus):
+        if not self.host_cpus:
             return None
-        return sum(c.tdp_w * c.count for c in self.host_cpus)  # type: ignore[operator]
+        total = 0.0
+        for c in self.host_cpus:
+            if c.tdp_w is None:
+                return None
+            total += c.tdp_w * c.count
+        return total
 
 
 def _to_system(spec: SystemSpec, hardware: HardwareDB, path: Path, origin: str) -> SystemProfile:

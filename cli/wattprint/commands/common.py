@@ -96,7 +96,8 @@ def emit(fmt: OutputFormat, report, output: Path | None = None) -> None:
     stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
     if output is not None and fmt is OutputFormat.table:
         by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
-        fmt = by_suffix if by_suffix in FORMATTERS or by_suffix in report.text else OutputFormat.markdown
+        fmt = (by_suffix if by_suffix is not None and (by_suffix in FORMATTERS or by_suffix in report.text)
+               else OutputFormat.markdown)
     if fmt is OutputFormat.table:
         from wattprint import render
 

@@ -99,8 +99,8 @@ def infer(
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = defaults.add_to(infer_doc(result, label)), []
     standards = _infer_standards(result, provider, functional_unit, doc, units.value)
-    regions, devices = split_ids(compare_region, "--compare-region"), split_ids(compare_hardware, "--compare-hardware")
-    if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
+    regions, hw_ids = split_ids(compare_region, "--compare-region"), split_ids(compare_hardware, "--compare-hardware")
+    if regions or hw_ids:  # (imported only when asked: the training model behind it is not needed otherwise)
         from wattprint import whatif
         from wattprint.render.whatif import alternatives_doc, alternatives_section
     volume = "at the serving volume" if result.inferences is not None else "per million inferences"
@@ -108,8 +108,8 @@ def infer(
         alts = whatif.infer_regions(result, regions)
         doc["what_if_regions"] = alternatives_doc(alts)
         extra.append(alternatives_section(f"What if: other regions ({volume})", alts, units.value))
-    if devices:
-        alts = whatif.infer_hardware(result, db, devices)
+    if hw_ids:
+        alts = whatif.infer_hardware(result, db, hw_ids)
         doc["what_if_hardware"] = alternatives_doc(alts)
         extra.append(alternatives_section(f"What if: other hardware ({volume})", alts, units.value))
     warn_lines(list(result.model.warnings) + list(result.warnings), fmt)

@@ -10,7 +10,7 @@ from wattprint.vocab import OutputFormat
 
 def lifecycle(
     spec: o.SpecArg = None,
-    model: o.ServeModel = ...,
+    model: o.ServeModel = ...,  # type: ignore[assignment]  # typer's "required" marker (spec comes first)
     hardware: o.Hardware = None,
     count: o.Count = None,
     hours: o.Hours = None,

@@ -9,7 +9,7 @@ another name, an entry in :data:`wattprint.commands.common.FIELD_FLAGS`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeAlias
 
 import typer
 
@@ -178,12 +178,18 @@ def _as_output_format(value: Choice | None) -> OutputFormat | None:
 
 def format_option(name: str, formats: tuple[OutputFormat, ...], help: str = "Output format (html: a self-contained report).") -> object:
     """--format/-f offering the formats a command writes; the command receives an :class:`OutputFormat`."""
-    subset = Choice(name, {f.name: f.value for f in formats})
+    # the functional Enum API on a str-mixin subclass: mypy resolves the call to str's constructor, hence the ignore
+    subset = Choice(name, {f.name: f.value for f in formats})  # type: ignore[call-overload]
     return Annotated[subset, typer.Option("--format", "-f", help=help, callback=_as_output_format)]
 
 
-Format = format_option("ReportFormat", REPORT_FORMATS)
-CheckFormat = format_option("CheckFormat", CHECK_FORMATS, help="Output format on stdout.")
+if TYPE_CHECKING:
+    # what a command receives: _as_output_format turns the subset's member into an OutputFormat
+    Format: TypeAlias = OutputFormat
+    CheckFormat: TypeAlias = OutputFormat
+else:
+    Format = format_option("ReportFormat", REPORT_FORMATS)
+    CheckFormat = format_option("CheckFormat", CHECK_FORMATS, help="Output format on stdout.")
 
 # ----------------------------------------------------------------------------- reference data and checks
 

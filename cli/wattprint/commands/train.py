@@ -98,7 +98,7 @@ def train(
         elif share is not None:
             how.append(f"Each device draws {share:.3g} of its own TDP.")
         extra.append(alternatives_section("What if: other hardware", alts, units.value, caption=" ".join(how) or None))
-    if best_start:
+    if best_start and run_spec.grid_file is not None:  # (a grid file is required above)
         found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window, run_spec.grid_gaps, run_spec.grid_basis)
         doc["best_start"] = best_start_doc(found)
         extra.append(best_start_section(found, units.value))

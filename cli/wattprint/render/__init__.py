@@ -115,7 +115,7 @@ def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
         write(",\n  " if i else "\n  ")
         write(_ENCODER.encode(key) + ": ")
         value = _clean(value)
-        records = value if type(value) is Records else None
+        records: Sequence[dict[str, Any]] | None = value if type(value) is Records else None
         if records is None and isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
             records = value
         if records:

@@ -115,7 +115,7 @@ def stacked_bar(parts: Sequence[tuple[str, float, str]], unit: str, *, width: in
 def range_chart(rows: Sequence[tuple[str, Mapping[str, Any], str]], *, width: int = 480) -> str:
     """Low-high whiskers with the central value marked, one row per figure, each on its own scale."""
     rows = [(name, r, unit) for name, r, unit in rows
-            if all(_num(r.get(k)) is not None for k in ("low", "central", "high")) and _num(r.get("high")) > 0]
+            if all(_num(r.get(k)) is not None for k in ("low", "central", "high")) and (_num(r.get("high")) or 0) > 0]
     if not rows:
         return ""
     row, label_w, text_w = 34, 170, 150
@@ -232,8 +232,8 @@ def generation_chart(doc: Mapping[str, Any]) -> str:
     gen = doc.get("generation")
     if not isinstance(gen, Mapping):
         return ""
-    phases = [(name, gen.get(name)) for name in ("prefill", "decode")]
-    if not all(isinstance(p, Mapping) for _, p in phases):
+    phases = [(name, p) for name in ("prefill", "decode") if isinstance(p := gen.get(name), Mapping)]
+    if len(phases) < 2:
         return ""
 
     def energy(p: Mapping[str, Any]) -> float | None:
@@ -244,12 +244,12 @@ def generation_chart(doc: Mapping[str, Any]) -> str:
                 return float(v)
         return None
 
-    e = [(n, energy(p)) for n, p in phases]
-    t = [(n, _num(p.get("time_s"))) for n, p in phases]
+    e = [(n, v) for n, p in phases if (v := energy(p)) is not None]
+    t = [(n, v) for n, p in phases if (v := _num(p.get("time_s"))) is not None]
     svg = ""
-    if all(v is not None for _, v in e):
+    if len(e) == len(phases):
         svg += bar_chart([(f"{n} energy", v, fmt_si(v, "J"), n) for n, v in e])
-    if all(v is not None for _, v in t):
+    if len(t) == len(phases):
         svg += bar_chart([(f"{n} time", v, fmt_si(v, "s"), n) for n, v in t])
     return _figure("Prefill vs decode", svg)
 
