@@ -232,11 +232,11 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
     if mt == "gpt2":
         hidden = _int(cfg, label, "n_embd", "hidden_size")
         heads = _int(cfg, label, "n_head", "num_attention_heads")
-        inner = cfg.get("n_inner") or 4 * hidden
+        n_inner = cfg.get("n_inner") or 4 * hidden
         n = _int(cfg, label, "n_layer", "num_hidden_layers")
         return DecoderSpec(
             name=label, model_type=mt, hidden=hidden, layers=n, heads=heads, kv_heads=heads,
-            head_dim=hidden // heads, intermediate=int(inner), vocab=_int(cfg, label, "vocab_size"),
+            head_dim=hidden // heads, intermediate=int(n_inner), vocab=_int(cfg, label, "vocab_size"),
             tied=bool(cfg.get("tie_word_embeddings", True)), gated_mlp=False, norm="layer", qkv_bias=True,
             out_bias=True, mlp_bias=True, qk_norm=False,
             learned_positions=_int(cfg, label, "n_positions", "max_position_embeddings", default=1024),
@@ -393,12 +393,13 @@ class _G:
             self.consts[key] = name
         return self.consts[key]
 
-    def node(self, op: str, inputs: list[str], name: str, n_out: int = 1, **attrs) -> str | list[str]:
+    def node(self, op: str, inputs: list[str], name: str, n_out: int = 1, **attrs: Any) -> str:
+        """Add a node; its (first) output's name. ``n_out`` > 1 names the outputs ``NAME/out0``, ``NAME/out1``..."""
         from onnx import helper
 
         outs = [f"{name}/out{i}" if n_out > 1 else f"{name}/out" for i in range(n_out)]
         self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
-        return outs if n_out > 1 else outs[0]
+        return outs[0]
 
 
 def build_decoder(
