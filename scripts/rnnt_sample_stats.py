@@ -22,10 +22,14 @@ MAX_DURATION = 15.0
 HOP, SPLICING, STACKING = 160, 3, 2
 
 
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def stats(entries: list[dict]) -> dict[str, float]:
     kept = [e for e in entries if float(e["original_duration"]) <= MAX_DURATION]
     n = len(kept)
-    frames_in = [-(-(-(-int(e["original_num_samples"]) // HOP)) // SPLICING) for e in kept]
+    frames_in = [_ceil_div(_ceil_div(int(e["original_num_samples"]), HOP), SPLICING) for e in kept]
     return {
         "utterances_all": len(entries),
         "utterances": n,

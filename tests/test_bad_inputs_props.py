@@ -85,8 +85,8 @@ FIELDS = st.sampled_from(["hardware", "count", "hours", "gpu_hours", "pue", "pow
 @SETTINGS
 @given(doc=st.dictionaries(FIELDS, VALUES, max_size=6))
 def test_generated_training_specs(tmp_path_factory, doc):
-    from wattprint.limits import LIMITS
     from wattprint.energy.training import load_training_spec
+    from wattprint.limits import LIMITS
 
     path = _tmp(tmp_path_factory, "spec.yaml")
     path.write_text(yaml.safe_dump(doc, allow_unicode=True))
@@ -143,7 +143,7 @@ def test_fast_grid_parser_matches_python(tmp_path_factory, rows, gap_at, crlf):
 
     t0 = datetime(2022, 1, 1, tzinfo=timezone.utc)
     nl = "\r\n" if crlf else "\n"
-    lines, expect = [], []
+    lines = []
     for i, (_, v) in enumerate(rows):
         if i == gap_at and 0 < i < len(rows) - 1:
             continue  # a missing row: a one-hour gap

@@ -169,7 +169,7 @@ def test_check_names_the_budget_key_at_its_line(cli, tiny_model, tmp_path, monke
 
 
 def test_vocabulary_serialises_as_its_values():
-    from wattprint.vocab import CheckStatus, OutputFormat, Precision, PowerBasis
+    from wattprint.vocab import CheckStatus, OutputFormat, PowerBasis, Precision
 
     assert json.dumps({"s": CheckStatus.passed, "p": [Precision.fp16]}) == '{"s": "pass", "p": ["fp16"]}'
     assert f"{CheckStatus.passed}" == str(CheckStatus.passed) == "pass"
@@ -179,9 +179,9 @@ def test_vocabulary_serialises_as_its_values():
 
 def test_one_precision_list():
     from wattprint.check.schema import TargetModel
+    from wattprint.energy.training import TrainingSpec
     from wattprint.estimate import PRECISION_CHOICES
     from wattprint.hardware import PRECISIONS as PEAK
-    from wattprint.energy.training import TrainingSpec
     from wattprint.vocab import PEAK_PRECISIONS, PRECISIONS, TRAIN_PRECISIONS
 
     assert PRECISION_CHOICES == PRECISIONS and PEAK == PEAK_PRECISIONS

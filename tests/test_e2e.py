@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from conftest import ROOT
 
 ENV = {**os.environ, "_TYPER_FORCE_DISABLE_TERMINAL": "1", "NO_COLOR": "1", "COLUMNS": "200"}

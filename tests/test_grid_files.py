@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from wattprint.errors import WattprintError
 from wattprint.carbon import GridSeries, Region, choose_grid, load_grid_file, parse_start
+from wattprint.errors import WattprintError
 
 
 def write(tmp_path, name, text):

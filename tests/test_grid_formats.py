@@ -194,7 +194,6 @@ def test_cli_says_marginal_and_warns_on_filled_gaps(tmp_path, cli):
 
 def test_limits_page_lists_every_bound():
     from conftest import ROOT
-
     from wattprint.limits import LIMITS
 
     text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wattprint.carbon import load_grid_file, parse_start
-from wattprint.hardware import load_hardware
 from wattprint.energy.training import TrainingSpec, estimate_training
+from wattprint.hardware import load_hardware
 
 GPT3 = dict(hardware="v100", count=10000, pue=1.1, intensity_gco2e_per_kwh=429)
 

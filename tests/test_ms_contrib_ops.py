@@ -7,7 +7,7 @@ import pytest
 from onnx import TensorProto as T
 from onnx import helper as h
 
-from onnx_builders import F, MS, GraphBuilder, save
+from onnx_builders import MS, F, GraphBuilder, save
 from wattprint.model import analyze_model
 
 I32, U8, BOOL, STR = T.INT32, T.UINT8, T.BOOL, T.STRING

@@ -16,9 +16,9 @@ from onnx import TensorProto as T
 from onnx import helper as h
 
 from onnx_builders import (
-    F,
     I64,
     MS,
+    F,
     GraphBuilder,
     bert,
     bert_fused,
@@ -31,7 +31,6 @@ from onnx_builders import (
 )
 from wattprint.errors import WattprintError
 from wattprint.model import analyze_model
-from wattprint.model.costs import ModelCost, NodeCost
 from wattprint.model.ops import REGISTRY, lookup
 
 BACKEND = Path(onnx.__file__).parent / "backend" / "test" / "data"

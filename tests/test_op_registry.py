@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from wattprint.energy import traffic
-from wattprint.model.ops import CONTROL, ONNX_INFERENCE, REGISTRY, SHAPE_FNS, VALUE_OPS, Fusion, fusion_ops, lookup, table
+from wattprint.model.ops import (
+    CONTROL,
+    ONNX_INFERENCE,
+    REGISTRY,
+    SHAPE_FNS,
+    VALUE_OPS,
+    Fusion,
+    fusion_ops,
+    lookup,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MS = "com.microsoft"

@@ -69,6 +69,15 @@ def test_kind_choices_match_the_data(cli_json):
     assert {r["kind"] for r in cli_json("regions", "list", "--kind", "cloud")["regions"]} == {"cloud"}
 
 
+def test_peak_keys_are_the_peak_precisions():
+    from typing import get_args
+
+    from wattprint.hardware import PeakKey
+    from wattprint.vocab import PEAK_PRECISIONS
+
+    assert get_args(PeakKey) == PEAK_PRECISIONS
+
+
 def test_bad_choice_is_a_usage_error(cli):
     code, out, err = cli("infer", "m.onnx", "--by", "layer")
     assert code == 2 and "'layer' is not one of 'op'" in err

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
+from wattprint.energy.training import TrainingSpec, estimate_training
 from wattprint.errors import WattprintError
 from wattprint.hardware import load_hardware, load_profile_file
-from wattprint.energy.training import TrainingSpec, estimate_training
 from wattprint.units import KG_PER_LB
 
 #: Strubell et al. used 0.954 lbs CO2e per kWh (EPA 2018) -> gCO2e/kWh

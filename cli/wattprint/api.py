@@ -7,36 +7,38 @@ prints. Nothing here prints, exits or reads a file other than the ones named. Se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wattprint.check import CheckReport
+    from wattprint.energy.training import TrainingResult
     from wattprint.generation import GenerationResult
     from wattprint.hardware import HardwareDB
     from wattprint.inference import InferenceResult
     from wattprint.model.costs import ModelCost
-    from wattprint.energy.training import TrainingResult
 
 __all__ = ["analyze_model", "estimate_inference", "estimate_generation", "estimate_training", "run_check"]
 
 
-def _hardware(hw_files: tuple[str | Path, ...]) -> "HardwareDB":
+def _hardware(hw_files: tuple[str | Path, ...]) -> HardwareDB:
     from wattprint.hardware import load_hardware
 
     return load_hardware(tuple(Path(p) for p in hw_files))
 
 
 def analyze_model(path: str | Path, *, dims: Mapping[str, int] | None = None, batch: int | None = None,
-                  precision: str | None = None) -> "ModelCost":
+                  precision: str | None = None) -> ModelCost:
     """The work of one call of an ONNX graph: MACs, parameters and bytes, node by node (no hardware)."""
     from wattprint.model import analyze_model as analyze
 
-    return analyze(path, dims=dict(dims or {}), batch=batch, precision=precision)
+    cost: ModelCost = analyze(path, dims=dict(dims or {}), batch=batch, precision=precision)
+    return cost
 
 
 def estimate_inference(path: str | Path, *, hardware: str | None = None, hw_files: tuple[str | Path, ...] = (),
-                       **options: Any) -> "InferenceResult":
+                       **options: Any) -> InferenceResult:
     """`wattprint infer MODEL.onnx`: energy per inference at the accelerator, the node and the wall, and
     the emissions at a serving volume.
 
@@ -53,7 +55,7 @@ def estimate_inference(path: str | Path, *, hardware: str | None = None, hw_file
 def estimate_generation(model: str | Path, *, prompt_tokens: int, output_tokens: int, concurrency: int = 1,
                         devices: int = 1, precision: str | None = None, kv_precision: str | None = None,
                         hardware: str | None = None, hw_files: tuple[str | Path, ...] = (),
-                        **options: Any) -> "GenerationResult":
+                        **options: Any) -> GenerationResult:
     """`wattprint infer` with a generation workload: ``model`` is an ONNX decoder, a Hugging Face config.json
     or the name of a shipped config (``wattprint llm-configs``); prefill and decode per request and per token.
 
@@ -69,7 +71,7 @@ def estimate_generation(model: str | Path, *, prompt_tokens: int, output_tokens:
 
 
 def estimate_training(spec: str | Path | None = None, *, hw_files: tuple[str | Path, ...] = (),
-                      units: str = "metric", **fields: Any) -> "TrainingResult":
+                      units: str = "metric", **fields: Any) -> TrainingResult:
     """`wattprint train`: a training run's energy and emissions from a spec file, its fields, or both
     (``fields`` override the file; names as in the spec: ``hardware``, ``count``, ``hours``, ``region``...)."""
     from wattprint.estimate import train_run
@@ -78,7 +80,7 @@ def estimate_training(spec: str | Path | None = None, *, hw_files: tuple[str | P
 
 
 def run_check(budget: str | Path, *, baseline: str | Path | None = None, hw_files: tuple[str | Path, ...] = (),
-              allow_outside_paths: bool = False) -> "CheckReport":
+              allow_outside_paths: bool = False) -> CheckReport:
     """`wattprint check`: measure every target of a budget file (wattprint.yaml) and evaluate its assertions.
 
     The report's ``status`` is ``pass``, ``warn`` or ``fail``; :func:`wattprint.check.exit_code` gives the

@@ -8,6 +8,7 @@ imported inside the commands so that ``wattprint --help`` stays fast.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -63,18 +64,19 @@ app.command("check")(handle_errors(check.check, name_field=None))
 
 def _flags_without_type() -> None:
     """--help shows no '<bool>' beside on/off flags, and no '<path>' beside an argument already named MODEL.onnx."""
+    from typer import _click as click
     from typer import core
 
-    def patch(cls, hide) -> None:  # type: ignore[no-untyped-def]
+    def patch(cls: type[core.TyperOption] | type[core.TyperArgument], hide: Callable[[click.Parameter], bool]) -> None:
         original = getattr(cls, "display_type_rich", None)
         if original is None or getattr(original, "_wattprint", False):
             return
 
-        def display_type_rich(self, ctx):  # type: ignore[no-untyped-def]
+        def display_type_rich(self: click.Parameter, ctx: click.Context) -> str | None:
             return None if hide(self) else original(self, ctx)
 
-        display_type_rich._wattprint = True  # type: ignore[attr-defined]
-        cls.display_type_rich = display_type_rich
+        display_type_rich._wattprint = True  # type: ignore[attr-defined]  # a marker: patched once, not twice
+        cls.display_type_rich = display_type_rich  # type: ignore[method-assign]  # the patch itself, on purpose
 
     patch(core.TyperOption, lambda opt: getattr(opt, "is_flag", False))
     patch(core.TyperArgument, lambda arg: arg.metavar is not None)

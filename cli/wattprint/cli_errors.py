@@ -7,6 +7,7 @@ Click prints them as a multi-line box; wattprint prints every error the same way
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from typer import _click as click  # typer >= 0.22 vendors click
@@ -27,12 +28,14 @@ def usage_line(exc: click.exceptions.ClickException) -> str:
 class OneLineErrors(TyperGroup):
     """The root group: runs click in non-standalone mode and reports errors on one line."""
 
-    def main(self, args: Any = None, prog_name: Any = None, complete_var: Any = None,
-             standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return super().main(args, prog_name, complete_var, standalone_mode=False,
+                                windows_expand_args=windows_expand_args, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False,
+                              windows_expand_args=windows_expand_args, **extra)
         except click.exceptions.NoArgsIsHelpError as exc:  # bare `wattprint`: the help, as before
             exc.show()
             sys.exit(exc.exit_code)

@@ -11,7 +11,7 @@ bare field names.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -38,7 +38,7 @@ class WattprintError(Exception):
             return text
         return _PLACEHOLDER.sub(lambda m: name(m.group(1)) if m.group(1) in self.fields else m.group(0), text)
 
-    def about(self, field: str, value: object = None) -> "WattprintError":
+    def about(self, field: str, value: object = None) -> WattprintError:
         """The same error, known to be about input ``field`` (whose placeholder the message may hold)."""
         return WattprintError(self._message, hint=self._hint, field=field, value=value, fields=self.fields)
 

@@ -6,15 +6,19 @@ through :func:`infer_model`; training goes through :func:`train_run`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from wattprint.errors import WattprintError
 from wattprint.carbon import choose_grid, choose_pue
+from wattprint.errors import WattprintError
 from wattprint.hardware import HardwareDB, load_hardware
-from wattprint.vocab import PRECISIONS
 from wattprint.inference import InferenceResult, estimate_inference, model_batch, serving_volume
+from wattprint.vocab import PRECISIONS
+
+if TYPE_CHECKING:  # (imported when used: the training model is not needed by infer)
+    from wattprint.energy.training import TrainingResult
 
 PRECISION_CHOICES = PRECISIONS  # (generation.py imports it from here)
 DEFAULT_INFER_HARDWARE = "h100-sxm"
@@ -110,7 +114,8 @@ def _check_volume(options: InferOptions, inferences: float | None) -> None:
         check("inferences", inferences, "inferences served")
 
 
-def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (), units: str = "metric"):
+def train_run(spec_path: Path | None, overrides: dict[str, Any], hw_files: tuple[Path, ...] = (),
+              units: str = "metric") -> TrainingResult:
     from wattprint.energy.training import estimate_training, load_training_spec
 
     spec = load_training_spec(spec_path, overrides)
@@ -122,6 +127,7 @@ def demo_model_path() -> Path:
     import importlib.util
 
     spec = importlib.util.find_spec("onnx")
+    assert spec is not None and spec.origin is not None  # onnx is a dependency, installed as a regular package
     path = Path(spec.origin).parent / "backend" / "test" / "data" / "light" / "light_resnet50.onnx"
     if not path.is_file():
         raise WattprintError(f"demo model not found at {path}", hint="reinstall the onnx package")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -23,6 +24,8 @@ from wattprint.vocab import PEAK_PRECISIONS
 from wattprint.yamlio import format_validation_error, load_yaml
 
 PRECISIONS = PEAK_PRECISIONS
+#: peak_tflops' keys, spelled out for the type checker (tests/test_shell.py checks they are PEAK_PRECISIONS)
+PeakKey = Literal["fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"]
 KINDS = ("gpu", "tpu", "cpu", "edge", "npu")
 #: Device families (``architecture``): the unit per-family coefficients are fitted on.
 ARCHITECTURES = (
@@ -134,7 +137,7 @@ class ProfileSpec(_Strict):
     typical_power_w: float | None = Field(
         default=None, gt=0, description="measured mean power where no TDP is published (e.g. TPU)"
     )
-    peak_tflops: dict[Literal[PEAK_PRECISIONS], float] = Field(
+    peak_tflops: dict[PeakKey, float] = Field(
         default_factory=dict, description="dense peak TFLOPS (TOPS for int8), never the sparsity figure"
     )
     memory_gb: float | None = Field(default=None, gt=0)
@@ -178,7 +181,7 @@ class ProfileSpec(_Strict):
         return pydantic_check(info.field_name, value)
 
     @model_validator(mode="after")
-    def _sourced(self) -> "ProfileSpec":
+    def _sourced(self) -> ProfileSpec:
         covered = {f.split(".")[0] for s in self.sources for f in s.fields}
         for name in FIGURE_FIELDS:
             value = getattr(self, name)
@@ -266,7 +269,7 @@ def _to_profile(spec: ProfileSpec, origin: str) -> HardwareProfile:
         interconnect=spec.interconnect,
         interconnect_bandwidth_gbps=spec.interconnect_bandwidth_gbps,
         default_system=spec.default_system,
-        peak_tflops=dict(spec.peak_tflops),
+        peak_tflops={k: v for k, v in spec.peak_tflops.items()},
         memory_gb=spec.memory_gb,
         memory_bandwidth_gbps=spec.memory_bandwidth_gbps,
         on_chip_memory_mb=spec.on_chip_memory_mb,

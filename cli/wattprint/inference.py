@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from wattprint.carbon import GridChoice, PUEChoice
 from wattprint.comparisons import Comparison, compare
 from wattprint.energy.device import (
     Coefficients,
@@ -31,7 +32,6 @@ from wattprint.energy.node import NodeModel
 from wattprint.energy.traffic import VIEW_OPS as _VIEW_NAMES
 from wattprint.energy.traffic import kernels as fuse_kernels
 from wattprint.errors import WattprintError
-from wattprint.carbon import GridChoice, PUEChoice
 from wattprint.hardware import HardwareProfile
 from wattprint.ranges import Span, grid_factor_range, pue_range
 
@@ -49,7 +49,7 @@ def peak_for(profile: HardwareProfile, precision: str, warnings: set[str]) -> tu
 
 @dataclass(frozen=True)
 class LayerEnergy:
-    node: "NodeCost"
+    node: NodeCost
     peak_precision: str | None  # the peak used for MACs
     time_s: float
     bound: str  # "compute" | "memory" | "launch" | "-" (fused into another layer, a view, or not counted)
@@ -63,7 +63,7 @@ class LayerEnergy:
 
 @dataclass(frozen=True)
 class InferenceResult:
-    model: "ModelCost"
+    model: ModelCost
     hardware: HardwareProfile
     hardware_requested: str
     batch: int
@@ -155,7 +155,7 @@ def node_for(
     return system_node(system, coefficients or default_coefficients())
 
 
-def layer_energies(nodes: "tuple[NodeCost, ...]", passe: PassEnergy, kernel_of: list[int | None]) -> tuple[LayerEnergy, ...]:
+def layer_energies(nodes: tuple[NodeCost, ...], passe: PassEnergy, kernel_of: list[int | None]) -> tuple[LayerEnergy, ...]:
     """One row per node: a kernel's time and energy sit on its head node; its other members say where they ran."""
     out = []
     for i, node in enumerate(nodes):
@@ -175,7 +175,7 @@ def layer_energies(nodes: "tuple[NodeCost, ...]", passe: PassEnergy, kernel_of: 
 
 
 def estimate_inference(
-    model: "ModelCost",
+    model: ModelCost,
     profile: HardwareProfile,
     *,
     batch: int,
@@ -231,7 +231,7 @@ def estimate_inference(
         co2e_range_g=co2e_range,
     )
     if inferences is not None:
-        result = replace(result, comparisons=compare(result.co2e_kg, units))
+        result = replace(result, comparisons=compare(result.co2e_kg or 0.0, units))  # (set: inferences given)
     return result
 
 

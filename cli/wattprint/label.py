@@ -30,7 +30,7 @@ def _scale() -> dict:
     return load_yaml(package_data("labels.yaml"), "labels file")
 
 
-def guess_task(model: "ModelCost") -> str | None:
+def guess_task(model: ModelCost) -> str | None:
     """Image classification: one NCHW 3-channel image input and a 2-D (batch, classes) output."""
     images = [s for _n, s, _d in model.inputs if len(s) == 4 and s[1] == 3]
     last = next((n.output_shape for n in reversed(model.nodes) if n.output_shape is not None), None)
@@ -39,7 +39,7 @@ def guess_task(model: "ModelCost") -> str | None:
     return None
 
 
-def energy_label(server_energy_j: float, model: "ModelCost", task: str | None) -> EnergyLabel:
+def energy_label(server_energy_j: float, model: ModelCost, task: str | None) -> EnergyLabel:
     scale = _scale()
     if task is not None and task not in scale["classes"]:
         raise WattprintError(f"--task {task!r} has no reference", hint=f"known task classes: {', '.join(scale['classes'])}")

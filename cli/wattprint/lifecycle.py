@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wattprint.energy.training import TrainingResult
 from wattprint.inference import InferenceResult
 from wattprint.ranges import Span
-from wattprint.energy.training import TrainingResult
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,11 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from wattprint.errors import WattprintError
 
@@ -231,11 +232,11 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
     if mt == "gpt2":
         hidden = _int(cfg, label, "n_embd", "hidden_size")
         heads = _int(cfg, label, "n_head", "num_attention_heads")
-        inner = cfg.get("n_inner") or 4 * hidden
+        n_inner = cfg.get("n_inner") or 4 * hidden
         n = _int(cfg, label, "n_layer", "num_hidden_layers")
         return DecoderSpec(
             name=label, model_type=mt, hidden=hidden, layers=n, heads=heads, kv_heads=heads,
-            head_dim=hidden // heads, intermediate=int(inner), vocab=_int(cfg, label, "vocab_size"),
+            head_dim=hidden // heads, intermediate=int(n_inner), vocab=_int(cfg, label, "vocab_size"),
             tied=bool(cfg.get("tie_word_embeddings", True)), gated_mlp=False, norm="layer", qkv_bias=True,
             out_bias=True, mlp_bias=True, qk_norm=False,
             learned_positions=_int(cfg, label, "n_positions", "max_position_embeddings", default=1024),
@@ -392,12 +393,13 @@ class _G:
             self.consts[key] = name
         return self.consts[key]
 
-    def node(self, op: str, inputs: list[str], name: str, n_out: int = 1, **attrs) -> str | list[str]:
+    def node(self, op: str, inputs: list[str], name: str, n_out: int = 1, **attrs: Any) -> str:
+        """Add a node; its (first) output's name. ``n_out`` > 1 names the outputs ``NAME/out0``, ``NAME/out1``..."""
         from onnx import helper
 
         outs = [f"{name}/out{i}" if n_out > 1 else f"{name}/out" for i in range(n_out)]
         self.nodes.append(helper.make_node(op, inputs, outs, name=name, **attrs))
-        return outs if n_out > 1 else outs[0]
+        return outs[0]
 
 
 def build_decoder(
@@ -411,7 +413,7 @@ def build_decoder(
     with_cache: bool = True,
     last_token_logits: bool = True,
     layers: tuple[int, ...] | None = None,
-) -> "Any":
+) -> Any:
     """The decoder as an ONNX ModelProto (one device of ``tp``), weights as shape-only initializers.
 
     Inputs: ``input_ids [batch_size, sequence_length]`` and, with ``with_cache``, per layer
@@ -563,6 +565,14 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
     flat = g.node("Reshape", [copies, g.ints([pairs, H])], f"{pre}.mlp.dispatch_flat")
     q, r = divmod(pairs, touched)
     groups = [(n, m) for n, m in ((r, q + 1), (touched - r, q)) if n and m]
+
+    def mm(name: str, n: int, x: str, proj: str, k: int, width: int) -> str:
+        """One projection of expert group ``name``: its ``n`` experts' (k, width) weights, batched."""
+        y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
+        if spec.mlp_bias:
+            y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
+        return y
+
     outs = []
     start = 0
     for j, (n, m) in enumerate(groups):
@@ -570,17 +580,11 @@ def _moe(g: _G, spec: DecoderSpec, h: str, pre: str, e_inter: int, tokens: int |
         rows = g.node("Slice", [flat, g.ints([start]), g.ints([start + n * m]), g.ints([0])], f"{name}.rows")
         start += n * m
         xs = g.node("Reshape", [rows, g.ints([n, m, H])], f"{name}.permute")
-        def mm(x: str, proj: str, k: int, width: int) -> str:
-            y = g.node("MatMul", [x, g.weight(f"{name}.{proj}", (n, k, width), expert_dt)], f"{name}.{proj}")
-            if spec.mlp_bias:
-                y = g.node("Add", [y, g.weight(f"{name}.{proj}.bias", (n, 1, width))], f"{name}.{proj}.bias_add")
-            return y
-
         if spec.gated_mlp:
-            y = act(mm(xs, "gate_proj", H, e_inter), mm(xs, "up_proj", H, e_inter), name)
+            y = act(mm(name, n, xs, "gate_proj", H, e_inter), mm(name, n, xs, "up_proj", H, e_inter), name)
         else:
-            y = act(mm(xs, "fc_in", H, e_inter), None, name)
-        y = mm(y, "down_proj", e_inter, H)
+            y = act(mm(name, n, xs, "fc_in", H, e_inter), None, name)
+        y = mm(name, n, y, "down_proj", e_inter, H)
         outs.append(g.node("Reshape", [y, g.ints([n * m, H])], f"{name}.unpermute"))
     cat = outs[0] if len(outs) == 1 else g.node("Concat", outs, f"{pre}.mlp.experts.gather", axis=0)
     w = g.node("Reshape", [cat, g.ints([tokens, k, H])], f"{pre}.mlp.experts.by_token")

@@ -18,7 +18,7 @@ class Span:
     central: float
     high: float
 
-    def scaled(self, factor: float) -> "Span":
+    def scaled(self, factor: float) -> Span:
         return Span(self.low * factor, self.central * factor, self.high * factor)
 
     def doc(self) -> dict[str, float]:

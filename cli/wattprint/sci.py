@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from wattprint.energy.training import TrainingResult
     from wattprint.generation import GenerationResult
     from wattprint.inference import InferenceResult
-    from wattprint.energy.training import TrainingResult
 
 FUNCTIONAL_UNITS = ("inference", "request", "token", "run")
 HOURS_PER_YEAR = 8760.0
@@ -90,7 +90,7 @@ def _embodied_share_g(profile, hours: float, devices: float) -> tuple[float | No
     return te * devices * hours / life_h, basis
 
 
-def infer_sci(r: "InferenceResult", unit: str) -> SCIScore:
+def infer_sci(r: InferenceResult, unit: str) -> SCIScore:
     """SCI of an inference result: per inference, or per run (the whole serving volume)."""
     if unit == "inference":
         n = 1.0
@@ -119,7 +119,7 @@ def infer_sci(r: "InferenceResult", unit: str) -> SCIScore:
     )
 
 
-def generation_sci(g: "GenerationResult", unit: str) -> SCIScore:
+def generation_sci(g: GenerationResult, unit: str) -> SCIScore:
     """SCI of an LLM generation workload: per request, per output token, or per run (the request volume)."""
     w = g.workload
     device_s_per_batch = g.time_per_batch_s * w.devices  # every device reserved for the whole batch
@@ -154,7 +154,7 @@ def generation_sci(g: "GenerationResult", unit: str) -> SCIScore:
     )
 
 
-def train_sci(t: "TrainingResult", unit: str) -> SCIScore:
+def train_sci(t: TrainingResult, unit: str) -> SCIScore:
     """SCI of a training run, per run."""
     if unit != "run":
         raise _unit_error(unit, "a training run")

@@ -82,7 +82,7 @@ class SystemSpec(_Strict):
     sources: list[SystemSourceSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _sourced(self) -> "SystemSpec":
+    def _sourced(self) -> SystemSpec:
         covered = {f for s in self.sources for f in s.fields}
         for name in SYSTEM_FIGURE_FIELDS:
             value = getattr(self, name)
@@ -133,9 +133,14 @@ class SystemProfile:
     @property
     def host_cpu_tdp_w(self) -> float | None:
         """Sum of the host CPUs' TDPs; None when any CPU has no published TDP (or none is listed)."""
-        if not self.host_cpus or any(c.tdp_w is None for c in self.host_cpus):
+        if not self.host_cpus:
             return None
-        return sum(c.tdp_w * c.count for c in self.host_cpus)  # type: ignore[operator]
+        total = 0.0
+        for c in self.host_cpus:
+            if c.tdp_w is None:
+                return None
+            total += c.tdp_w * c.count
+        return total
 
 
 def _to_system(spec: SystemSpec, hardware: HardwareDB, path: Path, origin: str) -> SystemProfile:

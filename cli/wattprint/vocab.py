@@ -17,7 +17,8 @@ class Choice(str, Enum):
     """A str enum that prints as its value (``f"{Precision.fp16}"`` is ``fp16``, as in JSON)."""
 
     __str__ = str.__str__
-    __format__ = str.__format__
+    # str's own format on purpose (the bare value); typeshed types Enum.__format__ as a method, hence the ignore
+    __format__ = str.__format__  # type: ignore[assignment]
     __hash__ = str.__hash__  # a member and its value are one dict key
 
     @classmethod
@@ -25,18 +26,41 @@ class Choice(str, Enum):
         return tuple(m.value for m in cls)
 
 
-def _choice(name: str, values: tuple[str, ...]) -> type[Choice]:
-    return Choice(name, {v: v for v in values})  # type: ignore[return-value]
-
-
 # ----------------------------------------------------------------------------- precisions
 
-#: the precisions `infer` (and a budget's model target) can cost every float tensor at
-Precision = _choice("Precision", ("fp32", "fp16", "bf16", "fp8", "int8"))
-#: the precisions a training run's peak throughput can be taken at (tf32: tensor-core fp32)
-TrainPrecision = _choice("TrainPrecision", ("fp32", "tf32", "fp16", "bf16", "fp8", "int8"))
-#: the precisions a hardware profile publishes a peak for
-PeakPrecision = _choice("PeakPrecision", ("fp64", "fp32", "tf32", "fp16", "bf16", "fp8", "int8"))
+
+class Precision(Choice):
+    """The precisions `infer` (and a budget's model target) can cost every float tensor at."""
+
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+
+
+class TrainPrecision(Choice):
+    """The precisions a training run's peak throughput can be taken at (tf32: tensor-core fp32)."""
+
+    fp32 = "fp32"
+    tf32 = "tf32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+
+
+class PeakPrecision(Choice):
+    """The precisions a hardware profile publishes a peak for."""
+
+    fp64 = "fp64"
+    fp32 = "fp32"
+    tf32 = "tf32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    fp8 = "fp8"
+    int8 = "int8"
+
 
 PRECISIONS: tuple[str, ...] = Precision.values()
 TRAIN_PRECISIONS: tuple[str, ...] = TrainPrecision.values()
@@ -127,7 +151,27 @@ class GapPolicy(Choice):
     error = "error"
 
 
-#: hardware profile kinds (wattprint.hardware.KINDS) and region kinds (regions/regions.csv): kept here so that
-#: `--help` needs no data loaded; tests/test_shell.py checks them against the data
-HardwareKind = _choice("HardwareKind", ("gpu", "tpu", "cpu", "edge", "npu"))
-RegionKind = _choice("RegionKind", ("world", "continent", "country", "subnational", "us-state", "ca-province", "cloud"))
+# Hardware profile kinds (wattprint.hardware.KINDS) and region kinds (regions/regions.csv): kept here so that
+# `--help` needs no data loaded; tests/test_shell.py checks them against the data.
+
+
+class HardwareKind(Choice):
+    """Hardware profile kinds (`hardware list --kind`)."""
+
+    gpu = "gpu"
+    tpu = "tpu"
+    cpu = "cpu"
+    edge = "edge"
+    npu = "npu"
+
+
+class RegionKind(Choice):
+    """Region kinds (`regions list --kind`); the values are the data's, hyphens and all."""
+
+    world = "world"
+    continent = "continent"
+    country = "country"
+    subnational = "subnational"
+    us_state = "us-state"
+    ca_province = "ca-province"
+    cloud = "cloud"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from wattprint.errors import WattprintError
 from wattprint.carbon import GridSeries, choose_grid, choose_pue, load_grid_file
+from wattprint.energy.training import TrainingResult, TrainingSpec, estimate_training
+from wattprint.errors import WattprintError
 from wattprint.hardware import HardwareDB
 from wattprint.inference import InferenceResult, estimate_inference, peak_for
-from wattprint.energy.training import TrainingResult, TrainingSpec, estimate_training
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,17 @@ byte is an error naming its line, and a file is checked by kind and size before 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import WattprintError
 
-try:  # libyaml's safe loader when available: same semantics, much faster
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
+if TYPE_CHECKING:  # the stubs type both loaders alike: check against the pure-Python one
     from yaml import SafeLoader as _BaseLoader
+else:
+    try:  # libyaml's safe loader when available: same semantics, much faster
+        from yaml import CSafeLoader as _BaseLoader
+    except ImportError:  # pragma: no cover - depends on how PyYAML was built
+        from yaml import SafeLoader as _BaseLoader
 
 
 class _DuplicateKey(Exception):
@@ -23,7 +26,7 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
-class _SafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _SafeLoader(_BaseLoader):
     """The safe loader, refusing duplicate keys in a mapping."""
 
     def construct_mapping(self, node, deep=False):  # noqa: D102
@@ -46,7 +49,8 @@ class _SafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().construct_mapping(node, deep=deep)
 
 
-_SafeLoader.add_constructor("tag:yaml.org,2002:map", _SafeLoader.construct_yaml_map)
+# the stubs type a constructor's self as a Loader, and construct_yaml_map's as SafeConstructor: hence the ignore
+_SafeLoader.add_constructor("tag:yaml.org,2002:map", _SafeLoader.construct_yaml_map)  # type: ignore[type-var]
 
 
 def read_text(path: Path, what: str = "file") -> str:

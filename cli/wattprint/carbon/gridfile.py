@@ -29,7 +29,7 @@ INTENSITY_COLUMNS = ("intensity_gco2e_per_kwh", "gco2e_per_kwh", "avg_ci", "carb
 LBS_PER_MWH_TO_G_PER_KWH = 0.45359237
 
 
-def load_grid_file(path: Path, basis: str | None = None) -> Region | GridSeries:
+def load_grid_file(path: str | Path, basis: str | None = None) -> Region | GridSeries:
     """A user grid file, recognised from its header: wattprint YAML (constant or ``series:``) or CSV,
     an Electricity Maps CSV export, a WattTime MOER CSV, or UK Carbon Intensity API JSON.
 

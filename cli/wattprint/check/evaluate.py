@@ -61,6 +61,7 @@ def measure_target(target: Target, hw_files: tuple[Path, ...] = ()) -> Measured:
         from wattprint.sci import infer_sci
 
         _add_sci(metrics, target, lambda: infer_sci(r, "inference"))
+        hardware_id, grid_label = r.hardware.id, r.grid.label
     else:
         from wattprint.estimate import train_run
 
@@ -70,13 +71,14 @@ def measure_target(target: Target, hw_files: tuple[Path, ...] = ()) -> Measured:
             "pue": o.get("pue"), "provider": o.get("provider"), "region": o.get("region"),
             "intensity_gco2e_per_kwh": o.get("intensity"), "grid_file": o.get("grid_file"),
         }
-        r = train_run(target.path, overrides, tuple(hw_files))
-        metrics = {"energy": r.energy_kwh * 3.6e6, "co2e": r.co2e_kg * 1000.0}
-        warnings = tuple(r.assumptions)
+        run = train_run(target.path, overrides, tuple(hw_files))
+        metrics = {"energy": run.energy_kwh * 3.6e6, "co2e": run.co2e_kg * 1000.0}
+        warnings = tuple(run.assumptions)
         from wattprint.sci import train_sci
 
-        _add_sci(metrics, target, lambda: train_sci(r, "run"))
-    assumptions = {"data_version": data_version(), "hardware": r.hardware.id, "region": r.grid.label}
+        _add_sci(metrics, target, lambda: train_sci(run, "run"))
+        hardware_id, grid_label = run.hardware.id, run.grid.label
+    assumptions = {"data_version": data_version(), "hardware": hardware_id, "region": grid_label}
     return Measured(metrics, assumptions, warnings)
 
 

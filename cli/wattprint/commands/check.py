@@ -11,7 +11,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -84,17 +84,17 @@ def _annotation_path(budget: Path) -> str:
 
 
 def check(
-    config: Annotated[Optional[Path], typer.Option(
+    config: Annotated[Path | None, typer.Option(
         "--config", "-c", metavar="PATH",
         help="Budget file (default: $WATTPRINT_CONFIG, else wattprint.yaml or carbon-budget.yaml found upward "
              "from here to the repository root).")] = None,
-    baseline: Annotated[Optional[Path], typer.Option(
+    baseline: Annotated[Path | None, typer.Option(
         "--baseline", metavar="FILE", help="Baseline JSON for max_increase checks (from --write-baseline or --format json). "
                                            "Missing: relative checks are skipped with a notice.")] = None,
-    write_baseline: Annotated[Optional[Path], typer.Option(
+    write_baseline: Annotated[Path | None, typer.Option(
         "--write-baseline", metavar="FILE", help="Write this run's results as a baseline JSON.")] = None,
     fmt: o.CheckFormat = OutputFormat.table,
-    output: Annotated[Optional[List[Path]], typer.Option(
+    output: Annotated[list[Path] | None, typer.Option(
         "--output", "-o", metavar="FILE",
         help="Also write the report to FILE (repeatable; .json, .md, .html or .xml for JUnit).")] = None,
     fail_on: o.FailOnOpt = FailOn.error,
@@ -108,11 +108,11 @@ def check(
     from wattprint.check import exit_code, find_budget, load_baseline, load_budget, run_check
     from wattprint.errors import WattprintError
     from wattprint.render.check import (
-        escape_data,
-        escape_property,
         check_baseline_json,
         check_markdown,
         check_sections,
+        escape_data,
+        escape_property,
         github_annotations,
         github_outputs,
         summary_line,

@@ -8,8 +8,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any
 
 import typer
 
@@ -38,7 +39,7 @@ def _err(message: str) -> None:
     sys.stderr.write(f"wattprint: error: {message}\n")
 
 
-def handle_errors(func: Callable[..., Any], name_field: Optional[Callable[[str], str]] = flag_for) -> Callable[..., Any]:
+def handle_errors(func: Callable[..., Any], name_field: Callable[[str], str] | None = flag_for) -> Callable[..., Any]:
     """Map WattprintError to exit 2 with one line on stderr; a traceback only with --debug.
 
     ``name_field`` words the input fields an error names: as flags for the estimating commands (``rate`` ->
@@ -84,7 +85,7 @@ def console():
     return Console(highlight=False, soft_wrap=True, color_system=None, width=10_000, force_terminal=False)
 
 
-def emit(fmt: OutputFormat, report, output: Optional[Path] = None) -> None:
+def emit(fmt: OutputFormat, report, output: Path | None = None) -> None:
     """Write a :class:`~wattprint.render.formats.Report` in the chosen format, to stdout or to ``output``.
 
     Machine formats never go through Rich. ``-o report.html`` with no --format means HTML (likewise .json, .csv,
@@ -95,7 +96,8 @@ def emit(fmt: OutputFormat, report, output: Optional[Path] = None) -> None:
     stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
     if output is not None and fmt is OutputFormat.table:
         by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
-        fmt = by_suffix if by_suffix in FORMATTERS or by_suffix in report.text else OutputFormat.markdown
+        fmt = (by_suffix if by_suffix is not None and (by_suffix in FORMATTERS or by_suffix in report.text)
+               else OutputFormat.markdown)
     if fmt is OutputFormat.table:
         from wattprint import render
 
@@ -145,10 +147,10 @@ class Defaults:
             self.applied[key] = value
         return value
 
-    def units(self, flag: Optional[Units]) -> Units:
+    def units(self, flag: Units | None) -> Units:
         return Units(self.pick("units", flag.value if flag is not None else None) or "metric")
 
-    def doc(self) -> Optional[dict]:
+    def doc(self) -> dict | None:
         return {"file": self.loaded.source, "applied": dict(self.applied)} if self.applied else None
 
     def add_to(self, doc: dict) -> dict:
@@ -174,7 +176,7 @@ class Defaults:
         return out + [Section("Assumptions", ("", ""), (("config defaults", text),), key_value=True)]
 
 
-def _spec_fields(spec: Optional[Path]) -> set:
+def _spec_fields(spec: Path | None) -> set:
     """The fields a training spec file sets (a config default never overrides them)."""
     if spec is None:
         return set()
@@ -184,7 +186,7 @@ def _spec_fields(spec: Optional[Path]) -> set:
     return set(data) if isinstance(data, dict) else set()
 
 
-def train_defaults(defaults: Defaults, spec: Optional[Path], overrides: dict) -> None:
+def train_defaults(defaults: Defaults, spec: Path | None, overrides: dict) -> None:
     """Fill region, hardware, provider and PUE from the config file where neither a flag nor the spec sets them."""
     given = _spec_fields(spec) | {k for k, v in overrides.items() if v is not None and v is not False}
     grid_keys = {"region", "grid_file", "intensity_gco2e_per_kwh"}
@@ -196,7 +198,7 @@ def train_defaults(defaults: Defaults, spec: Optional[Path], overrides: dict) ->
             overrides[key] = value
 
 
-def hardware_db(hw_files: Optional[List[Path]]):
+def hardware_db(hw_files: list[Path] | None):
     from wattprint.hardware import load_hardware
 
     _warn_missing_profile_dir()
@@ -212,7 +214,7 @@ def _warn_missing_profile_dir() -> None:
         sys.stderr.write(f"wattprint: warning: ${USER_DIR_ENV}={value} is not a folder; no user profiles loaded\n")
 
 
-def split_ids(values: Optional[List[str]], flag: str = "") -> list[str]:
+def split_ids(values: list[str] | None, flag: str = "") -> list[str]:
     """'FR,PL, us-west-2' (or repeated flags) -> ['FR', 'PL', 'us-west-2']; an empty id list is an error."""
     from wattprint.errors import WattprintError
 

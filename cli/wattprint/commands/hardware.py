@@ -11,7 +11,6 @@ from wattprint.commands.common import emit, hardware_db
 from wattprint.vocab import OutputFormat
 
 
-
 def hardware_list(kind: o.HardwareKindOpt = None, fmt: o.Format = OutputFormat.table, hw_file: o.HwFile = None) -> None:
     """List hardware profiles."""
     from wattprint.render.formats import Report

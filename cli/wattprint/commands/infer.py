@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from wattprint.commands import options as o
 from wattprint.commands.common import Defaults, check_numbers, emit, hardware_db, split_ids, warn_lines
@@ -100,8 +99,8 @@ def infer(
     label = energy_label(result.system_energy_per_inference_j, result.model, task)
     doc, extra = defaults.add_to(infer_doc(result, label)), []
     standards = _infer_standards(result, provider, functional_unit, doc, units.value)
-    regions, devices = split_ids(compare_region, "--compare-region"), split_ids(compare_hardware, "--compare-hardware")
-    if regions or devices:  # (imported only when asked: the training model behind it is not needed otherwise)
+    regions, hw_ids = split_ids(compare_region, "--compare-region"), split_ids(compare_hardware, "--compare-hardware")
+    if regions or hw_ids:  # (imported only when asked: the training model behind it is not needed otherwise)
         from wattprint import whatif
         from wattprint.render.whatif import alternatives_doc, alternatives_section
     volume = "at the serving volume" if result.inferences is not None else "per million inferences"
@@ -109,8 +108,8 @@ def infer(
         alts = whatif.infer_regions(result, regions)
         doc["what_if_regions"] = alternatives_doc(alts)
         extra.append(alternatives_section(f"What if: other regions ({volume})", alts, units.value))
-    if devices:
-        alts = whatif.infer_hardware(result, db, devices)
+    if hw_ids:
+        alts = whatif.infer_hardware(result, db, hw_ids)
         doc["what_if_hardware"] = alternatives_doc(alts)
         extra.append(alternatives_section(f"What if: other hardware ({volume})", alts, units.value))
     warn_lines(list(result.model.warnings) + list(result.warnings), fmt)
@@ -125,7 +124,7 @@ def infer(
 
 def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units, *, batch, compare, prompt_tokens,
                       output_tokens, concurrency, devices, precision, kv_precision, functional_unit=None, output=None,
-                      defaults: Optional[Defaults] = None) -> None:
+                      defaults: Defaults | None = None) -> None:
     """`infer` with a generation workload (LLM decoders): prefill + decode, per request and per token."""
     from wattprint.errors import WattprintError
     from wattprint.generation import GenerationWorkload, generation_from_options
@@ -179,7 +178,7 @@ def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units,
     ), output)
 
 
-def _infer_standards(result, provider: Optional[str], unit: Optional[FunctionalUnit], doc: dict, units: str):
+def _infer_standards(result, provider: str | None, unit: FunctionalUnit | None, doc: dict, units: str):
     """Water (always) and SCI (with --functional-unit): add their JSON keys, return a function adding their rows."""
     from wattprint.render import Section
     from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows

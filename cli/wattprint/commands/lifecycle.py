@@ -10,7 +10,7 @@ from wattprint.vocab import OutputFormat
 
 def lifecycle(
     spec: o.SpecArg = None,
-    model: o.ServeModel = ...,
+    model: o.ServeModel = ...,  # type: ignore[assignment]  # typer's "required" marker (spec comes first)
     hardware: o.Hardware = None,
     count: o.Count = None,
     hours: o.Hours = None,
@@ -43,13 +43,13 @@ def lifecycle(
 
     Serving defaults to --rate 1e6/day for 365 days; a grid series gives serving its mean.
     """
+    from wattprint.energy.training import estimate_training, load_training_spec
     from wattprint.errors import WattprintError
     from wattprint.estimate import InferOptions, infer_model, parse_dims
     from wattprint.inference import parse_rate_per_day
     from wattprint.lifecycle import lifecycle as combine
     from wattprint.render.formats import Report
     from wattprint.render.lifecycle import lifecycle_csv, lifecycle_doc, lifecycle_sections
-    from wattprint.energy.training import estimate_training, load_training_spec
 
     check_numbers(batch=("--batch", batch), inferences=("--inferences", inferences), days=("--days", days))
     if inferences is not None and (rate is not None or days is not None):

@@ -7,7 +7,6 @@ from wattprint.commands.common import emit
 from wattprint.vocab import OutputFormat
 
 
-
 def llm_configs(fmt: o.Format = OutputFormat.table) -> None:
     """List the built-in LLM configs (Hugging Face config.json figures) that `infer` accepts by name."""
     from wattprint.llm_config import load_config, shipped_configs

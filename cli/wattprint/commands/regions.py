@@ -11,7 +11,6 @@ from wattprint.commands.common import emit
 from wattprint.vocab import OutputFormat
 
 
-
 def regions_list(search: o.Search = None, kind: o.RegionKindOpt = None, fmt: o.Format = OutputFormat.table) -> None:
     """List grid regions with their carbon intensity."""
     from wattprint.carbon import load_regions

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from wattprint.commands import options as o
 from wattprint.commands.common import Defaults, check_numbers, emit, hardware_db, split_ids, train_defaults
@@ -49,12 +48,12 @@ def train(
 ) -> None:
     """Energy and emissions of a training run, from a spec file or flags."""
     from wattprint import whatif
-    from wattprint.errors import WattprintError
     from wattprint.carbon import parse_start
+    from wattprint.energy.training import estimate_training, load_training_spec
+    from wattprint.errors import WattprintError
     from wattprint.render.formats import Report
     from wattprint.render.train import train_csv, train_doc, train_sections
     from wattprint.render.whatif import alternatives_doc, alternatives_section, best_start_doc, best_start_section
-    from wattprint.energy.training import estimate_training, load_training_spec
 
     overrides = training_overrides(
         hardware=hardware, count=count, hours=hours, gpu_hours=gpu_hours, params=params, tokens=tokens, model=model,
@@ -99,7 +98,7 @@ def train(
         elif share is not None:
             how.append(f"Each device draws {share:.3g} of its own TDP.")
         extra.append(alternatives_section("What if: other hardware", alts, units.value, caption=" ".join(how) or None))
-    if best_start:
+    if best_start and run_spec.grid_file is not None:  # (a grid file is required above)
         found = whatif.best_start(result, run_spec.grid_file, run_spec.start, window, run_spec.grid_gaps, run_spec.grid_basis)
         doc["best_start"] = best_start_doc(found)
         extra.append(best_start_section(found, units.value))
@@ -120,7 +119,7 @@ def training_overrides(**flags) -> dict:
     return {renamed.get(k, k): (value(v) if v is not None else None) for k, v in flags.items()}
 
 
-def _train_standards(result, provider: Optional[str], unit: Optional[FunctionalUnit], doc: dict, units: str):
+def _train_standards(result, provider: str | None, unit: FunctionalUnit | None, doc: dict, units: str):
     """Water (always) and SCI (with --functional-unit): add their JSON keys, return a function adding their rows."""
     from wattprint.render import Section
     from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows

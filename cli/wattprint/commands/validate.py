@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,11 +11,10 @@ from wattprint.commands.common import emit
 from wattprint.vocab import OutputFormat
 
 
-
 def validate(
     points: Annotated[bool, typer.Option("--points/--summary-only", help="List every measured point, or only the summaries.")] = True,
     cross_validate: Annotated[bool, typer.Option("--cv/--no-cv", help="Leave-one-hardware-family-out cross-validation (refits the model).")] = True,
-    source: Annotated[Optional[str], typer.Option("--source", metavar="SOURCE", help="Only the points of one source: mlperf or mlenergy.")] = None,
+    source: Annotated[str | None, typer.Option("--source", metavar="SOURCE", help="Only the points of one source: mlperf or mlenergy.")] = None,
     fmt: o.Format = OutputFormat.table,
 ) -> None:
     """Compare the inference energy model with every published measurement it ships (docs/validation.md)."""

@@ -12,8 +12,8 @@ reads files or uses the network. ``docs/reference-graphs.md`` documents every gr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import onnx
 

@@ -45,8 +45,12 @@ def encoder_frames(num_samples: int) -> tuple[int, int]:
     As the MLPerf featurizer counts them (parts/features.py ``get_seq_len``): ceil(samples / hop)
     feature frames, ceil(/ 3) after frame splicing; then ceil(/ 2) after time stacking.
     """
-    spliced = -(-(-(-num_samples // HOP)) // FRAME_SPLICING)
-    return spliced, -(-spliced // STACK_TIME)
+    spliced = _ceil_div(_ceil_div(num_samples, HOP), FRAME_SPLICING)
+    return spliced, _ceil_div(spliced, STACK_TIME)
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def build_rnnt(batch: int = 1, frames_in: int = 209, symbols: int = 93) -> onnx.ModelProto:

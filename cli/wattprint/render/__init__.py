@@ -13,8 +13,10 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+
 
 @dataclass(frozen=True)
 class Section:
@@ -54,7 +56,7 @@ class Records(Sequence[dict[str, Any]]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, (list, Records)) and list(self) == list(other)
 
-    def cleaned(self) -> "Records":
+    def cleaned(self) -> Records:
         record = self._record
         return Records(self._items, lambda x: _clean_record(record(x)))
 
@@ -113,7 +115,7 @@ def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
         write(",\n  " if i else "\n  ")
         write(_ENCODER.encode(key) + ": ")
         value = _clean(value)
-        records = value if type(value) is Records else None
+        records: Sequence[dict[str, Any]] | None = value if type(value) is Records else None
         if records is None and isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
             records = value
         if records:

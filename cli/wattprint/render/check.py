@@ -60,7 +60,7 @@ def _target_title(t: TargetResult) -> str:
 def summary_line(report: CheckReport, fail_on: str = "error", report_only: bool = False) -> str:
     """'wattprint check: FAIL: 1 failed, 0 warnings, 3 passed, 1 skipped in 2 targets (wattprint.yaml)'."""
     counts = (f"{report.failed} failed, {report.warnings} warning{'s' if report.warnings != 1 else ''}, "
-              f"{report.count('pass')} passed, {report.count('skipped')} skipped")
+              f"{report.count(CheckStatus.passed)} passed, {report.count(CheckStatus.skipped)} skipped")
     n = len(report.targets)
     text = f"wattprint check: {report.status.upper()}: {counts} in {n} target{'s' if n != 1 else ''} ({report.budget_file})"
     if report_only and (report.failed or report.warnings):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattprint.comparisons import Comparison
 from wattprint.carbon import GridChoice, PUEChoice
+from wattprint.comparisons import Comparison
 from wattprint.render import Section
 from wattprint.units import fmt_mass_kg, fmt_number
 

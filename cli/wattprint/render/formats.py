@@ -8,8 +8,9 @@ one command writes, such as JUnit for ``check``, an entry in that command's ``Re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from wattprint.errors import WattprintError
 from wattprint.vocab import OutputFormat

@@ -6,7 +6,15 @@ from typing import Any
 
 from wattprint.generation import GenerationResult, PhaseResult
 from wattprint.render import Section
-from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
+from wattprint.render.common import (
+    comparisons_doc,
+    comparisons_section,
+    grid_doc,
+    grid_rows,
+    provenance,
+    pue_doc,
+    pue_rows,
+)
 from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
 
 SCHEMA = "https://wattprint.dev/schemas/generation-result-1.json"

@@ -16,7 +16,8 @@ Every section of the table output (assumptions, sources) follows the charts as a
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from wattprint.render import Section
 
@@ -114,23 +115,23 @@ def stacked_bar(parts: Sequence[tuple[str, float, str]], unit: str, *, width: in
 def range_chart(rows: Sequence[tuple[str, Mapping[str, Any], str]], *, width: int = 480) -> str:
     """Low-high whiskers with the central value marked, one row per figure, each on its own scale."""
     rows = [(name, r, unit) for name, r, unit in rows
-            if all(_num(r.get(k)) is not None for k in ("low", "central", "high")) and _num(r.get("high")) > 0]
+            if all(_num(r.get(k)) is not None for k in ("low", "central", "high")) and (_num(r.get("high")) or 0) > 0]
     if not rows:
         return ""
     row, label_w, text_w = 34, 170, 150
     plot_w = width - label_w - text_w
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {row * len(rows) + 4}" role="img" class="chart">']
+
+    def pos(v: float, hi: float) -> float:  # each row on its own scale: 0 to its high end
+        return label_w + plot_w * v / hi
+
     for i, (name, r, unit) in enumerate(rows):
         lo, mid, hi = (float(r[k]) for k in ("low", "central", "high"))
         y = 4 + i * row + 12
-
-        def pos(v: float) -> float:
-            return label_w + plot_w * v / hi
-
         out.append(f'<text x="{label_w - 6}" y="{y + 4}" text-anchor="end">{_e(name)}</text>')
-        out.append(f'<line x1="{pos(lo):.1f}" y1="{y}" x2="{pos(hi):.1f}" y2="{y}" stroke="#3b7dd8" stroke-width="6">'
+        out.append(f'<line x1="{pos(lo, hi):.1f}" y1="{y}" x2="{pos(hi, hi):.1f}" y2="{y}" stroke="#3b7dd8" stroke-width="6">'
                    f'<title>{_e(fmt_si(lo, unit))} to {_e(fmt_si(hi, unit))}</title></line>')
-        out.append(f'<circle cx="{pos(mid):.1f}" cy="{y}" r="5" fill="#d9822b"><title>central {_e(fmt_si(mid, unit))}</title></circle>')
+        out.append(f'<circle cx="{pos(mid, hi):.1f}" cy="{y}" r="5" fill="#d9822b"><title>central {_e(fmt_si(mid, unit))}</title></circle>')
         out.append(f'<text x="{label_w + plot_w + 6}" y="{y + 4}">{_e(fmt_si(lo, unit))} – {_e(fmt_si(hi, unit))}</text>')
     out.append("</svg>")
     return "".join(out)
@@ -231,8 +232,8 @@ def generation_chart(doc: Mapping[str, Any]) -> str:
     gen = doc.get("generation")
     if not isinstance(gen, Mapping):
         return ""
-    phases = [(name, gen.get(name)) for name in ("prefill", "decode")]
-    if not all(isinstance(p, Mapping) for _, p in phases):
+    phases = [(name, p) for name in ("prefill", "decode") if isinstance(p := gen.get(name), Mapping)]
+    if len(phases) < 2:
         return ""
 
     def energy(p: Mapping[str, Any]) -> float | None:
@@ -243,12 +244,12 @@ def generation_chart(doc: Mapping[str, Any]) -> str:
                 return float(v)
         return None
 
-    e = [(n, energy(p)) for n, p in phases]
-    t = [(n, _num(p.get("time_s"))) for n, p in phases]
+    e = [(n, v) for n, p in phases if (v := energy(p)) is not None]
+    t = [(n, v) for n, p in phases if (v := _num(p.get("time_s"))) is not None]
     svg = ""
-    if all(v is not None for _, v in e):
+    if len(e) == len(phases):
         svg += bar_chart([(f"{n} energy", v, fmt_si(v, "J"), n) for n, v in e])
-    if all(v is not None for _, v in t):
+    if len(t) == len(phases):
         svg += bar_chart([(f"{n} time", v, fmt_si(v, "s"), n) for n, v in t])
     return _figure("Prefill vs decode", svg)
 

@@ -8,7 +8,15 @@ from typing import Any
 from wattprint.inference import InferenceResult, LayerEnergy
 from wattprint.label import EnergyLabel
 from wattprint.render import Records, Section
-from wattprint.render.common import comparisons_doc, comparisons_section, grid_doc, grid_rows, provenance, pue_doc, pue_rows
+from wattprint.render.common import (
+    comparisons_doc,
+    comparisons_section,
+    grid_doc,
+    grid_rows,
+    provenance,
+    pue_doc,
+    pue_rows,
+)
 from wattprint.units import fmt_count, fmt_energy_j, fmt_energy_kwh, fmt_mass_kg, fmt_number
 
 SCHEMA = "https://wattprint.dev/schemas/infer-result-2.json"
@@ -155,10 +163,10 @@ def infer_sections(
         shown = ranked if top <= 0 else ranked[:top]
         order = {id(x): i for i, x in enumerate(r.layers)}
         shown.sort(key=lambda x: order[id(x)])
-        rows = []
+        layer_rows = []
         for layer in shown:
             n = layer.node
-            rows.append((n.name, n.op_type, _shape(n.output_shape), fmt_count(n.macs), fmt_count(n.params),
+            layer_rows.append((n.name, n.op_type, _shape(n.output_shape), fmt_count(n.macs), fmt_count(n.params),
                          fmt_count(n.bytes_read + n.bytes_written, "B"), f"{fmt_number(layer.time_s * 1e6, 3)} µs",
                          fmt_energy_j(layer.energy_j / r.batch), f"{100 * layer.energy_j / total:5.1f}% {_bar(layer.energy_j / total)}"))
         hidden = len(r.layers) - len(shown)
@@ -167,7 +175,7 @@ def infer_sections(
         caption = per + (f" {hidden} smaller layers not shown (--top 0 shows all, --by op groups them)." if hidden else "")
         title = f"Layers (top {len(shown)} by energy, in graph order)" if hidden else "Layers"
         sections.append(Section(title, ("name", "op", "output", "MACs", "params", "bytes", "time", "energy", "share"),
-                                tuple(rows), numeric=(3, 4, 5, 6, 7), caption=caption, optional=(2, 4, 5, 8, 3, 6)))
+                                tuple(layer_rows), numeric=(3, 4, 5, 6, 7), caption=caption, optional=(2, 4, 5, 8, 3, 6)))
     m = r.model
     totals = [
         ("MACs", f"{fmt_count(m.macs)} ({fmt_count(m.flops)} FLOPs incl. other ops)"),
@@ -182,10 +190,10 @@ def infer_sections(
     ]
     if label is not None:
         if label.grade:
-            totals.append(("energy label", f"{label.grade} ({label.task}: {fmt_number(label.ratio, 3)}x the reference "
-                                           f"{fmt_energy_j(label.reference_j)} per inference)"))
+            totals.append(("energy label", f"{label.grade} ({label.task}: {fmt_number(label.ratio or 0.0, 3)}x the reference "
+                                           f"{fmt_energy_j(label.reference_j or 0.0)} per inference)"))
         else:
-            totals.append(("energy label", label.reason))
+            totals.append(("energy label", label.reason or ""))
     if r.inferences is not None:
         totals.append(("volume", r.volume_basis or f"{r.inferences:g}"))
         totals.append(("energy at volume", fmt_energy_kwh(r.energy_kwh or 0.0)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wattprint.energy.training import TrainingResult
 from wattprint.render import Section
 from wattprint.render.common import (
     comparisons_doc,
@@ -14,7 +15,6 @@ from wattprint.render.common import (
     pue_doc,
     pue_rows,
 )
-from wattprint.energy.training import TrainingResult
 from wattprint.units import KG_PER_LB, fmt_energy_kwh, fmt_mass_kg, fmt_number
 from wattprint.vocab import PowerBasis
 
@@ -61,7 +61,7 @@ def train_doc(r: TrainingResult, units: str = "metric") -> dict[str, Any]:
             "power_basis": power_basis_text(r),
             "utilization": r.utilization,
             "tdp_w": hw.tdp_w,
-            "tdp_source": hw.figure_source("tdp_w").cite() if hw.figure_source("tdp_w") else None,
+            "tdp_source": source.cite() if (source := hw.figure_source("tdp_w")) else None,
             "host_cpu_power_w": r.host_cpu_power_w,
             "host_dram_power_w": r.host_dram_power_w,
             "start": r.start.isoformat() if r.start else None,
