@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from wattprint.hardware import HardwareProfile
     from wattprint.inference import InferenceResult
     from wattprint.llm_config import DecoderSpec
-    from wattprint.model.costs import ModelCost
+    from wattprint.model.costs import ModelCost, NodeCost
 
 #: fraction of device memory a serving engine may fill with weights and KV cache (vLLM's default
 #: gpu_memory_utilization = 0.9; the rest holds activations, CUDA graphs and the runtime)
@@ -319,7 +319,7 @@ class _DecodeCosts:
         for i, fields, shape in self._diff:
             u, v = na[i], nb[i]
             changes = {f: round(getattr(u, f) + t * (getattr(v, f) - getattr(u, f))) for f in fields}
-            if shape:
+            if shape and u.output_shape is not None and v.output_shape is not None:
                 changes["output_shape"] = tuple(round(p + t * (q - p)) for p, q in zip(u.output_shape, v.output_shape))
             out[i] = replace(u, **changes)
         return tuple(out)
@@ -480,7 +480,7 @@ def estimate_generation(
         result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options, strict_memory)
     result = _replace(result, hardware_requested=hardware_requested or profile.id, requests=requests,
                       volume_basis=volume_basis)
-    if requests is not None:
+    if result.co2e_kg is not None:  # (with a serving volume)
         result = _replace(result, comparisons=compare(result.co2e_kg, units))
     return result
 
@@ -539,7 +539,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
         d = {BATCH: B, SEQ: seq}
         if "full" in kinds:
             d[PAST] = past
-        if "sliding" in kinds:
+        if "sliding" in kinds and window is not None:  # (a config with sliding layers names its window)
             d[PAST_LOCAL] = min(past, window - 1) if seq == 1 else 0
         return d
 
@@ -605,8 +605,9 @@ def expand_layers(cost: "ModelCost", spec: "DecoderSpec", reps: tuple[int, ...])
 
     if len(reps) == spec.layers:
         return cost
-    groups: dict[int, list] = {r: [] for r in reps}
-    pre, post = [], []
+    groups: dict[int, list[NodeCost]] = {r: [] for r in reps}
+    pre: list[NodeCost] = []
+    post: list[NodeCost] = []
     for n in cost.nodes:
         k = _layer_index(n.name)
         if k is None:
@@ -776,8 +777,8 @@ def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[s
         note = (n.note + "; " if n.note else "") + "KV cache appended in place"
         if n.op_type == "Concat":  # past + new: the past stays where it is (read once, by the attention that
             # consumes the concatenation), only the new entries are written
-            out = tuple(max(0, b - copied) for b in n.output_bytes[:1]) + tuple(n.output_bytes[1:])
-            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=out, note=note)
+            first = tuple(max(0, b - copied) for b in n.output_bytes[:1]) + tuple(n.output_bytes[1:])
+            nodes[i] = replace(n, bytes_written=max(0, n.bytes_written - copied), output_bytes=first, note=note)
         elif len(n.outputs) > 1:  # attention with present outputs: the past is read once, not re-written
             out = list(n.output_bytes)
             for j, t in enumerate(past, start=1):  # present_key, present_value follow the past inputs' order

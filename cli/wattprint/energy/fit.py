@@ -16,13 +16,18 @@ energy per unit (weight 1) and, where measured, of the time per unit and the ave
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
 from wattprint.energy.device import POOLED, Coefficients, FamilyCoefficients
 from wattprint.energy.node import DRAM_W_PER_GB, PSU_EFFICIENCY
 from wattprint.energy.traffic import KINDS
+
+if TYPE_CHECKING:
+    from wattprint.energy.device import DeviceModel
+    from wattprint.energy.traffic import Kernel
+    from wattprint.model.costs import NodeCost
 
 RIDGE = 1.0
 AUX_WEIGHT = 0.5
@@ -74,7 +79,7 @@ class FitPoint:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def _sig(x):
+def _sig(x: Any) -> Any:  # a float or an array, as given
     return 1.0 / (1.0 + np.exp(-x))
 
 
@@ -141,7 +146,7 @@ class Problem:
             x[i] = _logit(START[name]) if name in _LOGIT else np.log(START[name])
         return x
 
-    def _values(self, x: np.ndarray, name: str, per_point: bool = True):
+    def _values(self, x: np.ndarray, name: str, per_point: bool = True) -> Any:
         g = x[_GLOBAL.index(name)]
         if name in _FAMILY and per_point:
             k = _FAMILY.index(name)
@@ -232,7 +237,8 @@ class Problem:
                 break
         return x
 
-    def coefficients(self, x: np.ndarray, basis: str, error_band=(1.0, 1.0), data_version: str = "") -> Coefficients:
+    def coefficients(self, x: np.ndarray, basis: str, error_band: tuple[float, float] = (1.0, 1.0),
+                     data_version: str = "") -> Coefficients:
         def val(name: str, fam: int | None) -> float:
             g = x[_GLOBAL.index(name)]
             if fam is not None and name in _FAMILY:
@@ -291,7 +297,7 @@ def fit(points: Sequence[FitPoint], basis: str = "", data_version: str = "", cro
     return FitResult(prob.coefficients(x, basis, band, data_version), in_sample, cv)
 
 
-def pass_features(nodes, kernels, dev) -> PassFeatures:
+def pass_features(nodes: Sequence["NodeCost"], kernels: Sequence["Kernel"], dev: "DeviceModel") -> PassFeatures:
     """The work of a pass as the fit sees it (same kernels and work as :func:`device.run_pass`)."""
     from wattprint.energy.device import kernel_work
 

@@ -119,11 +119,11 @@ class _Structure:
 
 #: groupings of recently seen graph structures (a decode step at another cache length, the same layer
 #: stack at another batch, reuse the grouping and only recount the bytes)
-_STRUCTURES: dict[tuple, _Structure] = {}
+_STRUCTURES: dict[tuple[object, ...], _Structure] = {}
 _MAX_STRUCTURES = 32
 
 
-def _signature(nodes: Sequence["NodeCost"]) -> tuple:
+def _signature(nodes: Sequence["NodeCost"]) -> tuple[object, ...]:
     return tuple(
         (n.op_type, n.domain, n.counted, bool(n.macs), bool(n.weight_bytes),
          bool(n.flops or n.bytes_read or n.bytes_written), n.activation_inputs, n.outputs,
@@ -164,11 +164,11 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
         if n.counted and _is_view(n) and has_edges[i] and n.activation_inputs:
             view[i] = True
             srcs = n.activation_inputs if n.op_type == "Concat" else n.activation_inputs[:1]
-            r: list[str] = []
+            sources: list[str] = []
             for s in srcs:
-                r.extend(roots.get(s, (s,)))
+                sources.extend(roots.get(s, (s,)))
             for t in n.outputs:
-                roots[t] = tuple(dict.fromkeys(r))
+                roots[t] = tuple(dict.fromkeys(sources))
 
     # shape arithmetic (Shape -> Gather -> Concat -> Range ...) runs on the host while the graph is
     # prepared: it launches no kernel and moves nothing through device memory
@@ -304,8 +304,9 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
     return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
 
 
-def _prologues(nodes, members: dict[int, list[int]], owner: dict[int, int], consumers, producer, roots, host,
-               shared: bool) -> bool:
+def _prologues(nodes: Sequence["NodeCost"], members: dict[int, list[int]], owner: dict[int, int],
+               consumers: dict[str, list[int]], producer: dict[str, int], roots: dict[str, tuple[str, ...]],
+               host: list[bool], shared: bool) -> bool:
     """One sweep of rule 9: merge kernels without MACs into their reader (``shared``: also those computed from
     graph inputs alone that several kernels read, into the first). True when something moved."""
     moved = False
@@ -388,8 +389,9 @@ def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) ->
                 launches += 1
         head = next((i for i in idx if nodes[i].macs), idx[0])
         kind = kernel_kind(nodes[head])
-        if kind == KIND_RECURRENT and nodes[head].output_shape:
-            launches += max(0, int(nodes[head].output_shape[0]) - 1)  # one dependent step per time step
+        steps = nodes[head].output_shape
+        if kind == KIND_RECURRENT and steps:
+            launches += max(0, int(steps[0]) - 1)  # one dependent step per time step
         k = len(out)
         for i in idx:
             kernel_of[i] = k

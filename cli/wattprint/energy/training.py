@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
@@ -24,6 +24,11 @@ from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
 from wattprint.vocab import TRAIN_PRECISIONS, PowerBasis
 from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
+
+if TYPE_CHECKING:
+    TrainPrecisionName = str
+else:
+    TrainPrecisionName = Literal[TRAIN_PRECISIONS]  # the one list (wattprint.vocab), as a Literal for pydantic
 
 #: Default fraction of TDP drawn on average when no power is given. 1.0 (TDP as
 #: the average draw) is the convention of Green Algorithms (Lannelongue et al.
@@ -42,13 +47,13 @@ class HostSpec(BaseModel):
 
     @field_validator("cpu_power_w", "dram_power_w", "memory_gb", mode="before")
     @classmethod
-    def _not_bool(cls, value):
+    def _not_bool(cls, value: Any) -> Any:
         return reject_bool(value)
 
     @field_validator("cpu_power_w", "dram_power_w", "memory_gb")
     @classmethod
-    def _bounded(cls, value, info):
-        return pydantic_check(info.field_name, value)
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        return pydantic_check(str(info.field_name), value)  # (set for a field validator)
 
     @model_validator(mode="after")
     def _one_dram(self) -> "HostSpec":
@@ -78,7 +83,7 @@ class TrainingSpec(BaseModel):
     samples: float | None = Field(default=None, gt=0, description="training samples per epoch")
     epochs: float = Field(default=1, gt=0)
     mfu: float | None = Field(default=None, gt=0, le=1, description="model FLOPs utilisation, for compute-based runs")
-    precision: Literal[TRAIN_PRECISIONS] = Field(
+    precision: TrainPrecisionName = Field(
         default="bf16", description="precision whose peak the compute-based estimate uses"
     )
     embodied: bool = Field(default=False, description="include amortised embodied emissions in the totals")
@@ -102,13 +107,13 @@ class TrainingSpec(BaseModel):
 
     @field_validator(*_BOUNDED, mode="before")
     @classmethod
-    def _not_bool(cls, value):  # YAML's true is not 1
+    def _not_bool(cls, value: Any) -> Any:  # YAML's true is not 1
         return reject_bool(value)
 
     @field_validator(*_BOUNDED)
     @classmethod
-    def _bounded(cls, value, info):
-        return pydantic_check(info.field_name, value)
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        return pydantic_check(str(info.field_name), value)  # (set for a field validator)
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrainingSpec":
@@ -254,7 +259,7 @@ class TrainingResult:
 
 
 def _train_flops(spec: TrainingSpec) -> tuple[float, str]:
-    if spec.params is not None:
+    if spec.params is not None and spec.tokens is not None:  # (the spec's validator requires both or neither)
         return 6.0 * spec.params * spec.tokens, f"6 x {spec.params:.3g} params x {spec.tokens:.3g} tokens"
     from wattprint.inference import model_batch
     from wattprint.model import analyze_model
@@ -361,7 +366,7 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
     # low / high: every assumed input at its documented extreme (user-given inputs are exact)
     r = ranges()
     p_lo = p_hi = power
-    if basis is PowerBasis.tdp and spec.utilization is None:
+    if basis is PowerBasis.tdp and spec.utilization is None and profile.tdp_w is not None:
         p_lo, p_hi = profile.tdp_w * float(r["utilization"]["low"]), profile.tdp_w * float(r["utilization"]["high"])
     h_lo = h_hi = hours
     if compute is not None and spec.mfu is None:
