@@ -16,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 from ..errors import WattprintError
 from ..graph_checks import check_node
 from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge
-from .costing import cost_node, folded, not_counted
+from .costing import cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
 from .infer import _parse_type
 from .ops import CONTROL_OPS, SHAPE_FNS, VALUE_OPS
@@ -27,6 +27,10 @@ _NONDETERMINISTIC = frozenset(
 )
 
 
+
+
+#: tracked values up to this many elements take part in a node's signature (larger: the node is costed afresh)
+_SIGNATURE_VALUE = 64
 
 
 #: ops whose (constant) output holds exactly the elements of input 0: a weight seen through them is
@@ -136,6 +140,8 @@ class _Analyzer:
         # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
         self.canon: dict[str, str] = {}
         self.storage: dict[tuple, str] = {}
+        # node signature -> costing template (see _cost)
+        self._templates: dict[tuple, tuple] = {}
 
     # ---------------------------------------------------------------- tensors
     def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
@@ -213,12 +219,7 @@ class _Analyzer:
                 issues.extend(sub_issues)
             else:
                 self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
-                check_node(
-                    self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
-                    [sc.shape.get(o) if o else None for o in outs], outs,
-                    lambda key, default=None: attrs.get_all().get(key, default),
-                )
-                nc = self._cost(op, dom, name, ins, outs, sc, attrs, opset)
+                nc = self._cost(node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs)
             if not nc.counted and nc.note:
                 note = nc.note
                 if not taint and note.startswith("shape unknown: "):
@@ -229,12 +230,31 @@ class _Analyzer:
             costs.append(nc)
         return costs, issues
 
-    def _cost(self, op, dom, name, ins, outs, sc, attrs, opset) -> NodeCost:
+    def _cost(self, node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs) -> NodeCost:
+        """Check and cost one node (its shapes known). The name-independent part, checks included, is
+        computed once per distinct signature (:meth:`_signature`): repeated layers cost a lookup."""
+        key, partial = self._signature(node, op, dom, ins, outs, sc, opset, caller_attrs)
+        tpl = self._templates.get(key) if key is not None else None
+        if tpl is None:
+            check_node(
+                self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
+                [sc.shape.get(o) if o else None for o in outs], outs,
+                lambda k, default=None: attrs.get_all().get(k, default),
+            )
+            tpl, values_read = self._template(op, dom, name, ins, outs, sc, attrs, opset)
+            if key is not None and not (partial and values_read):
+                self._templates[key] = tpl
+        ckey = self._key
+        return node_cost(tpl, name, op, [ckey(sc, i) if i else None for i in ins],
+                         [ckey(sc, o) if o else None for o in outs], self.seen_params)
+
+    def _template(self, op, dom, name, ins, outs, sc, attrs, opset) -> tuple[tuple, bool]:
+        """The costing template of a node, and whether its rule read a tensor value."""
         live_outs = [o for o in outs if o]
         if op not in _NONDETERMINISTIC and _all_const(live_outs, sc.const):
             shp = sc.shape.get(live_outs[0])
             prec = dtype_name(sc.dtype.get(live_outs[0], 0))
-            return folded(name, op, dom, shp if shp is not None and None not in shp else None, prec)
+            return folded_template(dom, shp if shp is not None and None not in shp else None, prec), False
         tv = self._tv
         view = OpView(
             op, dom, name,
@@ -242,7 +262,35 @@ class _Analyzer:
             tuple([tv(sc, o) if o else None for o in outs]),
             attrs.get_all, opset,
         )
-        return cost_node(view, self.precision, self.seen_params)
+        return cost_template(view, self.precision), view.values_read
+
+    @staticmethod
+    def _signature(node, op, dom, ins, outs, sc, opset, caller_attrs) -> tuple[tuple | None, bool]:
+        """What the checks and the counting rule of a node see, as a hashable key, and whether a
+        tracked value was left out of it (larger than _SIGNATURE_VALUE elements: reused only if the
+        rule reads no value). None: not reused (attributes taken from a calling function)."""
+        if caller_attrs is not None:
+            return None, False
+        shape, dtype, const, value, dq = sc.shape, sc.dtype, sc.const, sc.value, sc.dq
+        key = [op, dom, opset]
+        partial = False
+        for names in (ins, outs):
+            for i in names:
+                if not i:
+                    key.append(None)
+                    continue
+                v = value.get(i)
+                if v is not None:
+                    if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
+                        v = (v.dtype.str, v.shape, v.tobytes())
+                    else:
+                        v = True
+                        partial = True
+                key.append((shape.get(i), dtype.get(i, 0), bool(const.get(i)), dq.get(i, 0), v))
+            key.append(len(names))
+        if len(node.attribute):
+            key.append(tuple([a.SerializeToString() for a in node.attribute]))
+        return tuple(key), partial
 
     # ------------------------------------------------------------- propagate
     def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
