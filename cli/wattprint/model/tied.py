@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from .common import _EXTERNAL, _numel
+from .common import _EXTERNAL, _numel, node_records
 
 #: ops through which attention scores flow from the bias/mask Add to the Softmax
 _SCORE_PATH = frozenset({"Add", "Reshape", "Mul", "Where", "Cast", "Unsqueeze", "Squeeze", "View"})
@@ -42,7 +42,7 @@ def _same_transposed(a: TensorProto, b: TensorProto) -> bool | None:
     return bool(np.array_equal(x[rows, cols], y[cols, rows]))
 
 
-def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) -> list:
+def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], nodes=None) -> list:
     """Params that are not distinct learned weights are taken out of the count (bytes are still read):
 
     * a tied LM head stored by the exporter as a second, pre-transposed initializer: found by shape
@@ -54,25 +54,26 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
       table): a constant float input of an Add on the way to a Softmax.
     """
     g = model.graph
+    nodes = node_records(g.node) if nodes is None else nodes  # (the graph's nodes, as NodeRecs)
     inits = {t.name: t for t in g.initializer}
-    for n in g.node:  # constants held in Constant nodes (legacy exports keep inv_freq there)
+    for n in nodes:  # constants held in Constant nodes (legacy exports keep inv_freq there)
         if n.op_type == "Constant" and n.output and len(n.attribute) == 1 and n.attribute[0].name == "value":
             inits.setdefault(n.output[0], n.attribute[0].t)
     if not inits:
         return costs
     consumers: dict[str, list] = {}
-    for n in g.node:
+    for n in nodes:
         for t in n.input:
             consumers.setdefault(t, []).append(n)
     names = {}
-    for i, n in enumerate(g.node):
+    for i, n in enumerate(nodes):
         names[id(n)] = n.name or f"{n.op_type}_{i}"
     drop: dict[str, list[tuple[str, str]]] = {}  # cost node name -> [(initializer, why)]
     tie = _tie_flag(model)
     outputs = {o.name for o in g.output}
-    embeds = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+    embeds = {n.input[0] for n in nodes if n.op_type == "Gather" and n.input and n.input[0] in inits}
     if tie is not False:
-        for n in g.node:
+        for n in nodes:
             if n.op_type not in ("MatMul", "Gemm") or len(n.input) < 2 or n.input[1] not in inits:
                 continue
             if n.op_type == "Gemm" and any(a.name == "transB" and a.i for a in n.attribute):
@@ -98,7 +99,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
                     drop.setdefault(names[id(n)], []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
                                                   f"copy of the embedding '{e}' ({why})"))
                     break
-    for n in g.node:
+    for n in nodes:
         if n.op_type != "Add" or len(n.input) != 2:
             continue
         const = [t for t in n.input if t in inits and inits[t].data_type in (1, 10, 11, 16) and _numel(inits[t].dims) > 1]

@@ -15,7 +15,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import WattprintError
 from ..graph_checks import check_node
-from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge
+from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge, node_records
 from .costing import cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
 from .infer import _parse_type
@@ -182,7 +182,7 @@ class _Analyzer:
     # ------------------------------------------------------------------ walk
     def walk(self, nodes, sc: _Scope, inferred: Mapping, depth: int, top: bool = False,
              caller_attrs: Mapping | None = None, opsets: Mapping | None = None, prefix: str = ""):
-        """Walk ``nodes`` (a graph's or function's body); return (NodeCosts, issues)."""
+        """Walk ``nodes`` (a graph's or function's body, as :class:`~.common.NodeRec`); return (NodeCosts, issues)."""
         opsets = opsets or self.opsets
         costs: list[NodeCost] = []
         issues: list[tuple[str, str, frozenset]] = []
@@ -192,8 +192,8 @@ class _Analyzer:
         for idx, node in enumerate(order):
             op = node.op_type
             dom = normalize_domain(node.domain)
-            ins = list(node.input)
-            outs = list(node.output)
+            ins = node.input
+            outs = node.output
             name = prefix + (node.name or f"{op}_{idx}")
             attrs = _Lazy(node, caller_attrs)
             opset = opsets.get(dom, 1)
@@ -380,7 +380,7 @@ class _Analyzer:
             if not dt and declared is not None:
                 dt = declared[0]
             sub.set(vi.name, shp, dt)
-        costs, issues = self.walk(list(g.node), sub, inferred, depth + 1, opsets=opsets)
+        costs, issues = self.walk(node_records(g.node), sub, inferred, depth + 1, opsets=opsets)
         outs = [(sub.shape.get(o.name), sub.dtype.get(o.name, 0)) for o in g.output]
         for k, o in enumerate(g.output):
             if outs[k][0] is None:
@@ -549,7 +549,7 @@ class _Analyzer:
                     alias[o] = prefix + o
         f_opsets = dict(self.opsets)
         f_opsets.update({normalize_domain(o.domain): int(o.version) for o in f.opset_import})
-        costs, issues = self.walk(list(f.node), sub, {}, depth + 1, caller_attrs=caller, opsets=f_opsets,
+        costs, issues = self.walk(node_records(f.node), sub, {}, depth + 1, caller_attrs=caller, opsets=f_opsets,
                                   prefix=prefix)
         for formal, actual in zip(f.output, outs):
             if actual:
