@@ -10,7 +10,7 @@ import onnx
 
 from ..errors import WattprintError
 from ..graph_checks import check_structure
-from .common import _EMPTY, node_records
+from .common import _EMPTY, no_gc, node_records
 from .costs import ModelCost, PRECISION_BITS, dtype_name, normalize_domain
 from .dims import _bind_dims, _unbound_message
 from .infer import _run_shape_inference
@@ -62,7 +62,11 @@ def analyze_proto(
         raise WattprintError(
             f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
         )
-    warnings = [] if warnings is None else warnings
+    with no_gc():
+        return _analyze(model, label, dims, batch, precision, [] if warnings is None else warnings, empty_dims)
+
+
+def _analyze(model, label, dims, batch, precision, warnings, empty_dims) -> ModelCost:
     p = label
     graph = model.graph
     nodes = node_records(graph.node)

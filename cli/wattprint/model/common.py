@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 
 from onnx import TensorProto
@@ -70,3 +72,19 @@ class NodeRec:
 
 def node_records(nodes) -> list[NodeRec]:
     return [NodeRec(n) for n in nodes]
+
+
+@contextlib.contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector: an analysis allocates an object or more per tensor and node
+    and keeps nearly all of them, so the collections its allocations trigger (each scanning the
+    growing heap) find nothing to free and cost a quarter of the time on 200,000-node graphs. The
+    collector's previous state is restored; reference counting frees everything as usual."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -99,11 +99,15 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
                     drop.setdefault(names[id(n)], []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
                                                   f"copy of the embedding '{e}' ({why})"))
                     break
+    float_consts: dict[str, int] = {}  # float constants of more than one element -> rank (read once, not per use)
+    for name, t in inits.items():
+        if t.data_type in (1, 10, 11, 16) and _numel(t.dims) > 1:
+            float_consts[name] = len(t.dims)
     for n in nodes:
         if n.op_type != "Add" or len(n.input) != 2:
             continue
-        const = [t for t in n.input if t in inits and inits[t].data_type in (1, 10, 11, 16) and _numel(inits[t].dims) > 1]
-        if len(const) != 1 or len(inits[const[0]].dims) < 3:
+        const = [t for t in n.input if t in float_consts]
+        if len(const) != 1 or float_consts[const[0]] < 3:
             continue
         frontier, hops, hit = [n.output[0]], 0, False
         while frontier and hops < 4 and not hit:
@@ -121,7 +125,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
             drop.setdefault(names[id(n)], []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
     # rotary position tables and frequencies (inv_freq, cos/sin caches): computed, not learned
     for name, t in list(inits.items()):
-        if t.data_type not in (1, 10, 11, 16) or _numel(t.dims) <= 1:
+        if name not in float_consts:
             continue
         for n in consumers.get(name, ()):
             frontier, hops, hit = [o for o in n.output], 0, n.op_type in ("Cos", "Sin")
