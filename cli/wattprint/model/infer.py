@@ -116,8 +116,11 @@ def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Map
 def _run_shape_inference(model, init_names, binding, warnings) -> dict:
     inferred: dict = {}
     try:
-        stripped = _stripped_model(model, init_names, binding)
-        result = onnx.shape_inference.infer_shapes(stripped, check_type=False, strict_mode=False, data_prop=True)
+        # as bytes, the stripped copy dropped before onnx returns its result (on a 200,000-node graph
+        # each copy of the graph is ~70 MB: keep at most two alive)
+        data = _stripped_model(model, init_names, binding).SerializeToString()
+        result = onnx.shape_inference.infer_shapes(data, check_type=False, strict_mode=False, data_prop=True)
+        del data
     except Exception as e:  # unsupported opset, malformed node, ...
         msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         warnings.append(f"onnx shape inference failed ({msg}); using wattprint's own shape propagation")

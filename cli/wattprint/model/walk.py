@@ -140,8 +140,10 @@ class _Analyzer:
         # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
         self.canon: dict[str, str] = {}
         self.storage: dict[tuple, str] = {}
-        # node signature -> costing template (see _cost)
+        # node signature -> costing template (see _cost); a top-graph tensor's part of signatures
         self._templates: dict[tuple, tuple] = {}
+        self._tensor_sigs: dict[str, tuple] = {}
+        self.top: _Scope | None = None  # the top graph's scope (set by walk(top=True))
 
     # ---------------------------------------------------------------- tensors
     def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
@@ -187,6 +189,8 @@ class _Analyzer:
         costs: list[NodeCost] = []
         issues: list[tuple[str, str, frozenset]] = []
         order = _topo_order(nodes)
+        if top:
+            self.top = sc
         if top and order is not nodes:
             self.warnings.append("graph nodes were not in topological order; sorted them")
         for idx, node in enumerate(order):
@@ -244,9 +248,15 @@ class _Analyzer:
             tpl, values_read = self._template(op, dom, name, ins, outs, sc, attrs, opset)
             if key is not None and not (partial and values_read):
                 self._templates[key] = tpl
-        ckey = self._key
-        return node_cost(tpl, name, op, [ckey(sc, i) if i else None for i in ins],
-                         [ckey(sc, o) if o else None for o in outs], self.seen_params)
+        canon = self.canon  # (self._key, inlined: this runs for every tensor)
+        if sc.alias is None:
+            in_keys = [canon.get(i, i) if i else None for i in ins]
+            out_keys = [canon.get(o, o) if o else None for o in outs]
+        else:
+            ckey = self._key
+            in_keys = [ckey(sc, i) if i else None for i in ins]
+            out_keys = [ckey(sc, o) if o else None for o in outs]
+        return node_cost(tpl, name, op, in_keys, out_keys, self.seen_params)
 
     def _template(self, op, dom, name, ins, outs, sc, attrs, opset) -> tuple[tuple, bool]:
         """The costing template of a node, and whether its rule read a tensor value."""
@@ -264,14 +274,15 @@ class _Analyzer:
         )
         return cost_template(view, self.precision), view.values_read
 
-    @staticmethod
-    def _signature(node, op, dom, ins, outs, sc, opset, caller_attrs) -> tuple[tuple | None, bool]:
+    def _signature(self, node, op, dom, ins, outs, sc, opset, caller_attrs) -> tuple[tuple | None, bool]:
         """What the checks and the counting rule of a node see, as a hashable key, and whether a
         tracked value was left out of it (larger than _SIGNATURE_VALUE elements: reused only if the
         rule reads no value). None: not reused (attributes taken from a calling function)."""
         if caller_attrs is not None:
             return None, False
-        shape, dtype, const, value, dq = sc.shape, sc.dtype, sc.const, sc.value, sc.dq
+        # a tensor's part is kept for the top graph, where each tensor is written once, by its producer,
+        # before any reader (check_structure: one producer per tensor, no cycles)
+        tsigs = self._tensor_sigs if sc is self.top else None
         key = [op, dom, opset]
         partial = False
         for names in (ins, outs):
@@ -279,14 +290,20 @@ class _Analyzer:
                 if not i:
                     key.append(None)
                     continue
-                v = value.get(i)
-                if v is not None:
-                    if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
-                        v = (v.dtype.str, v.shape, v.tobytes())
-                    else:
-                        v = True
-                        partial = True
-                key.append((shape.get(i), dtype.get(i, 0), bool(const.get(i)), dq.get(i, 0), v))
+                t = tsigs.get(i) if tsigs is not None else None
+                if t is None:
+                    v = sc.value.get(i)
+                    if v is not None:
+                        if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
+                            v = (v.dtype.str, v.shape, v.tobytes())
+                        else:
+                            v = True
+                    t = (sc.shape.get(i), sc.dtype.get(i, 0), bool(sc.const.get(i)), sc.dq.get(i, 0), v)
+                    if tsigs is not None:
+                        tsigs[i] = t
+                if t[4] is True:
+                    partial = True
+                key.append(t)
             key.append(len(names))
         if len(node.attribute):
             key.append(tuple([a.SerializeToString() for a in node.attribute]))
