@@ -53,16 +53,20 @@ def _merge(a, b):
 class NodeRec:
     """A node's fields, read once from its ``onnx.NodeProto``: protobuf field access costs about a
     microsecond, and the checks, the walk and the tied-weight pass each read every node's fields.
-    Same attribute names as ``NodeProto`` (``input`` / ``output`` are tuples)."""
+    Same attribute names as ``NodeProto`` (``input`` / ``output`` are tuples); ``n_attrs``: how many
+    attributes it has."""
 
-    __slots__ = ("op_type", "domain", "name", "input", "output", "proto")
+    __slots__ = ("op_type", "domain", "name", "input", "output", "n_attrs", "proto")
 
-    def __init__(self, n):
-        self.op_type: str = n.op_type
-        self.domain: str = n.domain
+    def __init__(self, n, strings: dict):
+        op = n.op_type
+        self.op_type: str = strings.setdefault(op, op)  # one str object per op name, not per node
+        dom = n.domain
+        self.domain: str = strings.setdefault(dom, dom)
         self.name: str = n.name
         self.input: tuple[str, ...] = tuple(n.input)
         self.output: tuple[str, ...] = tuple(n.output)
+        self.n_attrs: int = len(n.attribute)
         self.proto = n
 
     @property
@@ -71,7 +75,8 @@ class NodeRec:
 
 
 def node_records(nodes) -> list[NodeRec]:
-    return [NodeRec(n) for n in nodes]
+    strings: dict[str, str] = {}
+    return [NodeRec(n, strings) for n in nodes]
 
 
 @contextlib.contextmanager

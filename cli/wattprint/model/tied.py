@@ -65,9 +65,14 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
     for n in nodes:
         for t in n.input:
             consumers.setdefault(t, []).append(n)
-    names = {}
-    for i, n in enumerate(nodes):
-        names[id(n)] = n.name or f"{n.op_type}_{i}"
+    names: dict[int, str] = {}  # id(node) -> its name in the costs (built when a weight is dropped)
+
+    def name_of(n) -> str:
+        if not names:
+            for i, m in enumerate(nodes):
+                names[id(m)] = m.name or f"{m.op_type}_{i}"
+        return names[id(n)]
+
     drop: dict[str, list[tuple[str, str]]] = {}  # cost node name -> [(initializer, why)]
     tie = _tie_flag(model)
     outputs = {o.name for o in g.output}
@@ -96,7 +101,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
                     if not same:
                         continue
                     why = "tie_word_embeddings metadata" if tie else "same shape transposed, same values"
-                    drop.setdefault(names[id(n)], []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
+                    drop.setdefault(name_of(n), []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
                                                   f"copy of the embedding '{e}' ({why})"))
                     break
     float_consts: dict[str, int] = {}  # float constants of more than one element -> rank (read once, not per use)
@@ -122,7 +127,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
         if hit:
             t = inits[const[0]]
             shape = "x".join(str(d) for d in t.dims)
-            drop.setdefault(names[id(n)], []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
+            drop.setdefault(name_of(n), []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
     # rotary position tables and frequencies (inv_freq, cos/sin caches): computed, not learned
     for name, t in list(inits.items()):
         if name not in float_consts:
@@ -144,7 +149,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
                 frontier, hops = nxt, hops + 1
             if hit:
                 shape = "x".join(str(d) for d in t.dims)
-                drop.setdefault(names[id(n)], []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
+                drop.setdefault(name_of(n), []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
     if not drop:
         return costs
     out = []

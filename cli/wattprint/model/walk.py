@@ -305,7 +305,7 @@ class _Analyzer:
                     partial = True
                 key.append(t)
             key.append(len(names))
-        if len(node.attribute):
+        if node.n_attrs:
             key.append(tuple([a.SerializeToString() for a in node.attribute]))
         return tuple(key), partial
 
