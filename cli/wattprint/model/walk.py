@@ -193,6 +193,8 @@ class _Analyzer:
             self.top = sc
         if top and order is not nodes:
             self.warnings.append("graph nodes were not in topological order; sorted them")
+        staint = sc.taint
+        functions = self.functions
         for idx, node in enumerate(order):
             op = node.op_type
             dom = normalize_domain(node.domain)
@@ -202,11 +204,12 @@ class _Analyzer:
             attrs = _Lazy(node, caller_attrs)
             opset = opsets.get(dom, 1)
             taint = _EMPTY
-            for i in ins:
-                t = sc.taint.get(i) if i else None
-                if t:
-                    taint = t if not taint else taint | t
-            if (dom == "" and op in CONTROL_OPS) or (dom, op) in self.functions:
+            if staint:  # (unbound dims upstream of some tensor)
+                for i in ins:
+                    t = staint.get(i) if i else None
+                    if t:
+                        taint = t if not taint else taint | t
+            if (dom == "" and op in CONTROL_OPS) or (functions and (dom, op) in functions):
                 try:
                     if dom == "" and op in CONTROL_OPS:
                         nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
@@ -346,9 +349,14 @@ class _Analyzer:
                     if o and o not in inferred:
                         sc.set(o, None, 0, const=is_const, taint=taint)
             return
-        want_value = op in VALUE_OPS and dom == "" and all(
-            (not i) or (sc.value.get(i) is not None) for i in ins[: VALUE_OPS[op]]
-        )
+        want_value = False
+        if dom == "" and op in VALUE_OPS:
+            value = sc.value
+            want_value = True
+            for i in ins[: VALUE_OPS[op]]:
+                if i and value.get(i) is None:
+                    want_value = False
+                    break
         if not need_own and not want_value:
             return
         c = _Ctx(node, ins, sc, attrs, opset, len(outs))
