@@ -29,6 +29,9 @@ _NONDETERMINISTIC = frozenset(
 
 
 
+_MISSING = object()
+
+
 #: tracked values up to this many elements take part in a node's signature (larger: the node is costed afresh)
 _SIGNATURE_VALUE = 64
 
@@ -143,6 +146,7 @@ class _Analyzer:
         # node signature -> costing template (see _cost); a top-graph tensor's part of signatures
         self._templates: dict[tuple, tuple] = {}
         self._tensor_sigs: dict[str, tuple] = {}
+        self._shapes: dict[tuple, list | None] = {}  # shape-rule signature -> its result (see _shape_rule)
         self.top: _Scope | None = None  # the top graph's scope (set by walk(top=True))
 
     # ---------------------------------------------------------------- tensors
@@ -283,34 +287,67 @@ class _Analyzer:
         rule reads no value). None: not reused (attributes taken from a calling function)."""
         if caller_attrs is not None:
             return None, False
-        # a tensor's part is kept for the top graph, where each tensor is written once, by its producer,
-        # before any reader (check_structure: one producer per tensor, no cycles)
-        tsigs = self._tensor_sigs if sc is self.top else None
         key = [op, dom, opset]
-        partial = False
-        for names in (ins, outs):
-            for i in names:
-                if not i:
-                    key.append(None)
-                    continue
-                t = tsigs.get(i) if tsigs is not None else None
-                if t is None:
-                    v = sc.value.get(i)
-                    if v is not None:
-                        if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
-                            v = (v.dtype.str, v.shape, v.tobytes())
-                        else:
-                            v = True
-                    t = (sc.shape.get(i), sc.dtype.get(i, 0), bool(sc.const.get(i)), sc.dq.get(i, 0), v)
-                    if tsigs is not None:
-                        tsigs[i] = t
-                if t[4] is True:
-                    partial = True
-                key.append(t)
-            key.append(len(names))
+        partial = self._tensor_parts(sc, ins, key)
+        partial = self._tensor_parts(sc, outs, key) or partial
         if node.n_attrs:
             key.append(tuple([a.SerializeToString() for a in node.attribute]))
         return tuple(key), partial
+
+    def _tensor_parts(self, sc, names, key: list) -> bool:
+        """Append each tensor's part of a node signature to ``key``: shape, dtype, constness, the dtype
+        DequantizeLinear read it from, and its value (by content up to _SIGNATURE_VALUE elements, else
+        True). Return whether a value was left out."""
+        # a tensor's part is kept for the top graph, where each tensor is written once, by its producer,
+        # before any reader (check_structure: one producer per tensor, no cycles)
+        tsigs = self._tensor_sigs if sc is self.top else None
+        partial = False
+        for i in names:
+            if not i:
+                key.append(None)
+                continue
+            t = tsigs.get(i) if tsigs is not None else None
+            if t is None:
+                v = sc.value.get(i)
+                if v is not None:
+                    if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
+                        v = (v.dtype.str, v.shape, v.tobytes())
+                    else:
+                        v = True
+                t = (sc.shape.get(i), sc.dtype.get(i, 0), bool(sc.const.get(i)), sc.dq.get(i, 0), v)
+                if tsigs is not None:
+                    tsigs[i] = t
+            if t[4] is True:
+                partial = True
+            key.append(t)
+        key.append(len(names))
+        return partial
+
+    def _shape_rule(self, fn, node, op, dom, ins, outs, sc, attrs, opset):
+        """The result of a node's shape rule; computed once per distinct op, attributes and input facts
+        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic)."""
+        key = None
+        if attrs.caller is None:
+            k = [op, dom, opset, len(outs)]
+            if not self._tensor_parts(sc, ins, k):  # (every tracked input value is in the key)
+                if node.n_attrs:
+                    k.append(tuple([a.SerializeToString() for a in node.attribute]))
+                key = tuple(k)
+                res = self._shapes.get(key, _MISSING)
+                if res is not _MISSING:
+                    return res
+        c = _Ctx(node, ins, sc, attrs, opset, len(outs))
+        try:
+            res = fn(c)
+        except Exception:
+            try:  # a value computation failed (bad index, overflow, ...): shapes only
+                c.novals = True
+                res = fn(c)
+            except Exception:
+                res = None
+        if key is not None:
+            self._shapes[key] = res
+        return res
 
     # ------------------------------------------------------------- propagate
     def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
@@ -359,15 +396,7 @@ class _Analyzer:
                     break
         if not need_own and not want_value:
             return
-        c = _Ctx(node, ins, sc, attrs, opset, len(outs))
-        try:
-            res = fn(c)
-        except Exception:
-            try:  # a value computation failed (bad index, overflow, ...): shapes only
-                c.novals = True
-                res = fn(c)
-            except Exception:
-                res = None
+        res = self._shape_rule(fn, node, op, dom, ins, outs, sc, attrs, opset)
         for k, o in enumerate(outs):
             if not o:
                 continue
