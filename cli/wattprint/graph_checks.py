@@ -38,8 +38,9 @@ def _node_label(node: Any, index: int) -> str:
     return f"node {node.name!r} ({node.op_type})" if node.name else f"node #{index} ({node.op_type})"
 
 
-def check_structure(model: Any, label: str) -> None:
-    """Graph-level checks on the top graph (subgraphs may read outer-scope names)."""
+def check_structure(model: Any, label: str, nodes: Sequence[Any] | None = None) -> None:
+    """Graph-level checks on the top graph (subgraphs may read outer-scope names). ``nodes``: the
+    graph's nodes already read into objects with the same fields (op_type, name, input, output)."""
     dtypes = _defined_dtypes()
     for o in model.opset_import:
         dom = o.domain or ""
@@ -78,7 +79,7 @@ def check_structure(model: Any, label: str) -> None:
                         )
     for vi in g.input:
         produced.setdefault(vi.name, "a graph input")
-    nodes = list(g.node)
+    nodes = list(g.node) if nodes is None else nodes
     producer: dict[str, int] = {}
     for i, n in enumerate(nodes):
         for o in n.output:

@@ -10,7 +10,7 @@ import onnx
 
 from ..errors import WattprintError
 from ..graph_checks import check_structure
-from .common import _EMPTY
+from .common import _EMPTY, no_gc, node_records
 from .costs import ModelCost, PRECISION_BITS, dtype_name, normalize_domain
 from .dims import _bind_dims, _unbound_message
 from .infer import _run_shape_inference
@@ -62,10 +62,15 @@ def analyze_proto(
         raise WattprintError(
             f"unknown precision {precision!r}", hint=f"use one of {', '.join(PRECISION_BITS)}"
         )
-    warnings = [] if warnings is None else warnings
+    with no_gc():
+        return _analyze(model, label, dims, batch, precision, [] if warnings is None else warnings, empty_dims)
+
+
+def _analyze(model, label, dims, batch, precision, warnings, empty_dims) -> ModelCost:
     p = label
     graph = model.graph
-    check_structure(model, label)  # opsets, dtypes, dims, dangling/duplicated names, cycles
+    nodes = node_records(graph.node)
+    check_structure(model, label, nodes)  # opsets, dtypes, dims, dangling/duplicated names, cycles
     opsets = {normalize_domain(o.domain): int(o.version) for o in model.opset_import}
     if "" not in opsets:
         warnings.append("model declares no default-domain opset; assuming opset 1")
@@ -86,7 +91,7 @@ def analyze_proto(
     for vi in real_inputs:
         dt, shp = binding.input_types[vi.name]
         scope.set(vi.name, shp, dt, taint=binding.taints.get(vi.name, _EMPTY))
-    costs, issues = an.walk(list(graph.node), scope, inferred, depth=0, top=True)
+    costs, issues = an.walk(nodes, scope, inferred, depth=0, top=True)
 
     unbound = {}
     for op, reason, taint in issues:
@@ -96,7 +101,7 @@ def analyze_proto(
     if unbound:
         raise WattprintError(_unbound_message(label, unbound, binding))
 
-    costs = _shared_weights(model, costs, warnings)
+    costs = _shared_weights(model, costs, warnings, nodes)
     nc = Counter((op, reason) for op, reason, _ in issues)
     not_counted_t = tuple(
         (op, n, reason) for (op, reason), n in sorted(nc.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1]))

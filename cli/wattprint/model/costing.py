@@ -28,13 +28,6 @@ def not_counted(name: str, op_type: str, domain: str, oshape, precision: str, re
     return NodeCost(name, op_type, normalize_domain(domain), oshape, precision, 0, 0, 0, 0, 0, 0, 0, 0, False, reason)
 
 
-def folded(name: str, op_type: str, domain: str, oshape, precision: str) -> NodeCost:
-    return NodeCost(
-        name, op_type, normalize_domain(domain), oshape, precision, 0, 0, 0, 0, 0, 0, 0, 0, True,
-        "constant: folded at load time",
-    )
-
-
 def default_precision(v: OpView) -> str:
     first = 0
     for t in v.inputs:
@@ -57,12 +50,55 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     ``note``; ``NotCountable.shape_unknown`` is reported through :attr:`NodeCost.note` starting
     with ``"shape unknown"`` so that the caller can tell the user which dim to bind.
     """
+    return node_cost(
+        cost_template(v, precision), v.name, v.op_type,
+        [t.name if t is not None else None for t in v.inputs],
+        [t.name if t is not None else None for t in v.outputs],
+        seen_params,
+    )
+
+
+def folded_template(domain: str, oshape, precision: str) -> tuple:
+    """The template of a node whose outputs are all constants (see :func:`node_cost`)."""
+    return (None, oshape, normalize_domain(domain), precision, "constant: folded at load time")
+
+
+def node_cost(t: tuple, name: str, op_type: str, in_keys, out_keys, seen_params: set[str]) -> NodeCost:
+    """The :class:`NodeCost` of one node from its template (:func:`cost_template`, :func:`folded_template`).
+
+    ``in_keys`` / ``out_keys``: the tensor identities of the node's inputs and outputs (None where
+    omitted), the only per-node part: they name the graph edges and attribute each weight once.
+    """
+    counted = t[0]
+    if counted is None:  # folded
+        return NodeCost(name, op_type, t[2], t[1], t[3], 0, 0, 0, 0, 0, 0, 0, 0, True, t[4])
+    if not counted:
+        return NodeCost(name, op_type, t[2], t[1], t[3], 0, 0, 0, 0, 0, 0, 0, 0, False, t[4])
+    (_, oshape, domain, prec, note, macs, ew, red, trans, bytes_read, bytes_written, weight_bytes,
+     act_idx, act_bytes, out_idx, out_bytes, weight_items) = t
+    params = 0
+    for i, n in weight_items:
+        k = in_keys[i]
+        if k not in seen_params:
+            seen_params.add(k)
+            params += n
+    return NodeCost(
+        name, op_type, domain, oshape, prec, macs, ew, red, trans, params, bytes_read, bytes_written,
+        weight_bytes, True, note,
+        tuple([in_keys[i] for i in act_idx]), tuple([out_keys[i] for i in out_idx]), act_bytes, out_bytes,
+    )
+
+
+def cost_template(v: OpView, precision: str | None) -> tuple:
+    """Everything about costing ``v`` that does not depend on tensor names: a pure function of the
+    op, its attributes and opset, and the shapes, dtypes, constness and values of its tensors (the
+    walker reuses it for every node with the same ones). :func:`node_cost` finishes it."""
     out0 = v.outputs[0] if v.outputs else None
     oshape = out0.shape if out0 is not None else None
     domain = normalize_domain(v.domain)
     r = REGISTRY.get((domain, v.op_type))
     if r is None:
-        return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), _no_rule_reason(v.domain, v.op_type))
+        return (False, oshape, domain, default_precision(v), _no_rule_reason(v.domain, v.op_type))
     try:
         c = r.cost(v)
         for i, t in enumerate(v.inputs):
@@ -75,9 +111,9 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
         reason = e.reason
         if e.shape_unknown and not reason.startswith("shape unknown"):
             reason = "shape unknown: " + reason
-        return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), reason)
+        return (False, oshape, domain, default_precision(v), reason)
     except Exception as e:  # malformed node: never let one node abort the analysis
-        return not_counted(v.name, v.op_type, v.domain, oshape, default_precision(v), f"malformed node ({type(e).__name__})")
+        return (False, oshape, domain, default_precision(v), f"malformed node ({type(e).__name__})")
 
     prec = c.precision or default_precision(v)
     note = c.note
@@ -99,39 +135,38 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     weights = r.weights
     read = c.read or {}
     wel = c.weight_elems or {}
-    bytes_read = weight_bytes = params = 0
-    activations = []
-    activation_bytes = []
+    bytes_read = weight_bytes = 0
+    act_idx = []
+    act_bytes = []
+    weight_items = []  # (input index, parameter elements): attributed to the first node that reads the tensor
     for i, t in enumerate(v.inputs):
         if t is None:
             continue
         if t.shape is None:  # (an input that is not read needs no shape)
             if not t.const:
-                activations.append(t.name)
-                activation_bytes.append(0)
+                act_idx.append(i)
+                act_bytes.append(0)
             continue
         n = math.prod(t.shape)
         b = (read.get(i, n) * bits(t) + 7) // 8
         bytes_read += b
         if not t.const:
-            activations.append(t.name)
-            activation_bytes.append(b)
+            act_idx.append(i)
+            act_bytes.append(b)
         if t.const and (i in weights if weights is not None else (n > 1 and (t.dtype in FLOAT_TYPES or t.dtype in LOWBIT_INT))):
             weight_bytes += b
-            if t.name not in seen_params:
-                seen_params.add(t.name)
-                params += wel.get(i, n)
+            weight_items.append((i, wel.get(i, n)))
     bytes_written = 0
-    outputs = []
-    output_bytes = []
-    for t in v.outputs:
+    out_idx = []
+    out_bytes = []
+    for i, t in enumerate(v.outputs):
         if t is not None:
-            outputs.append(t.name)
+            out_idx.append(i)
             b = (math.prod(t.shape) * bits(t) + 7) // 8
-            output_bytes.append(b)
+            out_bytes.append(b)
             bytes_written += b
-    return NodeCost(
-        v.name, v.op_type, domain, oshape, prec, c.macs, c.elementwise, c.reduction,
-        c.transcendental, params, bytes_read, bytes_written, weight_bytes, True, note,
-        tuple(activations), tuple(outputs), tuple(activation_bytes), tuple(output_bytes),
+    return (
+        True, oshape, domain, prec, note, c.macs, c.elementwise, c.reduction, c.transcendental,
+        bytes_read, bytes_written, weight_bytes, tuple(act_idx), tuple(act_bytes), tuple(out_idx), tuple(out_bytes),
+        tuple(weight_items),
     )

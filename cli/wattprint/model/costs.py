@@ -75,7 +75,7 @@ def dtype_bits(dt: int) -> int:
     return _BITS.get(dt, 32)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 200,000-node graph holds 200,000 of them
 class NodeCost:
     name: str  # node name, or f"{op_type}_{index}" when empty
     op_type: str

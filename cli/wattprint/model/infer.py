@@ -88,9 +88,17 @@ def _parse_type(tp, bound: Mapping[str, int] | None = None) -> tuple[int, tuple 
     return tt.elem_type, tuple(shp)
 
 
-def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Mapping | None = None) -> None:
+def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Mapping | None = None,
+                   parsed: dict | None = None) -> None:
+    # a graph has few distinct types: each is parsed once, keyed by its serialized bytes (reading a
+    # TypeProto's dims field by field costs several microseconds per tensor)
+    parsed = {} if parsed is None else parsed
     for vi in itertools.chain(graph.value_info, graph.output):
-        r = _parse_type(vi.type, bound)
+        tp = vi.type
+        raw = tp.SerializeToString()
+        r = parsed.get(raw, parsed)
+        if r is parsed:
+            r = parsed[raw] = _parse_type(tp, bound)
         if r is not None:
             out[vi.name] = r
     if depth > MAX_DEPTH:
@@ -99,17 +107,20 @@ def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Map
         if n.op_type in CONTROL_OPS or n.domain not in ("", "ai.onnx"):
             for a in n.attribute:
                 if a.type == AttributeProto.GRAPH:
-                    _collect_types(a.g, out, depth + 1, bound)
+                    _collect_types(a.g, out, depth + 1, bound, parsed)
                 elif a.type == AttributeProto.GRAPHS:
                     for sg in a.graphs:
-                        _collect_types(sg, out, depth + 1, bound)
+                        _collect_types(sg, out, depth + 1, bound, parsed)
 
 
 def _run_shape_inference(model, init_names, binding, warnings) -> dict:
     inferred: dict = {}
     try:
-        stripped = _stripped_model(model, init_names, binding)
-        result = onnx.shape_inference.infer_shapes(stripped, check_type=False, strict_mode=False, data_prop=True)
+        # as bytes, the stripped copy dropped before onnx returns its result (on a 200,000-node graph
+        # each copy of the graph is ~70 MB: keep at most two alive)
+        data = _stripped_model(model, init_names, binding).SerializeToString()
+        result = onnx.shape_inference.infer_shapes(data, check_type=False, strict_mode=False, data_prop=True)
+        del data
     except Exception as e:  # unsupported opset, malformed node, ...
         msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
         warnings.append(f"onnx shape inference failed ({msg}); using wattprint's own shape propagation")

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from .common import _EXTERNAL, _numel
+from .common import _EXTERNAL, _numel, node_records
 
 #: ops through which attention scores flow from the bias/mask Add to the Softmax
 _SCORE_PATH = frozenset({"Add", "Reshape", "Mul", "Where", "Cast", "Unsqueeze", "Squeeze", "View"})
@@ -42,7 +42,7 @@ def _same_transposed(a: TensorProto, b: TensorProto) -> bool | None:
     return bool(np.array_equal(x[rows, cols], y[cols, rows]))
 
 
-def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) -> list:
+def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], nodes=None) -> list:
     """Params that are not distinct learned weights are taken out of the count (bytes are still read):
 
     * a tied LM head stored by the exporter as a second, pre-transposed initializer: found by shape
@@ -54,25 +54,31 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
       table): a constant float input of an Add on the way to a Softmax.
     """
     g = model.graph
+    nodes = node_records(g.node) if nodes is None else nodes  # (the graph's nodes, as NodeRecs)
     inits = {t.name: t for t in g.initializer}
-    for n in g.node:  # constants held in Constant nodes (legacy exports keep inv_freq there)
+    for n in nodes:  # constants held in Constant nodes (legacy exports keep inv_freq there)
         if n.op_type == "Constant" and n.output and len(n.attribute) == 1 and n.attribute[0].name == "value":
             inits.setdefault(n.output[0], n.attribute[0].t)
     if not inits:
         return costs
     consumers: dict[str, list] = {}
-    for n in g.node:
+    for n in nodes:
         for t in n.input:
             consumers.setdefault(t, []).append(n)
-    names = {}
-    for i, n in enumerate(g.node):
-        names[id(n)] = n.name or f"{n.op_type}_{i}"
+    names: dict[int, str] = {}  # id(node) -> its name in the costs (built when a weight is dropped)
+
+    def name_of(n) -> str:
+        if not names:
+            for i, m in enumerate(nodes):
+                names[id(m)] = m.name or f"{m.op_type}_{i}"
+        return names[id(n)]
+
     drop: dict[str, list[tuple[str, str]]] = {}  # cost node name -> [(initializer, why)]
     tie = _tie_flag(model)
     outputs = {o.name for o in g.output}
-    embeds = {n.input[0] for n in g.node if n.op_type == "Gather" and n.input and n.input[0] in inits}
+    embeds = {n.input[0] for n in nodes if n.op_type == "Gather" and n.input and n.input[0] in inits}
     if tie is not False:
-        for n in g.node:
+        for n in nodes:
             if n.op_type not in ("MatMul", "Gemm") or len(n.input) < 2 or n.input[1] not in inits:
                 continue
             if n.op_type == "Gemm" and any(a.name == "transB" and a.i for a in n.attribute):
@@ -95,14 +101,18 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
                     if not same:
                         continue
                     why = "tie_word_embeddings metadata" if tie else "same shape transposed, same values"
-                    drop.setdefault(names[id(n)], []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
+                    drop.setdefault(name_of(n), []).append((w.name, f"tied LM head: '{w.name}' [{w.dims[0]}x{w.dims[1]}] is a transposed "
                                                   f"copy of the embedding '{e}' ({why})"))
                     break
-    for n in g.node:
+    float_consts: dict[str, int] = {}  # float constants of more than one element -> rank (read once, not per use)
+    for name, t in inits.items():
+        if t.data_type in (1, 10, 11, 16) and _numel(t.dims) > 1:
+            float_consts[name] = len(t.dims)
+    for n in nodes:
         if n.op_type != "Add" or len(n.input) != 2:
             continue
-        const = [t for t in n.input if t in inits and inits[t].data_type in (1, 10, 11, 16) and _numel(inits[t].dims) > 1]
-        if len(const) != 1 or len(inits[const[0]].dims) < 3:
+        const = [t for t in n.input if t in float_consts]
+        if len(const) != 1 or float_consts[const[0]] < 3:
             continue
         frontier, hops, hit = [n.output[0]], 0, False
         while frontier and hops < 4 and not hit:
@@ -117,10 +127,10 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
         if hit:
             t = inits[const[0]]
             shape = "x".join(str(d) for d in t.dims)
-            drop.setdefault(names[id(n)], []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
+            drop.setdefault(name_of(n), []).append((t.name, f"folded constant added to attention scores: '{t.name}' [{shape}]"))
     # rotary position tables and frequencies (inv_freq, cos/sin caches): computed, not learned
     for name, t in list(inits.items()):
-        if t.data_type not in (1, 10, 11, 16) or _numel(t.dims) <= 1:
+        if name not in float_consts:
             continue
         for n in consumers.get(name, ()):
             frontier, hops, hit = [o for o in n.output], 0, n.op_type in ("Cos", "Sin")
@@ -139,7 +149,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str]) ->
                 frontier, hops = nxt, hops + 1
             if hit:
                 shape = "x".join(str(d) for d in t.dims)
-                drop.setdefault(names[id(n)], []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
+                drop.setdefault(name_of(n), []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
     if not drop:
         return costs
     out = []

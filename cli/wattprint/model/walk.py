@@ -15,8 +15,8 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import WattprintError
 from ..graph_checks import check_node
-from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge
-from .costing import cost_node, folded, not_counted
+from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge, node_records
+from .costing import cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
 from .infer import _parse_type
 from .ops import CONTROL_OPS, SHAPE_FNS, VALUE_OPS
@@ -27,6 +27,13 @@ _NONDETERMINISTIC = frozenset(
 )
 
 
+
+
+_MISSING = object()
+
+
+#: tracked values up to this many elements take part in a node's signature (larger: the node is costed afresh)
+_SIGNATURE_VALUE = 64
 
 
 #: ops whose (constant) output holds exactly the elements of input 0: a weight seen through them is
@@ -136,6 +143,11 @@ class _Analyzer:
         # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
         self.canon: dict[str, str] = {}
         self.storage: dict[tuple, str] = {}
+        # node signature -> costing template (see _cost); a top-graph tensor's part of signatures
+        self._templates: dict[tuple, tuple] = {}
+        self._tensor_sigs: dict[str, tuple] = {}
+        self._shapes: dict[tuple, list | None] = {}  # shape-rule signature -> its result (see _shape_rule)
+        self.top: _Scope | None = None  # the top graph's scope (set by walk(top=True))
 
     # ---------------------------------------------------------------- tensors
     def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
@@ -176,27 +188,32 @@ class _Analyzer:
     # ------------------------------------------------------------------ walk
     def walk(self, nodes, sc: _Scope, inferred: Mapping, depth: int, top: bool = False,
              caller_attrs: Mapping | None = None, opsets: Mapping | None = None, prefix: str = ""):
-        """Walk ``nodes`` (a graph's or function's body); return (NodeCosts, issues)."""
+        """Walk ``nodes`` (a graph's or function's body, as :class:`~.common.NodeRec`); return (NodeCosts, issues)."""
         opsets = opsets or self.opsets
         costs: list[NodeCost] = []
         issues: list[tuple[str, str, frozenset]] = []
         order = _topo_order(nodes)
+        if top:
+            self.top = sc
         if top and order is not nodes:
             self.warnings.append("graph nodes were not in topological order; sorted them")
+        staint = sc.taint
+        functions = self.functions
         for idx, node in enumerate(order):
             op = node.op_type
             dom = normalize_domain(node.domain)
-            ins = list(node.input)
-            outs = list(node.output)
+            ins = node.input
+            outs = node.output
             name = prefix + (node.name or f"{op}_{idx}")
             attrs = _Lazy(node, caller_attrs)
             opset = opsets.get(dom, 1)
             taint = _EMPTY
-            for i in ins:
-                t = sc.taint.get(i) if i else None
-                if t:
-                    taint = t if not taint else taint | t
-            if (dom == "" and op in CONTROL_OPS) or (dom, op) in self.functions:
+            if staint:  # (unbound dims upstream of some tensor)
+                for i in ins:
+                    t = staint.get(i) if i else None
+                    if t:
+                        taint = t if not taint else taint | t
+            if (dom == "" and op in CONTROL_OPS) or (functions and (dom, op) in functions):
                 try:
                     if dom == "" and op in CONTROL_OPS:
                         nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
@@ -213,12 +230,7 @@ class _Analyzer:
                 issues.extend(sub_issues)
             else:
                 self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
-                check_node(
-                    self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
-                    [sc.shape.get(o) if o else None for o in outs], outs,
-                    lambda key, default=None: attrs.get_all().get(key, default),
-                )
-                nc = self._cost(op, dom, name, ins, outs, sc, attrs, opset)
+                nc = self._cost(node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs)
             if not nc.counted and nc.note:
                 note = nc.note
                 if not taint and note.startswith("shape unknown: "):
@@ -229,12 +241,37 @@ class _Analyzer:
             costs.append(nc)
         return costs, issues
 
-    def _cost(self, op, dom, name, ins, outs, sc, attrs, opset) -> NodeCost:
+    def _cost(self, node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs) -> NodeCost:
+        """Check and cost one node (its shapes known). The name-independent part, checks included, is
+        computed once per distinct signature (:meth:`_signature`): repeated layers cost a lookup."""
+        key, partial = self._signature(node, op, dom, ins, outs, sc, opset, caller_attrs)
+        tpl = self._templates.get(key) if key is not None else None
+        if tpl is None:
+            check_node(
+                self.label, name, op, dom, [sc.shape.get(i) if i else None for i in ins],
+                [sc.shape.get(o) if o else None for o in outs], outs,
+                lambda k, default=None: attrs.get_all().get(k, default),
+            )
+            tpl, values_read = self._template(op, dom, name, ins, outs, sc, attrs, opset)
+            if key is not None and not (partial and values_read):
+                self._templates[key] = tpl
+        canon = self.canon  # (self._key, inlined: this runs for every tensor)
+        if sc.alias is None:
+            in_keys = [canon.get(i, i) if i else None for i in ins]
+            out_keys = [canon.get(o, o) if o else None for o in outs]
+        else:
+            ckey = self._key
+            in_keys = [ckey(sc, i) if i else None for i in ins]
+            out_keys = [ckey(sc, o) if o else None for o in outs]
+        return node_cost(tpl, name, op, in_keys, out_keys, self.seen_params)
+
+    def _template(self, op, dom, name, ins, outs, sc, attrs, opset) -> tuple[tuple, bool]:
+        """The costing template of a node, and whether its rule read a tensor value."""
         live_outs = [o for o in outs if o]
         if op not in _NONDETERMINISTIC and _all_const(live_outs, sc.const):
             shp = sc.shape.get(live_outs[0])
             prec = dtype_name(sc.dtype.get(live_outs[0], 0))
-            return folded(name, op, dom, shp if shp is not None and None not in shp else None, prec)
+            return folded_template(dom, shp if shp is not None and None not in shp else None, prec), False
         tv = self._tv
         view = OpView(
             op, dom, name,
@@ -242,7 +279,75 @@ class _Analyzer:
             tuple([tv(sc, o) if o else None for o in outs]),
             attrs.get_all, opset,
         )
-        return cost_node(view, self.precision, self.seen_params)
+        return cost_template(view, self.precision), view.values_read
+
+    def _signature(self, node, op, dom, ins, outs, sc, opset, caller_attrs) -> tuple[tuple | None, bool]:
+        """What the checks and the counting rule of a node see, as a hashable key, and whether a
+        tracked value was left out of it (larger than _SIGNATURE_VALUE elements: reused only if the
+        rule reads no value). None: not reused (attributes taken from a calling function)."""
+        if caller_attrs is not None:
+            return None, False
+        key = [op, dom, opset]
+        partial = self._tensor_parts(sc, ins, key)
+        partial = self._tensor_parts(sc, outs, key) or partial
+        if node.n_attrs:
+            key.append(tuple([a.SerializeToString() for a in node.attribute]))
+        return tuple(key), partial
+
+    def _tensor_parts(self, sc, names, key: list) -> bool:
+        """Append each tensor's part of a node signature to ``key``: shape, dtype, constness, the dtype
+        DequantizeLinear read it from, and its value (by content up to _SIGNATURE_VALUE elements, else
+        True). Return whether a value was left out."""
+        # a tensor's part is kept for the top graph, where each tensor is written once, by its producer,
+        # before any reader (check_structure: one producer per tensor, no cycles)
+        tsigs = self._tensor_sigs if sc is self.top else None
+        partial = False
+        for i in names:
+            if not i:
+                key.append(None)
+                continue
+            t = tsigs.get(i) if tsigs is not None else None
+            if t is None:
+                v = sc.value.get(i)
+                if v is not None:
+                    if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
+                        v = (v.dtype.str, v.shape, v.tobytes())
+                    else:
+                        v = True
+                t = (sc.shape.get(i), sc.dtype.get(i, 0), bool(sc.const.get(i)), sc.dq.get(i, 0), v)
+                if tsigs is not None:
+                    tsigs[i] = t
+            if t[4] is True:
+                partial = True
+            key.append(t)
+        key.append(len(names))
+        return partial
+
+    def _shape_rule(self, fn, node, op, dom, ins, outs, sc, attrs, opset):
+        """The result of a node's shape rule; computed once per distinct op, attributes and input facts
+        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic)."""
+        key = None
+        if attrs.caller is None:
+            k = [op, dom, opset, len(outs)]
+            if not self._tensor_parts(sc, ins, k):  # (every tracked input value is in the key)
+                if node.n_attrs:
+                    k.append(tuple([a.SerializeToString() for a in node.attribute]))
+                key = tuple(k)
+                res = self._shapes.get(key, _MISSING)
+                if res is not _MISSING:
+                    return res
+        c = _Ctx(node, ins, sc, attrs, opset, len(outs))
+        try:
+            res = fn(c)
+        except Exception:
+            try:  # a value computation failed (bad index, overflow, ...): shapes only
+                c.novals = True
+                res = fn(c)
+            except Exception:
+                res = None
+        if key is not None:
+            self._shapes[key] = res
+        return res
 
     # ------------------------------------------------------------- propagate
     def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
@@ -281,20 +386,17 @@ class _Analyzer:
                     if o and o not in inferred:
                         sc.set(o, None, 0, const=is_const, taint=taint)
             return
-        want_value = op in VALUE_OPS and dom == "" and all(
-            (not i) or (sc.value.get(i) is not None) for i in ins[: VALUE_OPS[op]]
-        )
+        want_value = False
+        if dom == "" and op in VALUE_OPS:
+            value = sc.value
+            want_value = True
+            for i in ins[: VALUE_OPS[op]]:
+                if i and value.get(i) is None:
+                    want_value = False
+                    break
         if not need_own and not want_value:
             return
-        c = _Ctx(node, ins, sc, attrs, opset, len(outs))
-        try:
-            res = fn(c)
-        except Exception:
-            try:  # a value computation failed (bad index, overflow, ...): shapes only
-                c.novals = True
-                res = fn(c)
-            except Exception:
-                res = None
+        res = self._shape_rule(fn, node, op, dom, ins, outs, sc, attrs, opset)
         for k, o in enumerate(outs):
             if not o:
                 continue
@@ -332,7 +434,7 @@ class _Analyzer:
             if not dt and declared is not None:
                 dt = declared[0]
             sub.set(vi.name, shp, dt)
-        costs, issues = self.walk(list(g.node), sub, inferred, depth + 1, opsets=opsets)
+        costs, issues = self.walk(node_records(g.node), sub, inferred, depth + 1, opsets=opsets)
         outs = [(sub.shape.get(o.name), sub.dtype.get(o.name, 0)) for o in g.output]
         for k, o in enumerate(g.output):
             if outs[k][0] is None:
@@ -501,7 +603,7 @@ class _Analyzer:
                     alias[o] = prefix + o
         f_opsets = dict(self.opsets)
         f_opsets.update({normalize_domain(o.domain): int(o.version) for o in f.opset_import})
-        costs, issues = self.walk(list(f.node), sub, {}, depth + 1, caller_attrs=caller, opsets=f_opsets,
+        costs, issues = self.walk(node_records(f.node), sub, {}, depth + 1, caller_attrs=caller, opsets=f_opsets,
                                   prefix=prefix)
         for formal, actual in zip(f.output, outs):
             if actual:

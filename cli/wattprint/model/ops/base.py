@@ -140,7 +140,7 @@ class TensorView:
 class OpView:
     """What a counting rule receives: the node, its resolved inputs/outputs and attributes."""
 
-    __slots__ = ("op_type", "domain", "name", "inputs", "outputs", "opset", "_attrs")
+    __slots__ = ("op_type", "domain", "name", "inputs", "outputs", "opset", "_attrs", "values_read")
 
     def __init__(self, op_type, domain, name, inputs, outputs, attrs, opset):
         self.op_type: str = op_type
@@ -150,6 +150,7 @@ class OpView:
         self.outputs: tuple[TensorView | None, ...] = outputs
         self.opset: int = opset
         self._attrs: Mapping[str, object] | Callable[[], Mapping[str, object]] = attrs
+        self.values_read: bool = False  # a rule read a tensor value (through ivalue)
 
     @property
     def attrs(self) -> Mapping[str, object]:
@@ -189,8 +190,13 @@ class OpView:
         return math.prod(self.oshape(i))
 
     def ivalue(self, i: int):
+        """The value of input ``i`` (small tensors only), or None. Rules read values only through here:
+        the walker reuses a rule's result for nodes with equal shapes when no value was read."""
         t = self.inp(i)
-        return None if t is None else t.value
+        if t is None or t.value is None:
+            return None
+        self.values_read = True
+        return t.value
 
 
 class Counts:
