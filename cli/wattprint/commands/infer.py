@@ -128,11 +128,9 @@ def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units,
     """`infer` with a generation workload (LLM decoders): prefill + decode, per request and per token."""
     from wattprint.errors import WattprintError
     from wattprint.generation import GenerationWorkload, generation_from_options
-    from wattprint.render import Section
     from wattprint.render.formats import Report
     from wattprint.render.generation import generation_csv, generation_doc, generation_sections
-    from wattprint.render.sci import water_doc, water_rows
-    from wattprint.water import estimate_water
+    from wattprint.render.sci import water_section
 
     if batch is not None:
         raise WattprintError("--batch does not apply to a generation workload", hint="use --concurrency N")
@@ -151,16 +149,8 @@ def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units,
     warn_lines(list(result.warnings), fmt)
     doc = generation_doc(result)
     extra = []
-    who = options.provider or result.grid.provider
-    per = estimate_water(who, result.system_energy_per_request_j / 3.6e6)
-    rows = water_rows(per, "per request")
-    doc["water"] = {"per_request": water_doc(per), "at_volume": None}
-    if result.requests is not None:
-        total = estimate_water(who, result.system_energy_per_request_j * result.requests / 3.6e6)
-        doc["water"]["at_volume"] = water_doc(total)
-        if total.litres is not None:
-            rows.insert(1, water_rows(total, "at volume")[0])
-    extra.append(Section("Water (on-site)", ("", ""), tuple(rows), key_value=True))
+    extra.append(water_section(options.provider or result.grid.provider, result.system_energy_per_request_j,
+                               result.requests, "request", doc))
     if functional_unit is not None:
         from wattprint.render.sci import sci_doc, sci_section
         from wattprint.sci import generation_sci
@@ -180,26 +170,17 @@ def _infer_generation(model: Path, options, db, fmt: OutputFormat, units: Units,
 
 def _infer_standards(result, provider: str | None, unit: FunctionalUnit | None, doc: dict, units: str):
     """Water (always) and SCI (with --functional-unit): add their JSON keys, return a function adding their rows."""
-    from wattprint.render import Section
-    from wattprint.render.sci import insert_after, sci_doc, sci_section, water_doc, water_rows
+    from wattprint.render.sci import insert_after, sci_doc, sci_section, water_section
     from wattprint.sci import infer_sci
-    from wattprint.water import estimate_water
 
-    who = provider or result.grid.provider
-    per = estimate_water(who, result.system_energy_per_inference_j / 3.6e6)
-    rows = water_rows(per, "per inference")
-    doc["water"] = {"per_inference": water_doc(per), "at_volume": None}
-    if result.inferences is not None:
-        total = estimate_water(who, result.system_energy_per_inference_j * result.inferences / 3.6e6)
-        doc["water"]["at_volume"] = water_doc(total)
-        if total.litres is not None:
-            rows.insert(1, water_rows(total, "at volume")[0])
+    water = water_section(provider or result.grid.provider, result.system_energy_per_inference_j, result.inferences,
+                          "inference", doc)
     score = infer_sci(result, unit.value) if unit is not None else None
     if score is not None:
         doc["sci"] = sci_doc(score)
 
     def add(sections: list) -> list:
-        out = insert_after(sections, "Totals", Section("Water (on-site)", ("", ""), tuple(rows), key_value=True))
+        out = insert_after(sections, "Totals", water)
         return insert_after(out, "Water (on-site)", sci_section(score, units)) if score is not None else out
 
     return add

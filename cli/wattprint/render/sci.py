@@ -67,6 +67,23 @@ def water_rows(w: Water, what: str) -> list[tuple[str, str]]:
             ("WUE source", f"{w.source} ({w.scope})")]
 
 
+def water_section(provider: str | None, energy_per_unit_j: float, units: float | None, unit: str,
+                  doc: dict[str, Any]) -> Section:
+    """On-site water per unit (an inference, a request) and at the volume: sets ``doc["water"]`` and returns the
+    table section. ``energy_per_unit_j`` is the node's (IT) energy per unit, ``units`` the volume or None."""
+    from wattprint.water import estimate_water
+
+    per = estimate_water(provider, energy_per_unit_j / 3.6e6)
+    rows = water_rows(per, f"per {unit}")
+    doc["water"] = {f"per_{unit}": water_doc(per), "at_volume": None}
+    if units is not None:
+        total = estimate_water(provider, energy_per_unit_j * units / 3.6e6)
+        doc["water"]["at_volume"] = water_doc(total)
+        if total.litres is not None:
+            rows.insert(1, water_rows(total, "at volume")[0])
+    return Section("Water (on-site)", ("", ""), tuple(rows), key_value=True)
+
+
 def insert_after(sections: list[Section], title: str, new: Section) -> list[Section]:
     """``sections`` with ``new`` placed after the first section called ``title`` (or at the end)."""
     for i, sec in enumerate(sections):
