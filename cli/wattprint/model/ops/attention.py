@@ -6,11 +6,12 @@ import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeResult, _Ctx
 from .elementwise import _sh_same
 from .registry import ONNX_INFERENCE, op
 
-def _sh_attention(c: _Ctx):
+
+def _sh_attention(c: _Ctx) -> ShapeResult:
     dt = c.dtype(0)
     if c.node.op_type == "QAttention":
         dt = c.dtype(3) or TensorProto.FLOAT
@@ -51,7 +52,7 @@ def _sh_attention(c: _Ctx):
     return outs[: c.nout]
 
 
-def _sh_mha(c: _Ctx):
+def _sh_mha(c: _Ctx) -> ShapeResult:
     dt = c.dtype(0)
     q = c.shape(0)
     if q is None:
@@ -93,7 +94,7 @@ def _sh_mha(c: _Ctx):
     return [(y, dt, None), ((b, heads, total, hd), dt, None), ((b, heads, total, hv), dt, None)][: c.nout]
 
 
-def _sh_dmmha(c: _Ctx):
+def _sh_dmmha(c: _Ctx) -> ShapeResult:
     q = c.shape(0)
     pidx = 5 if c.node.op_type == "DecoderMaskedMultiHeadAttention" else 4
     return [(q, c.dtype(0), None), (c.shape(pidx), c.dtype(0), None), (c.shape(pidx + 1), c.dtype(0), None)][

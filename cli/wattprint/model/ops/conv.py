@@ -7,8 +7,9 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _Ctx
+from .base import Counts, OpView, ShapeResult, _Ctx
 from .registry import ONNX_INFERENCE, op
+
 
 def _spatial_out(c: _Ctx, s, kernel, ceil_mode=False):
     n = len(kernel)
@@ -42,7 +43,7 @@ def _spatial_out(c: _Ctx, s, kernel, ceil_mode=False):
     return out
 
 
-def _sh_conv(c: _Ctx):
+def _sh_conv(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     wi = 3 if op == "QLinearConv" else 1
     s, w = c.shape(0), c.shape(wi)
@@ -56,7 +57,7 @@ def _sh_conv(c: _Ctx):
     return [((s[0], cout) + tuple(_spatial_out(c, s, kernel)), dt, None)]
 
 
-def _sh_nhwc_conv(c: _Ctx):
+def _sh_nhwc_conv(c: _Ctx) -> ShapeResult:
     """NhwcConv(X[N, H, W, C], W[M, C/group, kH, kW], B) -> Y[N, oH, oW, M] (com.microsoft)."""
     s, w = c.shape(0), c.shape(1)
     if s is None or len(s) < 3:
@@ -69,7 +70,7 @@ def _sh_nhwc_conv(c: _Ctx):
     return [((s[0],) + tuple(_spatial_out(c, ncs, kernel)) + (cout,), c.dtype(0), None)]
 
 
-def _sh_conv_transpose(c: _Ctx):
+def _sh_conv_transpose(c: _Ctx) -> ShapeResult:
     s, w = c.shape(0), c.shape(1)
     if s is None or len(s) < 3:
         return [(None, c.dtype(0), None)]

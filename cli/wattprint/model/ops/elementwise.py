@@ -8,10 +8,11 @@ import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _axis, _bcast, _Ctx, _full, _norm_axis, _prod, _small
+from .base import Counts, OpView, ShapeResult, _axis, _bcast, _Ctx, _full, _norm_axis, _prod, _small
 from .registry import op
 
-def _sh_same(c: _Ctx):
+
+def _sh_same(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     s, dt = c.shape(0), c.dtype(0)
     if op in _BOOL_OUT:
@@ -47,7 +48,7 @@ def _sh_same(c: _Ctx):
     return out
 
 
-def _sh_binary(c: _Ctx):
+def _sh_binary(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     idx = [i for i in range(len(c.ins)) if c.has(i)]
     s = _bcast(*[c.shape(i) for i in idx])
@@ -66,11 +67,11 @@ def _sh_binary(c: _Ctx):
     return [(s, dt, val)]
 
 
-def _sh_qlinear_binary(c: _Ctx):
+def _sh_qlinear_binary(c: _Ctx) -> ShapeResult:
     return [(_bcast(c.shape(0), c.shape(3)), c.dtype(0), None)]
 
 
-def _sh_bias_split_gelu(c: _Ctx):
+def _sh_bias_split_gelu(c: _Ctx) -> ShapeResult:
     """BiasSplitGelu(X[N, S, D], bias[D]) -> Y[N, S, D/2]: (X + bias) split in halves, left * Gelu(right)."""
     s = c.shape(0)
     if s is None or not s:
@@ -78,7 +79,7 @@ def _sh_bias_split_gelu(c: _Ctx):
     return [(tuple(s[:-1]) + ((s[-1] // 2) if s[-1] is not None else None,), c.dtype(0), None)]
 
 
-def _sh_where(c: _Ctx):
+def _sh_where(c: _Ctx) -> ShapeResult:
     s = _bcast(c.shape(0), c.shape(1), c.shape(2))
     vals = [c.value(i) for i in range(3)]
     val = np.where(*vals) if all(v is not None for v in vals) and _small(s) else None

@@ -8,8 +8,9 @@ from typing import Sequence
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _bcast, _Ctx, _full, _s
+from .base import Counts, NotCountable, OpView, ShapeResult, _bcast, _Ctx, _full, _s
 from .registry import Fusion, op
+
 
 def _matmul_shape(a, b, trans_a=False, trans_b=False):
     if a is None or b is None:
@@ -29,7 +30,7 @@ def _matmul_shape(a, b, trans_a=False, trans_b=False):
     return tuple(batch) + (a[-2], b[-1])
 
 
-def _sh_matmul(c: _Ctx):
+def _sh_matmul(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     bi = 3 if op == "QLinearMatMul" else 1
     out = _matmul_shape(c.shape(0), c.shape(bi), bool(int(c.attr("transA", 0))), bool(int(c.attr("transB", 0))))
@@ -39,13 +40,13 @@ def _sh_matmul(c: _Ctx):
     return [(out, dt, None)]
 
 
-def _sh_matmul_nbits(c: _Ctx):
+def _sh_matmul_nbits(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     n = int(c.attr("N", 0)) or None
     return [(tuple(s[:-1]) + (n,) if s is not None else None, c.dtype(0), None)]
 
 
-def _sh_gemm(c: _Ctx):
+def _sh_gemm(c: _Ctx) -> ShapeResult:
     a, b = c.shape(0), c.shape(3 if c.node.op_type == "QGemm" else 1)
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         if c.node.op_type == "GemmFastGelu":
@@ -56,7 +57,7 @@ def _sh_gemm(c: _Ctx):
     return [((m, n), c.dtype(0), None)]
 
 
-def _sh_einsum(c: _Ctx):
+def _sh_einsum(c: _Ctx) -> ShapeResult:
     shapes = [c.shape(i) for i in range(len(c.ins))]
     if any(not _full(s) for s in shapes):
         return [(None, c.dtype(0), None)]

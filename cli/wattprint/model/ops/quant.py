@@ -7,11 +7,12 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _axis, _bcast, _Ctx
+from .base import Counts, OpView, ShapeResult, _axis, _bcast, _Ctx
 from .elementwise import _sh_same
 from .registry import op
 
-def _sh_gather_block_quantized(c: _Ctx):
+
+def _sh_gather_block_quantized(c: _Ctx) -> ShapeResult:
     s, si = c.shape(0), c.shape(1)
     if s is None or si is None:
         return [(None, c.dtype(2), None)]
@@ -24,16 +25,16 @@ def _sh_gather_block_quantized(c: _Ctx):
     return [(tuple(data[:ax]) + tuple(si) + tuple(data[ax + 1:]), c.dtype(2), None)]
 
 
-def _sh_dyn_quant(c: _Ctx):
+def _sh_dyn_quant(c: _Ctx) -> ShapeResult:
     return [(c.shape(0), TensorProto.UINT8, None), ((), TensorProto.FLOAT, None), ((), TensorProto.UINT8, None)]
 
 
-def _sh_qlinear_where(c: _Ctx):
+def _sh_qlinear_where(c: _Ctx) -> ShapeResult:
     """QLinearWhere(condition, X, x_scale, x_zp, Y, y_scale, y_zp, z_scale, z_zp) -> Z: broadcast of condition, X, Y."""
     return [(_bcast(c.shape(0), c.shape(1), c.shape(4)), c.dtype(1), None)]
 
 
-def _sh_qlinear_reduce_mean(c: _Ctx):
+def _sh_qlinear_reduce_mean(c: _Ctx) -> ShapeResult:
     """QLinearReduceMean(data, data_scale, data_zp, reduced_scale, reduced_zp): ``axes`` and ``keepdims`` attributes."""
     s = c.shape(0)
     axes = c.attr("axes")
@@ -47,7 +48,7 @@ def _sh_qlinear_reduce_mean(c: _Ctx):
     return [(out, c.dtype(0), None)]
 
 
-def _sh_qlinear_concat(c: _Ctx):
+def _sh_qlinear_concat(c: _Ctx) -> ShapeResult:
     shapes = [c.shape(i) for i in range(2, len(c.ins), 3) if c.has(i)]
     if not shapes or any(s is None for s in shapes):
         return [(None, c.dtype(2), None)]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .base import Counts, NotCountable, OpView, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeResult, _Ctx
 from .registry import op
 
-def _sh_rnn(c: _Ctx):
+
+def _sh_rnn(c: _Ctx) -> ShapeResult:
     x, w = c.shape(0), c.shape(1)
     dt = c.dtype(0)
     if x is None or w is None or len(x) != 3:

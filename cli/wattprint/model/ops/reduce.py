@@ -7,11 +7,12 @@ import math
 import numpy as np
 from onnx import TensorProto
 
-from .base import Counts, OpView, _axis, _Ctx, _norm_axis
+from .base import Counts, OpView, ShapeResult, _axis, _Ctx, _norm_axis
 from .elementwise import _sh_same
 from .registry import Fusion, op
 
-def _sh_topk(c: _Ctx):
+
+def _sh_topk(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     k = c.ints(1, "k")
     if s is None:
@@ -22,7 +23,7 @@ def _sh_topk(c: _Ctx):
     return [(tuple(out), c.dtype(0), None), (tuple(out), TensorProto.INT64, None)]
 
 
-def _sh_reduce(c: _Ctx):
+def _sh_reduce(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -44,7 +45,7 @@ def _sh_reduce(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_argmax(c: _Ctx):
+def _sh_argmax(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, TensorProto.INT64, None)]

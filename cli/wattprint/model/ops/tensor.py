@@ -9,11 +9,25 @@ from onnx import TensorProto, numpy_helper
 
 from ..common import SMALL_VALUE
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _axis, _bcast, _Ctx, _full, _np_dtype, _prod, _small, _tensor_value
+from .base import (
+    Counts,
+    NotCountable,
+    OpView,
+    ShapeResult,
+    _axis,
+    _bcast,
+    _Ctx,
+    _full,
+    _np_dtype,
+    _prod,
+    _small,
+    _tensor_value,
+)
 from .elementwise import _sh_same
-from .registry import Fusion, ONNX_INFERENCE, op
+from .registry import ONNX_INFERENCE, Fusion, op
 
-def _sh_constant(c: _Ctx):
+
+def _sh_constant(c: _Ctx) -> ShapeResult:
     a = c._attrs.get_all()
     if "value" in a:
         t = a["value"]
@@ -35,7 +49,7 @@ def _sh_constant(c: _Ctx):
     return None
 
 
-def _sh_constant_of_shape(c: _Ctx):
+def _sh_constant_of_shape(c: _Ctx) -> ShapeResult:
     t = c.attr("value")
     dt = t.data_type if t is not None else TensorProto.FLOAT
     dims = c.ints(0)
@@ -49,7 +63,7 @@ def _sh_constant_of_shape(c: _Ctx):
     return [(tuple(dims), dt, val)]
 
 
-def _sh_range(c: _Ctx):
+def _sh_range(c: _Ctx) -> ShapeResult:
     s, l, d = c.value(0), c.value(1), c.value(2)
     dt = c.dtype(0)
     if s is None or l is None or d is None:
@@ -60,7 +74,7 @@ def _sh_range(c: _Ctx):
     return [((n,), dt, val)]
 
 
-def _sh_shape(c: _Ctx):
+def _sh_shape(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [((None,), TensorProto.INT64, None)]
@@ -74,12 +88,12 @@ def _sh_shape(c: _Ctx):
     return [((len(sub),), TensorProto.INT64, val)]
 
 
-def _sh_size(c: _Ctx):
+def _sh_size(c: _Ctx) -> ShapeResult:
     n = _prod(c.shape(0))
     return [((), TensorProto.INT64, None if n is None else np.array(n, dtype=np.int64))]
 
 
-def _sh_cast(c: _Ctx):
+def _sh_cast(c: _Ctx) -> ShapeResult:
     to = int(c.attr("to", 0))
     x = c.value(0)
     val = None
@@ -90,11 +104,11 @@ def _sh_cast(c: _Ctx):
     return [(c.shape(0), to, val)]
 
 
-def _sh_castlike(c: _Ctx):
+def _sh_castlike(c: _Ctx) -> ShapeResult:
     return [(c.shape(0), c.dtype(1), None)]
 
 
-def _sh_reshape(c: _Ctx):
+def _sh_reshape(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     target = c.ints(1, "shape")
     if target is None:
@@ -120,7 +134,7 @@ def _sh_reshape(c: _Ctx):
     return [(tuple(out), c.dtype(0), val)]
 
 
-def _sh_flatten(c: _Ctx):
+def _sh_flatten(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [((None, None), c.dtype(0), None)]
@@ -131,7 +145,7 @@ def _sh_flatten(c: _Ctx):
     return [(out, c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_transpose(c: _Ctx):
+def _sh_transpose(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -141,7 +155,7 @@ def _sh_transpose(c: _Ctx):
     return [(tuple(s[p] for p in perm), c.dtype(0), np.transpose(x, perm) if x is not None else None)]
 
 
-def _sh_squeeze(c: _Ctx):
+def _sh_squeeze(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -156,7 +170,7 @@ def _sh_squeeze(c: _Ctx):
     return [(out, c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_unsqueeze(c: _Ctx):
+def _sh_unsqueeze(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     axes = c.ints(1, "axes")
     if s is None or axes is None:
@@ -170,7 +184,7 @@ def _sh_unsqueeze(c: _Ctx):
     return [(tuple(out), c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_concat(c: _Ctx):
+def _sh_concat(c: _Ctx) -> ShapeResult:
     shapes = [c.shape(i) for i in range(len(c.ins)) if c.has(i)]
     if not shapes or any(s is None for s in shapes):
         return [(None, c.dtype(0), None)]
@@ -191,7 +205,7 @@ def _sh_concat(c: _Ctx):
     return [(tuple(out), c.dtype(0), val)]
 
 
-def _sh_split(c: _Ctx):
+def _sh_split(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     n = c.nout
     if s is None:
@@ -217,7 +231,7 @@ def _sh_split(c: _Ctx):
     return out
 
 
-def _sh_slice(c: _Ctx):
+def _sh_slice(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -250,7 +264,7 @@ def _sh_slice(c: _Ctx):
     return [(tuple(out), c.dtype(0), x[tuple(slc)] if x is not None else None)]
 
 
-def _sh_gather(c: _Ctx):
+def _sh_gather(c: _Ctx) -> ShapeResult:
     s, si = c.shape(0), c.shape(1)
     if s is None or si is None:
         return [(None, c.dtype(0), None)]
@@ -261,11 +275,11 @@ def _sh_gather(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_gather_elements(c: _Ctx):
+def _sh_gather_elements(c: _Ctx) -> ShapeResult:
     return [(c.shape(1), c.dtype(0), None)]
 
 
-def _sh_gather_nd(c: _Ctx):
+def _sh_gather_nd(c: _Ctx) -> ShapeResult:
     s, si = c.shape(0), c.shape(1)
     if s is None or si is None or si[-1] is None:
         return [(None, c.dtype(0), None)]
@@ -273,7 +287,7 @@ def _sh_gather_nd(c: _Ctx):
     return [(tuple(si[:-1]) + tuple(s[b + si[-1]:]), c.dtype(0), None)]
 
 
-def _sh_expand(c: _Ctx):
+def _sh_expand(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     target = c.ints(1)
     if target is None:
@@ -287,7 +301,7 @@ def _sh_expand(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_tile(c: _Ctx):
+def _sh_tile(c: _Ctx) -> ShapeResult:
     s, reps = c.shape(0), c.ints(1)
     if s is None or reps is None:
         return [((None,) * len(s) if s is not None else None, c.dtype(0), None)]
@@ -297,7 +311,7 @@ def _sh_tile(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_pad(c: _Ctx):
+def _sh_pad(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     pads = c.ints(1, "pads") if c.has(1) else [int(x) for x in (c.attr("pads") or c.attr("paddings") or [])]
     if s is None or pads is None:
@@ -314,7 +328,7 @@ def _sh_pad(c: _Ctx):
     return [(tuple(out), c.dtype(0), None)]
 
 
-def _sh_depth_space(c: _Ctx):
+def _sh_depth_space(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     b = int(c.attr("blocksize", 1))
     if s is None or len(s) != 4:
@@ -327,7 +341,7 @@ def _sh_depth_space(c: _Ctx):
     return [(out, c.dtype(0), None)]
 
 
-def _sh_onehot(c: _Ctx):
+def _sh_onehot(c: _Ctx) -> ShapeResult:
     s, depth = c.shape(0), c.ints(1)
     if s is None:
         return [(None, c.dtype(2), None)]
@@ -339,11 +353,11 @@ def _sh_onehot(c: _Ctx):
     return [(tuple(out), c.dtype(2), None)]
 
 
-def _sh_eyelike(c: _Ctx):
+def _sh_eyelike(c: _Ctx) -> ShapeResult:
     return [(c.shape(0), int(c.attr("dtype", 0)) or c.dtype(0), None)]
 
 
-def _sh_nonzero(c: _Ctx):
+def _sh_nonzero(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     return [((len(s), None) if s is not None else (None, None), TensorProto.INT64, None)]
 
