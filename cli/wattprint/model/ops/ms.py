@@ -30,6 +30,7 @@ def _sh_crop(c: _Ctx) -> ShapeResult:
         return [(None, c.dtype(0), None)]
     left, top, right, bottom = (int(b) for b in border)
     scale = c.attr("scale")
+    hw: tuple[int | None, int | None]
     if scale:
         hw = (int(scale[0]), int(scale[1]))
     else:

@@ -7,7 +7,7 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, ShapeResult, _Ctx, _norm_axis
+from .base import Counts, OpView, ShapeOut, ShapeResult, _Ctx, _norm_axis
 from .elementwise import _sh_same
 from .registry import op
 
@@ -18,8 +18,9 @@ def _sh_embed_ln(c: _Ctx) -> ShapeResult:
     if ids is None or we is None:
         return [(None, dt, None)] * c.nout
     h = we[-1]
-    return [((ids[0], ids[1], h), dt, None), ((ids[0],), TensorProto.INT32, None),
-            ((ids[0], ids[1], h), dt, None)][: c.nout]
+    result: list[ShapeOut] = [((ids[0], ids[1], h), dt, None), ((ids[0],), TensorProto.INT32, None),
+            ((ids[0], ids[1], h), dt, None)]
+    return result[: c.nout]
 
 
 @op("BatchNormalization", shape=_sh_same, values=1, weights=(1, 2))

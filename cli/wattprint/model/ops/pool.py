@@ -7,7 +7,7 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, ShapeResult, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeOut, ShapeResult, _Ctx
 from .conv import _spatial_out
 from .registry import op
 
@@ -25,7 +25,7 @@ def _sh_pool(c: _Ctx) -> ShapeResult:
     if s is None or ks is None:
         return [(None, c.dtype(0), None)] * c.nout
     out = (s[0], s[1]) + tuple(_spatial_out(c, s, [int(k) for k in ks], bool(int(c.attr("ceil_mode", 0)))))
-    res = [(out, c.dtype(0), None)]
+    res: list[ShapeOut] = [(out, c.dtype(0), None)]
     if c.nout > 1:
         res.append((out, TensorProto.INT64, None))
     return res

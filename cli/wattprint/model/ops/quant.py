@@ -20,8 +20,9 @@ def _sh_gather_block_quantized(c: _Ctx) -> ShapeResult:
     q = _axis(int(c.attr("quantize_axis", len(s) - 1)), len(s))
     bits = int(c.attr("bits", 4))
     data = list(s)
-    if c.dtype(0) in (TensorProto.UINT8, TensorProto.INT8) and bits < 8 and data[q] is not None:
-        data[q] *= 8 // bits
+    dq = data[q]
+    if c.dtype(0) in (TensorProto.UINT8, TensorProto.INT8) and bits < 8 and dq is not None:
+        data[q] = dq * (8 // bits)
     return [(tuple(data[:ax]) + tuple(si) + tuple(data[ax + 1:]), c.dtype(2), None)]
 
 
@@ -49,13 +50,15 @@ def _sh_qlinear_reduce_mean(c: _Ctx) -> ShapeResult:
 
 
 def _sh_qlinear_concat(c: _Ctx) -> ShapeResult:
-    shapes = [c.shape(i) for i in range(2, len(c.ins), 3) if c.has(i)]
-    if not shapes or any(s is None for s in shapes):
+    given = [c.shape(i) for i in range(2, len(c.ins), 3) if c.has(i)]
+    shapes = [s for s in given if s is not None]
+    if not shapes or len(shapes) < len(given):
         return [(None, c.dtype(2), None)]
     ax = _axis(int(c.attr("axis", 0)), len(shapes[0]))
     out = list(shapes[0])
     ds = [s[ax] for s in shapes]
-    out[ax] = None if None in ds else sum(ds)
+    kds = [d for d in ds if d is not None]
+    out[ax] = sum(kds) if len(kds) == len(ds) else None
     return [(tuple(out), c.dtype(2), None)]
 
 
@@ -64,7 +67,8 @@ def _gather_block_quantized(v: OpView) -> Counts:
     n = v.out_numel()
     data = v.ishape(0)
     bits = int(v.attr("bits", 4))
-    per_byte = 8 // bits if v.inp(0).dtype in (2, 3) and bits < 8 else 1
+    t = v.inp(0)  # (given: ishape(0) raised otherwise)
+    per_byte = 8 // bits if t is not None and t.dtype in (2, 3) and bits < 8 else 1
     return Counts(elementwise=2 * n, read={0: n // per_byte}, weight_elems={0: math.prod(data) * per_byte},
                   note=f"int{bits} block-quantized embedding")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Counts, NotCountable, OpView, ShapeResult, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeOut, ShapeResult, _Ctx
 from .registry import op
 
 
@@ -20,7 +20,8 @@ def _sh_rnn(c: _Ctx) -> ShapeResult:
         y, yh = (b, seq, dirs, h), (b, dirs, h)
     else:
         y, yh = (seq, dirs, b, h), (dirs, b, h)
-    return [(y, dt, None), (yh, dt, None), (yh, dt, None)][: c.nout]
+    result: list[ShapeOut] = [(y, dt, None), (yh, dt, None), (yh, dt, None)]
+    return result[: c.nout]
 
 
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import numpy as np
 from onnx import TensorProto
@@ -57,7 +58,8 @@ def _sh_argmax(c: _Ctx) -> ShapeResult:
     return [(out, TensorProto.INT64, None)]
 
 
-_REDUCE_VALUE = {"ReduceSum": np.sum, "ReduceProd": np.prod, "ReduceMax": np.max, "ReduceMin": np.min}
+#: reduce op -> its numpy reduction (called with ``axis=`` and ``keepdims=``)
+_REDUCE_VALUE: dict[str, Callable[..., Any]] = {"ReduceSum": np.sum, "ReduceProd": np.prod, "ReduceMax": np.max, "ReduceMin": np.min}
 
 
 #: reduce op -> (elementwise per input element, elementwise per output, transcendental per input, per output)

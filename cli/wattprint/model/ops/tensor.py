@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
@@ -13,7 +14,7 @@ from .base import (
     Counts,
     NotCountable,
     OpView,
-    ShapeResult,
+    ShapeOut, ShapeResult,
     _axis,
     _bcast,
     _Ctx,
@@ -124,8 +125,9 @@ def _sh_reshape(c: _Ctx) -> ShapeResult:
     if -1 in out:
         n = _prod(s)
         rest = [d for d in out if d != -1]
-        if n is not None and None not in rest:
-            k = math.prod(rest)
+        known = [d for d in rest if d is not None]
+        if n is not None and len(known) == len(rest):
+            k = math.prod(known)
             out[out.index(-1)] = n // k if k else 0
         else:
             out[out.index(-1)] = None
@@ -164,8 +166,8 @@ def _sh_squeeze(c: _Ctx) -> ShapeResult:
         if c.has(1) or not _full(s):
             return [(None, c.dtype(0), None)]
         axes = [i for i, d in enumerate(s) if d == 1]
-    axes = {_axis(a, len(s)) for a in axes}
-    out = tuple(d for i, d in enumerate(s) if i not in axes)
+    axset = {_axis(a, len(s)) for a in axes}
+    out = tuple(d for i, d in enumerate(s) if i not in axset)
     x = c.value(0)
     return [(out, c.dtype(0), x.reshape(out) if x is not None else None)]
 
@@ -185,16 +187,18 @@ def _sh_unsqueeze(c: _Ctx) -> ShapeResult:
 
 
 def _sh_concat(c: _Ctx) -> ShapeResult:
-    shapes = [c.shape(i) for i in range(len(c.ins)) if c.has(i)]
-    if not shapes or any(s is None for s in shapes):
+    given = [c.shape(i) for i in range(len(c.ins)) if c.has(i)]
+    shapes = [s for s in given if s is not None]
+    if not shapes or len(shapes) < len(given):
         return [(None, c.dtype(0), None)]
     r = len(shapes[0])
     ax = _axis(int(c.attr("axis", 0)), r)
-    out = []
+    out: list[int | None] = []
     for i in range(r):
         if i == ax:
             ds = [s[i] for s in shapes]
-            out.append(None if None in ds else sum(ds))
+            kds = [d for d in ds if d is not None]
+            out.append(sum(kds) if len(kds) == len(ds) else None)
         else:
             ds = [s[i] for s in shapes if s[i] is not None]
             out.append(ds[0] if ds else None)
@@ -211,7 +215,7 @@ def _sh_split(c: _Ctx) -> ShapeResult:
     if s is None:
         return [(None, c.dtype(0), None)] * n
     ax = _axis(int(c.attr("axis", 0)), len(s))
-    sizes = c.ints(1, "split")
+    sizes: Sequence[int | None] | None = c.ints(1, "split")
     d = s[ax]
     if sizes is None:
         if d is None:
@@ -219,14 +223,15 @@ def _sh_split(c: _Ctx) -> ShapeResult:
         else:
             k = -(-d // n)
             sizes = [k] * (n - 1) + [d - k * (n - 1)]
-    out = []
+    out: list[ShapeOut] = []
     for sz in sizes[:n]:
         t = list(s)
         t[ax] = sz
         out.append((tuple(t), c.dtype(0), None))
     x = c.value(0)
-    if x is not None and None not in sizes:
-        parts = np.split(x, np.cumsum(sizes)[:-1], axis=ax)
+    known = [z for z in sizes if z is not None] if x is not None else []
+    if x is not None and len(known) == len(sizes):
+        parts = np.split(x, np.cumsum(known)[:-1], axis=ax)
         out = [(tuple(p.shape), c.dtype(0), p) for p in parts]
     return out
 
@@ -323,8 +328,9 @@ def _sh_pad(c: _Ctx) -> ShapeResult:
     k = len(axes)
     for j, a in enumerate(axes):
         a = _axis(a, len(s))
-        if out[a] is not None:
-            out[a] += pads[j] + pads[j + k]
+        d = out[a]
+        if d is not None:
+            out[a] = d + pads[j] + pads[j + k]
     return [(tuple(out), c.dtype(0), None)]
 
 
