@@ -17,7 +17,8 @@ and the value:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeGuard
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from wattprint.errors import WattprintError
 from wattprint.limits import MAX_DIM, MAX_OPSET, MAX_TENSOR_ELEMENTS, MIN_OPSET

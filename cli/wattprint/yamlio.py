@@ -7,8 +7,8 @@ byte is an error naming its line, and a file is checked by kind and size before 
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Hashable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import WattprintError

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import onnx
 
 from ..errors import WattprintError
 from ..graph_checks import check_structure
 from .common import _EMPTY, no_gc, node_records
-from .costs import ModelCost, PRECISION_BITS, dtype_name, normalize_domain
+from .costs import PRECISION_BITS, ModelCost, dtype_name, normalize_domain
 from .dims import _bind_dims, _unbound_message
 from .infer import _run_shape_inference
 from .load import load_proto
 from .tied import _shared_weights
 from .walk import _Analyzer, _Scope
+
 
 def analyze_model(
     path: str | os.PathLike[str],

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .costs import (
-    FLOAT_NAMES, FLOAT_TYPES, INT8_CLASS, LOWBIT_INT, MS, NodeCost, PRECISION_BITS, _BITS, dtype_name,
+    _BITS,
+    FLOAT_NAMES,
+    FLOAT_TYPES,
+    INT8_CLASS,
+    LOWBIT_INT,
+    MS,
+    PRECISION_BITS,
+    NodeCost,
+    dtype_name,
     normalize_domain,
 )
 from .ops import REGISTRY

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 import onnx
-from typing import Mapping
-from onnx import AttributeProto
-from onnx import helper
-from .ops.base import Shape
-from .common import INLINE_KEEP_BYTES, MAX_DEPTH, _EXTERNAL, _bits, _merge, _numel
+from onnx import AttributeProto, helper
+
+from .common import _EXTERNAL, INLINE_KEEP_BYTES, MAX_DEPTH, _bits, _merge, _numel
 from .dims import _Binding
 from .ops import CONTROL_OPS
-
+from .ops.base import Shape
 
 
 def _stripped_model(model: onnx.ModelProto, init_names: set[str], binding: _Binding) -> onnx.ModelProto:

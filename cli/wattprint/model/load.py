@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import onnx
 from onnx import AttributeProto, TensorProto
 
 from ..errors import WattprintError
 from .common import _EXTERNAL
+
 
 def load_proto(path: str | os.PathLike[str], label: str | None = None) -> tuple[onnx.ModelProto, list[str]]:
     """Load and validate a model once (for callers that cost it at several bindings)."""

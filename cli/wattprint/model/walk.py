@@ -7,7 +7,8 @@ import dataclasses
 import heapq
 import math
 from collections import ChainMap
-from typing import Any, Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -15,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import WattprintError
 from ..graph_checks import check_node
-from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, NodeRec, _merge, node_records
+from .common import _EMPTY, _EXTERNAL, MAX_DEPTH, SMALL_VALUE, NodeRec, _merge, node_records
 from .costing import Template, cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
 from .infer import _parse_type

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, ShapeResult, Value, _axis, _bcast, _Ctx, _full, _norm_axis, _prod, _small
+from .base import Counts, OpView, ShapeResult, Value, _axis, _bcast, _Ctx, _full, _norm_axis, _small
 from .registry import op
 
 

@@ -25,8 +25,9 @@ Pure: no numpy, no onnx here; the family modules fill :data:`REGISTRY` when impo
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence, TypeVar, overload
+from typing import TYPE_CHECKING, TypeVar, overload
 
 if TYPE_CHECKING:  # (base imports numpy and onnx; this module stays free of them at runtime)
     from .base import Counts, OpView, ShapeRule

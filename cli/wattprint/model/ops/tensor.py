@@ -14,7 +14,8 @@ from .base import (
     Counts,
     NotCountable,
     OpView,
-    ShapeOut, ShapeResult,
+    ShapeOut,
+    ShapeResult,
     _axis,
     _bcast,
     _Ctx,
@@ -65,13 +66,13 @@ def _sh_constant_of_shape(c: _Ctx) -> ShapeResult:
 
 
 def _sh_range(c: _Ctx) -> ShapeResult:
-    s, l, d = c.value(0), c.value(1), c.value(2)
+    s, lim, d = c.value(0), c.value(1), c.value(2)
     dt = c.dtype(0)
-    if s is None or l is None or d is None:
+    if s is None or lim is None or d is None:
         return [((None,), dt, None)]
-    s, l, d = (np.asarray(x).reshape(-1)[0] for x in (s, l, d))
-    n = max(int(math.ceil((l - s) / d)), 0) if d != 0 else 0
-    val = np.arange(s, l, d).astype(np.asarray(s).dtype) if n <= SMALL_VALUE else None
+    s, lim, d = (np.asarray(x).reshape(-1)[0] for x in (s, lim, d))
+    n = max(int(math.ceil((lim - s) / d)), 0) if d != 0 else 0
+    val = np.arange(s, lim, d).astype(np.asarray(s).dtype) if n <= SMALL_VALUE else None
     return [((n,), dt, val)]
 
 
