@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +16,6 @@ from ..costs import FLOAT_TYPES, dtype_name
 
 if TYPE_CHECKING:
     from ..common import NodeRec
-    from ..walk import _Lazy, _Scope
 
 #: a partial shape: None for an unknown dim (a whole shape that is unknown is None)
 Shape = tuple[int | None, ...]
@@ -27,10 +26,27 @@ ShapeOut = tuple[Shape | None, int, Value | None]
 #: what a shape rule returns: one ShapeOut per output (fewer: the rest unknown), or None
 ShapeResult = list[ShapeOut] | None
 
+class _Facts(Protocol):
+    """The tensor facts a shape rule reads (the walker's scope)."""
+
+    @property
+    def shape(self) -> Mapping[str, Shape | None]: ...
+    @property
+    def dtype(self) -> Mapping[str, int]: ...
+    @property
+    def value(self) -> Mapping[str, Value]: ...
+
+
+class _Attrs(Protocol):
+    """A node's attributes, parsed on first use (the walker's ``_Lazy``)."""
+
+    def get_all(self) -> Mapping[str, Any]: ...
+
+
 class _Ctx:
     __slots__ = ("node", "ins", "sc", "_attrs", "opset", "nout", "novals")
 
-    def __init__(self, node: NodeRec, ins: tuple[str, ...], sc: _Scope, attrs: _Lazy, opset: int, nout: int):
+    def __init__(self, node: NodeRec, ins: tuple[str, ...], sc: _Facts, attrs: _Attrs, opset: int, nout: int):
         self.node = node
         self.ins = ins
         self.sc = sc
