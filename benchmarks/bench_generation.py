@@ -58,8 +58,8 @@ def main() -> int:
         results[fmt] = {"wall_s": walls, "cpu_s": cpus, "median_wall_s": w, "median_cpu_s": c}
         rows.append((f"infer {' '.join(CASE[:1])} ... --format {fmt}", w, c, "PASS" if w < TARGET_S else "FAIL"))
 
-    from wattprint.generation import GenerationWorkload, estimate_generation
     from wattprint.carbon import choose_grid, choose_pue
+    from wattprint.generation import GenerationWorkload, estimate_generation
     from wattprint.hardware import load_hardware
     from wattprint.llm_config import shipped_configs
 

@@ -184,12 +184,11 @@ def _scale_worker(model: str) -> dict:
         out[name] = {"cpu_s": round(now - t, 3), "rss_mib": round(cur), "peak_rss_mib": round(peak)}
         t = time.process_time()
 
+    import wattprint.estimate as E
     from wattprint.estimate import InferOptions  # noqa: F401  (what the command imports)
     from wattprint.model import analyze_model
     from wattprint.render import to_json
     from wattprint.render.infer import infer_doc
-
-    import wattprint.estimate as E
 
     mark("imports")
     captured = {}

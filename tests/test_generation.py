@@ -6,12 +6,16 @@ import json
 
 import pytest
 
+from wattprint.carbon import choose_grid, choose_pue
 from wattprint.errors import WattprintError
 from wattprint.generation import GenerationWorkload, estimate_generation, integrate_steps
-from wattprint.carbon import choose_grid, choose_pue
 from wattprint.hardware import load_hardware
 from wattprint.llm_config import (
-    PAST, build_decoder, expected_experts, load_config, spec_from_dict,
+    PAST,
+    build_decoder,
+    expected_experts,
+    load_config,
+    spec_from_dict,
 )
 from wattprint.model import analyze_proto
 

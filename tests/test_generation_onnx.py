@@ -11,8 +11,8 @@ from onnx import TensorProto as T
 from onnx import helper as h
 from onnx import numpy_helper
 
-from wattprint.generation import GenerationWorkload, estimate_generation
 from wattprint.carbon import choose_grid, choose_pue
+from wattprint.generation import GenerationWorkload, estimate_generation
 from wattprint.hardware import load_hardware
 from wattprint.llm_config import spec_from_dict
 
@@ -88,7 +88,7 @@ def legacy_decoder(cfg=CFG, with_cache: bool = True, kv_name: str = "past_key_va
                                                        ["batch_size", nh, "past_sequence_length", hd]))
             k = n("Concat", [kv_name.format(i=i, kind="key"), k], f"present.{i}.key", axis=2)
             v = n("Concat", [kv_name.format(i=i, kind="value"), v], f"present.{i}.value", axis=2)
-            for kind, t in (("key", k), ("value", v)):
+            for t in (k, v):
                 outputs.append(h.make_tensor_value_info(t, T.FLOAT, ["batch_size", nh, TOTAL, hd]))
         s = n("MatMul", [heads["q"], n("Transpose", [k], f"{p}.kt", perm=[0, 1, 3, 2])], f"{p}.scores")
         s = n("Add", [n("Mul", [s, "scale"], f"{p}.scaled"), mask], f"{p}.masked")

@@ -17,10 +17,14 @@ and the value:
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from wattprint.errors import WattprintError
 from wattprint.limits import MAX_DIM, MAX_OPSET, MAX_TENSOR_ELEMENTS, MIN_OPSET
+
+if TYPE_CHECKING:
+    from wattprint.model.ops.base import Shape
 
 _BINARY = frozenset({"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater",
                      "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor", "PRelu", "Mod", "BitShift"})
@@ -148,12 +152,12 @@ def _check_dims(where: str, dims: Sequence[int]) -> None:
         )
 
 
-def _known(s: Any) -> bool:
+def _known(s: Shape | None) -> TypeGuard[tuple[int, ...]]:
     return s is not None and all(d is not None for d in s)
 
 
-def check_node(label: str, name: str, op: str, dom: str, in_shapes: Sequence[Any], out_shapes: Sequence[Any],
-               out_names: Sequence[str], attrs: Any) -> None:
+def check_node(label: str, name: str, op: str, dom: str, in_shapes: Sequence[Shape | None],
+               out_shapes: Sequence[Shape | None], out_names: Sequence[str], attrs: Callable[..., Any]) -> None:
     """Shape checks of one costed node (default domain); shapes are tuples, None where unknown."""
     where = f"{label}: node {name!r} ({op})"
     for oname, s in zip(out_names, out_shapes):
@@ -185,8 +189,9 @@ def check_node(label: str, name: str, op: str, dom: str, in_shapes: Sequence[Any
             if ka != kb:
                 raise WattprintError(f"{where}: shapes {list(a)} and {list(b)} do not multiply ({ka} != {kb})")
     elif op in _BINARY:
-        shapes = [s for s in in_shapes if s is not None]
-        if len(shapes) >= 2 and all(_known(s) for s in shapes):
+        given = [s for s in in_shapes if s is not None]
+        shapes = [s for s in given if _known(s)]
+        if len(shapes) >= 2 and len(shapes) == len(given):
             _broadcast(where, shapes)
     elif op == "Conv":
         group = int(attrs("group", 1))

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from wattprint.vocab import PRECISIONS
 
@@ -92,7 +93,7 @@ class ValidationReport:
     overall: Summary
     by_hardware_family: tuple[Summary, ...]
     by_model_family: tuple[Summary, ...]
-    coefficients: "Coefficients"
+    coefficients: Coefficients
     method: str
     notes: tuple[str, ...] = ()
 
@@ -136,8 +137,8 @@ class Case:
     """One measured point made reproducible: how to build its fit point and its product-path estimate."""
 
     point: Any  # wattprint.measured.MeasuredPoint
-    fit_point: "Callable[[], FitPoint]"
-    estimate: "Callable[[Coefficients], Estimate]"
+    fit_point: Callable[[], FitPoint]
+    estimate: Callable[[Coefficients], Estimate]
     model_family: str
     hardware_family: str
     batch: int | None
@@ -172,11 +173,11 @@ def _features(result: Any) -> Any:
     return pass_features(result.model.nodes, [kt.kernel for kt in result.pass_energy.kernels], result.device)
 
 
-def _memo(run: "Callable[[Coefficients], Any]") -> "Callable[[Coefficients], Any]":
+def _memo(run: Callable[[Coefficients], Any]) -> Callable[[Coefficients], Any]:
     """``run`` once per coefficient set (the fit's features use the shipped set, as does the estimate)."""
     memo: dict[int, tuple[Any, Any]] = {}
 
-    def get(co: "Coefficients") -> Any:
+    def get(co: Coefficients) -> Any:
         if id(co) not in memo:
             memo[id(co)] = (co, run(co))  # (co kept alive so its id stays unique)
         return memo[id(co)][1]
@@ -185,10 +186,10 @@ def _memo(run: "Callable[[Coefficients], Any]") -> "Callable[[Coefficients], Any
 
 
 def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.energy.device import default_coefficients
     from wattprint.energy.fit import FitPoint
     from wattprint.energy.node import system_node
-    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.inference import estimate_inference
 
     profile = hardware.get(p.hardware)
@@ -203,7 +204,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
         measured_time = n_node / float(p.throughput) if scenario != "singlestream" else 1 / float(p.throughput)
 
     @_memo
-    def result(co: "Coefficients") -> Any:
+    def result(co: Coefficients) -> Any:
         node, _ = system_node(system, co)
         return estimate_inference(_graph_cost(p.benchmark, batch, precision), profile, batch=batch,
                                   pue=choose_pue(1.0), grid=choose_grid(intensity=0.0), power_limit_w=p.power_limit_w,
@@ -231,7 +232,7 @@ def _mlperf_case(p: Any, hardware: Any, systems: Any) -> Case:
             psu_efficiency=system.psu_efficiency or 0.94,
         )
 
-    def estimate(co: "Coefficients") -> Estimate:
+    def estimate(co: Coefficients) -> Estimate:
         r = result(co)
         runs = _runs_per_sample(p.benchmark)
         return Estimate(r.system_energy_per_inference_j * runs, r.time_per_inference_s * runs)
@@ -251,10 +252,10 @@ def measured_batch(notes: str | None) -> int | None:
 
 def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> Case:
     """An ML.ENERGY row: serving at `concurrency` sequences, energy per output token at the GPUs."""
+    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.energy.device import default_coefficients
     from wattprint.energy.fit import FitPoint
     from wattprint.generation import GenerationWorkload, estimate_generation, max_concurrency
-    from wattprint.carbon import choose_grid, choose_pue
     from wattprint.llm_config import load_config
 
     profile = hardware.get(p.hardware)
@@ -273,7 +274,7 @@ def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> 
         workload = replace(wanted, concurrency=min(wanted.concurrency, max_concurrency(spec, profile, wanted)))
 
     @_memo
-    def result(co: "Coefficients") -> Any:
+    def result(co: Coefficients) -> Any:
         return estimate_generation(spec, profile, workload, pue=choose_pue(1.0), grid=choose_grid(intensity=0.0),
                                    coefficients=co, strict_memory=running is None)
 
@@ -294,7 +295,7 @@ def _llm_case(p: Any, hardware: Any, prompt_tokens: int = LLM_PROMPT_TOKENS) -> 
             measured_power_w=float(p.avg_power_w),
         )
 
-    def estimate(co: "Coefficients") -> Estimate:
+    def estimate(co: Coefficients) -> Estimate:
         r = result(co)
         return Estimate(r.accelerator_energy_per_output_token_j, 1 / r.output_tokens_per_s)
 
@@ -329,14 +330,14 @@ def build_cases(points: Iterable[Any] | None = None) -> list[Case]:
 # ----------------------------------------------------------------------------------------------------
 
 
-def fit_cases(cases: Sequence[Case], cross_validate: bool = True, basis: str = "", data_version: str = "") -> "FitResult":
+def fit_cases(cases: Sequence[Case], cross_validate: bool = True, basis: str = "", data_version: str = "") -> FitResult:
     from wattprint.energy.fit import fit
 
     used = [c.fit_point() for c in cases if not c.point.exclude]
     return fit(used, basis=basis, data_version=data_version, cross_validate=cross_validate)
 
 
-def validate(cases: Sequence[Case] | None = None, coefficients: "Coefficients | None" = None,
+def validate(cases: Sequence[Case] | None = None, coefficients: Coefficients | None = None,
              cross_validate: bool = True) -> ValidationReport:
     from wattprint.energy.device import default_coefficients
     from wattprint.errors import WattprintError

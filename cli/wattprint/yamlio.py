@@ -7,12 +7,14 @@ byte is an error naming its line, and a file is checked by kind and size before 
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:  # the stubs type both loaders alike: check against the pure-Python one
+    from yaml import MappingNode
     from yaml import SafeLoader as _BaseLoader
 else:
     try:  # libyaml's safe loader when available: same semantics, much faster
@@ -29,7 +31,7 @@ class _DuplicateKey(Exception):
 class _SafeLoader(_BaseLoader):
     """The safe loader, refusing duplicate keys in a mapping."""
 
-    def construct_mapping(self, node, deep=False):  # noqa: D102
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:  # noqa: D102
         import yaml
 
         if isinstance(node, yaml.MappingNode):

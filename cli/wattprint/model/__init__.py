@@ -18,6 +18,8 @@ Importing this package imports neither numpy nor onnx: the names below load on f
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["analyze_model", "analyze_proto", "load_proto", "ModelCost", "NodeCost"]
 
 _WHERE = {
@@ -29,7 +31,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:  # (functions and classes, loaded on first use)
     mod = _WHERE.get(name)
     if mod is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

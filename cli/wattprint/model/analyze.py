@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import onnx
 
 from ..errors import WattprintError
 from ..graph_checks import check_structure
 from .common import _EMPTY, no_gc, node_records
-from .costs import ModelCost, PRECISION_BITS, dtype_name, normalize_domain
+from .costs import PRECISION_BITS, ModelCost, dtype_name, normalize_domain
 from .dims import _bind_dims, _unbound_message
 from .infer import _run_shape_inference
 from .load import load_proto
 from .tied import _shared_weights
 from .walk import _Analyzer, _Scope
 
+
 def analyze_model(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     dims: Mapping[str, int] | None = None,
     batch: int | None = None,
     precision: str | None = None,
@@ -66,7 +67,10 @@ def analyze_proto(
         return _analyze(model, label, dims, batch, precision, [] if warnings is None else warnings, empty_dims)
 
 
-def _analyze(model, label, dims, batch, precision, warnings, empty_dims) -> ModelCost:
+def _analyze(
+    model: onnx.ModelProto, label: str, dims: Mapping[str, int] | None, batch: int | None, precision: str | None,
+    warnings: list[str], empty_dims: Iterable[str],
+) -> ModelCost:
     p = label
     graph = model.graph
     nodes = node_records(graph.node)
@@ -93,7 +97,7 @@ def _analyze(model, label, dims, batch, precision, warnings, empty_dims) -> Mode
         scope.set(vi.name, shp, dt, taint=binding.taints.get(vi.name, _EMPTY))
     costs, issues = an.walk(nodes, scope, inferred, depth=0, top=True)
 
-    unbound = {}
+    unbound: dict[str, str] = {}
     for op, reason, taint in issues:
         if reason.startswith("shape unknown"):
             for sym in taint:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+from collections.abc import Iterable, Iterator, Sequence
 
+import onnx
 from onnx import TensorProto
 
 from .costs import dtype_bits
@@ -28,10 +30,11 @@ MAX_DEPTH = 32
 _EXTERNAL = TensorProto.EXTERNAL
 
 
-_EMPTY: frozenset = frozenset()
+_EMPTY: frozenset[str] = frozenset()
 
 
-def _numel(dims) -> int:
+
+def _numel(dims: Iterable[int]) -> int:
     return math.prod(int(d) for d in dims)
 
 
@@ -40,7 +43,7 @@ def _bits(dt: int) -> int:
 
 
 
-def _merge(a, b):
+def _merge(a: tuple[int | None, ...] | None, b: tuple[int | None, ...] | None) -> tuple[int | None, ...] | None:
     """Merge two partial shapes (None = unknown rank / dim)."""
     if a is None:
         return b
@@ -58,7 +61,7 @@ class NodeRec:
 
     __slots__ = ("op_type", "domain", "name", "input", "output", "n_attrs", "proto")
 
-    def __init__(self, n, strings: dict):
+    def __init__(self, n: onnx.NodeProto, strings: dict[str, str]) -> None:
         op = n.op_type
         self.op_type: str = strings.setdefault(op, op)  # one str object per op name, not per node
         dom = n.domain
@@ -67,20 +70,21 @@ class NodeRec:
         self.input: tuple[str, ...] = tuple(n.input)
         self.output: tuple[str, ...] = tuple(n.output)
         self.n_attrs: int = len(n.attribute)
-        self.proto = n
+        self.proto: onnx.NodeProto = n
 
     @property
-    def attribute(self):
-        return self.proto.attribute
+    def attribute(self) -> Sequence[onnx.AttributeProto]:
+        attrs: Sequence[onnx.AttributeProto] = self.proto.attribute  # (protobuf containers: untyped in onnx's stubs)
+        return attrs
 
 
-def node_records(nodes) -> list[NodeRec]:
+def node_records(nodes: Iterable[onnx.NodeProto]) -> list[NodeRec]:
     strings: dict[str, str] = {}
     return [NodeRec(n, strings) for n in nodes]
 
 
 @contextlib.contextmanager
-def no_gc():
+def no_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: an analysis allocates an object or more per tensor and node
     and keeps nearly all of them, so the collections its allocations trigger (each scanning the
     growing heap) find nothing to free and cost a quarter of the time on 200,000-node graphs. The

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from .costs import (
-    FLOAT_NAMES, FLOAT_TYPES, INT8_CLASS, LOWBIT_INT, MS, NodeCost, PRECISION_BITS, _BITS, dtype_name,
+    _BITS,
+    FLOAT_NAMES,
+    FLOAT_TYPES,
+    INT8_CLASS,
+    LOWBIT_INT,
+    MS,
+    PRECISION_BITS,
+    NodeCost,
+    dtype_name,
     normalize_domain,
 )
 from .ops import REGISTRY
 from .ops.base import NotCountable, OpView, TensorView
+
+#: a node's costing template (:func:`cost_template`, :func:`folded_template`): a flat tuple of mixed fields,
+#: unpacked by :func:`node_cost`
+Template = tuple[Any, ...]
 
 #: float compute ops that a QDQ runtime fuses into an integer kernel
 QDQ_COMPUTE = frozenset({"Conv", "ConvTranspose", "MatMul", "Gemm"})
@@ -24,7 +38,9 @@ def _no_rule_reason(domain: str, op_type: str) -> str:
     return f"unsupported domain '{d}'"
 
 
-def not_counted(name: str, op_type: str, domain: str, oshape, precision: str, reason: str) -> NodeCost:
+def not_counted(
+    name: str, op_type: str, domain: str, oshape: tuple[int, ...] | None, precision: str, reason: str
+) -> NodeCost:
     return NodeCost(name, op_type, normalize_domain(domain), oshape, precision, 0, 0, 0, 0, 0, 0, 0, 0, False, reason)
 
 
@@ -58,12 +74,15 @@ def cost_node(v: OpView, precision: str | None, seen_params: set[str]) -> NodeCo
     )
 
 
-def folded_template(domain: str, oshape, precision: str) -> tuple:
+def folded_template(domain: str, oshape: tuple[int, ...] | None, precision: str) -> Template:
     """The template of a node whose outputs are all constants (see :func:`node_cost`)."""
     return (None, oshape, normalize_domain(domain), precision, "constant: folded at load time")
 
 
-def node_cost(t: tuple, name: str, op_type: str, in_keys, out_keys, seen_params: set[str]) -> NodeCost:
+def node_cost(
+    t: Template, name: str, op_type: str, in_keys: Sequence[str | None], out_keys: Sequence[str | None],
+    seen_params: set[str],
+) -> NodeCost:
     """The :class:`NodeCost` of one node from its template (:func:`cost_template`, :func:`folded_template`).
 
     ``in_keys`` / ``out_keys``: the tensor identities of the node's inputs and outputs (None where
@@ -89,7 +108,7 @@ def node_cost(t: tuple, name: str, op_type: str, in_keys, out_keys, seen_params:
     )
 
 
-def cost_template(v: OpView, precision: str | None) -> tuple:
+def cost_template(v: OpView, precision: str | None) -> Template:
     """Everything about costing ``v`` that does not depend on tensor names: a pure function of the
     op, its attributes and opset, and the shapes, dtypes, constness and values of its tensors (the
     walker reuses it for every node with the same ones). :func:`node_cost` finishes it."""
@@ -100,7 +119,7 @@ def cost_template(v: OpView, precision: str | None) -> tuple:
     if r is None:
         return (False, oshape, domain, default_precision(v), _no_rule_reason(v.domain, v.op_type))
     try:
-        c = r.cost(v)
+        c = r.cost(v)  # type: ignore[operator]  # (CONTROL (a str) raises, reported as malformed: the walker never asks)
         for i, t in enumerate(v.inputs):
             if t is not None and t.shape is None and not (c.read and c.read.get(i) == 0):
                 raise NotCountable("input shape unknown", shape_unknown=True)
@@ -118,9 +137,11 @@ def cost_template(v: OpView, precision: str | None) -> tuple:
     prec = c.precision or default_precision(v)
     note = c.note
     qdq = v.op_type in QDQ_COMPUTE and domain == ""
-    if qdq and v.has(0) and v.has(1) and v.inputs[0].dq_dtype in INT8_CLASS and v.inputs[1].dq_dtype in INT8_CLASS:
-        prec = "int8"
-        note = (note + "; " if note else "") + "QDQ: inputs from DequantizeLinear(int8), counted at int8"
+    if qdq:
+        i0, i1 = v.inp(0), v.inp(1)
+        if i0 is not None and i1 is not None and i0.dq_dtype in INT8_CLASS and i1.dq_dtype in INT8_CLASS:
+            prec = "int8"
+            note = (note + "; " if note else "") + "QDQ: inputs from DequantizeLinear(int8), counted at int8"
     if precision is not None and prec in FLOAT_NAMES:
         prec = precision
     override_bits = PRECISION_BITS[precision] if precision is not None else 0
@@ -162,7 +183,7 @@ def cost_template(v: OpView, precision: str | None) -> tuple:
     for i, t in enumerate(v.outputs):
         if t is not None:
             out_idx.append(i)
-            b = (math.prod(t.shape) * bits(t) + 7) // 8
+            b = (math.prod(t.shape) * bits(t) + 7) // 8  # type: ignore[arg-type]  # (None raised NotCountable above)
             out_bytes.append(b)
             bytes_written += b
     return (

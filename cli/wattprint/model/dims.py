@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
+import onnx
 
 from ..errors import WattprintError
 from .common import MAX_DIM
 
+if TYPE_CHECKING:
+    from .ops.base import Shape
+
 class _Binding:
-    def __init__(self):
+    def __init__(self) -> None:
         self.bound: dict[str, int] = {}  # dim name -> value (model order)
-        self.input_types: dict[str, tuple[int, tuple | None]] = {}  # input -> (dtype, bound partial shape)
-        self.taints: dict[str, frozenset] = {}  # input -> unbound dim names
+        self.input_types: dict[str, tuple[int, Shape | None]] = {}  # input -> (dtype, bound partial shape)
+        self.taints: dict[str, frozenset[str]] = {}  # input -> unbound dim names
         self.where: dict[str, tuple[str, int]] = {}  # dim name -> (first input, axis)
 
 
-def _check_dim_value(label: str, name: str, v, low: int = 1) -> int:
+def _check_dim_value(label: str, name: str, v: object, low: int = 1) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise WattprintError(f"{label}: dim {name!r} must be an integer, got {v!r}")
     v = int(v)
@@ -26,7 +31,7 @@ def _check_dim_value(label: str, name: str, v, low: int = 1) -> int:
     return v
 
 
-_DIM_EXPR_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+_DIM_EXPR_OPS: dict[str, Callable[[int, int], int | None]] = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
                  "//": lambda a, b: a // b if b else None, "/": lambda a, b: a // b if b and a % b == 0 else None,
                  "%": lambda a, b: a % b if b else None}
 
@@ -47,7 +52,7 @@ def _eval_dim_expr(expr: str, bound: Mapping[str, int]) -> int | None:
         return None
     ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Div: "/", ast.Mod: "%"}
 
-    def ev(n):
+    def ev(n: ast.AST) -> int | None:
         if isinstance(n, ast.Expression):
             return ev(n.body)
         if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
@@ -65,9 +70,12 @@ def _eval_dim_expr(expr: str, bound: Mapping[str, int]) -> int | None:
         return None
 
 
-def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = frozenset()) -> _Binding:
+def _bind_dims(
+    real_inputs: Iterable[onnx.ValueInfoProto], dims: Mapping[str, int] | None, batch: int | None, label: str,
+    warnings: list[str], empty: frozenset[str] = frozenset(),
+) -> _Binding:
     b = _Binding()
-    raw: list[tuple[str, int, list]] = []  # (input, dtype, [(kind, value)])
+    raw: list[tuple[str, int, list[int | str]]] = []  # (input, dtype, [dim: a size, or a symbol])
     names: dict[str, None] = {}
     for vi in real_inputs:
         tt = vi.type.tensor_type if vi.type.HasField("tensor_type") else None
@@ -79,14 +87,14 @@ def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = fro
             b.taints[vi.name] = frozenset({f"?{vi.name}"})
             b.where[f"?{vi.name}"] = (vi.name, -1)
             continue
-        ds = []
+        ds: list[int | str] = []
         for axis, d in enumerate(tt.shape.dim):
             which = d.WhichOneof("value")
             if which == "dim_value" and d.dim_value > 0:
-                ds.append(("v", int(d.dim_value)))
+                ds.append(int(d.dim_value))
                 continue
             key = d.dim_param if which == "dim_param" and d.dim_param else f"{vi.name}[{axis}]"
-            ds.append(("s", key))
+            ds.append(key)
             names.setdefault(key)
             b.where.setdefault(key, (vi.name, axis))
         raw.append((vi.name, tt.elem_type, ds))
@@ -95,8 +103,8 @@ def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = fro
         batch = _check_dim_value(label, "batch", batch)
         hit = False
         for _, _, ds in raw:
-            if ds and ds[0][0] == "s":
-                b.bound[ds[0][1]] = batch
+            if ds and isinstance(ds[0], str):
+                b.bound[ds[0]] = batch
                 hit = True
         if not hit:
             warnings.append(
@@ -127,10 +135,10 @@ def _bind_dims(real_inputs, dims, batch, label, warnings, empty: frozenset = fro
     # keep model order
     b.bound = {n: b.bound[n] for n in names if n in b.bound}
     for name, dt, ds in raw:
-        shp = []
-        taint = set()
-        for kind, val in ds:
-            if kind == "v":
+        shp: list[int | None] = []
+        taint: set[str] = set()
+        for val in ds:
+            if isinstance(val, int):
                 shp.append(val)
             elif val in b.bound:
                 shp.append(b.bound[val])

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 import onnx
-from typing import Mapping
-from onnx import AttributeProto
-from onnx import helper
-from .common import INLINE_KEEP_BYTES, MAX_DEPTH, _EXTERNAL, _bits, _merge, _numel
+from onnx import AttributeProto, helper
+
+from .common import _EXTERNAL, INLINE_KEEP_BYTES, MAX_DEPTH, _bits, _merge, _numel
 from .dims import _Binding
 from .ops import CONTROL_OPS
-
+from .ops.base import Shape
 
 
 def _stripped_model(model: onnx.ModelProto, init_names: set[str], binding: _Binding) -> onnx.ModelProto:
@@ -70,13 +70,20 @@ def _stripped_model(model: onnx.ModelProto, init_names: set[str], binding: _Bind
     return m
 
 
-def _parse_type(tp, bound: Mapping[str, int] | None = None) -> tuple[int, tuple | None] | None:
+#: a tensor's (dtype, partial shape)
+TypeFacts = tuple[int, Shape | None]
+
+#: _collect_types: a type not parsed yet (compared by identity)
+_UNPARSED: TypeFacts = (-1, None)
+
+
+def _parse_type(tp: onnx.TypeProto, bound: Mapping[str, int] | None = None) -> TypeFacts | None:
     if not tp.HasField("tensor_type"):
         return None
     tt = tp.tensor_type
     if not tt.HasField("shape"):
         return tt.elem_type, None
-    shp = []
+    shp: list[int | None] = []
     for d in tt.shape.dim:
         which = d.WhichOneof("value")
         if which == "dim_value" and d.dim_value >= 0:
@@ -88,16 +95,16 @@ def _parse_type(tp, bound: Mapping[str, int] | None = None) -> tuple[int, tuple 
     return tt.elem_type, tuple(shp)
 
 
-def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Mapping | None = None,
-                   parsed: dict | None = None) -> None:
+def _collect_types(graph: onnx.GraphProto, out: dict[str, TypeFacts], depth: int = 0,
+                   bound: Mapping[str, int] | None = None, parsed: dict[bytes, TypeFacts | None] | None = None) -> None:
     # a graph has few distinct types: each is parsed once, keyed by its serialized bytes (reading a
     # TypeProto's dims field by field costs several microseconds per tensor)
     parsed = {} if parsed is None else parsed
     for vi in itertools.chain(graph.value_info, graph.output):
         tp = vi.type
         raw = tp.SerializeToString()
-        r = parsed.get(raw, parsed)
-        if r is parsed:
+        r = parsed.get(raw, _UNPARSED)
+        if r is _UNPARSED:
             r = parsed[raw] = _parse_type(tp, bound)
         if r is not None:
             out[vi.name] = r
@@ -113,8 +120,10 @@ def _collect_types(graph: onnx.GraphProto, out: dict, depth: int = 0, bound: Map
                         _collect_types(sg, out, depth + 1, bound, parsed)
 
 
-def _run_shape_inference(model, init_names, binding, warnings) -> dict:
-    inferred: dict = {}
+def _run_shape_inference(
+    model: onnx.ModelProto, init_names: set[str], binding: _Binding, warnings: list[str]
+) -> dict[str, TypeFacts]:
+    inferred: dict[str, TypeFacts] = {}
     try:
         # as bytes, the stripped copy dropped before onnx returns its result (on a 200,000-node graph
         # each copy of the graph is ~70 MB: keep at most two alive)
@@ -127,7 +136,7 @@ def _run_shape_inference(model, init_names, binding, warnings) -> dict:
         _collect_types(model.graph, inferred, bound=binding.bound)  # the model's own value_info
         return inferred
     _collect_types(result.graph, inferred)
-    declared: dict = {}
+    declared: dict[str, TypeFacts] = {}
     _collect_types(model.graph, declared, bound=binding.bound)
     for name, (dt, shp) in declared.items():
         have = inferred.get(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable
+from collections.abc import Iterable
 
 import onnx
 from onnx import AttributeProto, TensorProto
@@ -12,7 +12,8 @@ from onnx import AttributeProto, TensorProto
 from ..errors import WattprintError
 from .common import _EXTERNAL
 
-def load_proto(path: str | os.PathLike, label: str | None = None) -> tuple[onnx.ModelProto, list[str]]:
+
+def load_proto(path: str | os.PathLike[str], label: str | None = None) -> tuple[onnx.ModelProto, list[str]]:
     """Load and validate a model once (for callers that cost it at several bindings)."""
     p = os.fspath(path)
     model = _load(p, label or p)
@@ -78,7 +79,7 @@ def _iter_graph_tensors(graph: onnx.GraphProto) -> Iterable[TensorProto]:
     yield from _iter_node_tensors(graph.node)
 
 
-def _iter_node_tensors(nodes) -> Iterable[TensorProto]:
+def _iter_node_tensors(nodes: Iterable[onnx.NodeProto]) -> Iterable[TensorProto]:
     for n in nodes:
         for a in n.attribute:
             t = a.type

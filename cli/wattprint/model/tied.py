@@ -8,7 +8,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
-from .common import _EXTERNAL, _numel, node_records
+from .common import _EXTERNAL, NodeRec, _numel, node_records
+from .costs import NodeCost
 
 #: ops through which attention scores flow from the bias/mask Add to the Softmax
 _SCORE_PATH = frozenset({"Add", "Reshape", "Mul", "Where", "Cast", "Unsqueeze", "Squeeze", "View"})
@@ -42,7 +43,9 @@ def _same_transposed(a: TensorProto, b: TensorProto) -> bool | None:
     return bool(np.array_equal(x[rows, cols], y[cols, rows]))
 
 
-def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], nodes=None) -> list:
+def _shared_weights(
+    model: onnx.ModelProto, costs: list[NodeCost], warnings: list[str], nodes: list[NodeRec] | None = None
+) -> list[NodeCost]:
     """Params that are not distinct learned weights are taken out of the count (bytes are still read):
 
     * a tied LM head stored by the exporter as a second, pre-transposed initializer: found by shape
@@ -61,13 +64,13 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
             inits.setdefault(n.output[0], n.attribute[0].t)
     if not inits:
         return costs
-    consumers: dict[str, list] = {}
+    consumers: dict[str, list[NodeRec]] = {}
     for n in nodes:
         for t in n.input:
             consumers.setdefault(t, []).append(n)
     names: dict[int, str] = {}  # id(node) -> its name in the costs (built when a weight is dropped)
 
-    def name_of(n) -> str:
+    def name_of(n: NodeRec) -> str:
         if not names:
             for i, m in enumerate(nodes):
                 names[id(m)] = m.name or f"{m.op_type}_{i}"
@@ -116,7 +119,7 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
             continue
         frontier, hops, hit = [n.output[0]], 0, False
         while frontier and hops < 4 and not hit:
-            nxt = []
+            nxt: list[str] = []
             for t in frontier:
                 for c in consumers.get(t, ()):
                     if c.op_type == "Softmax":
@@ -152,18 +155,18 @@ def _shared_weights(model: onnx.ModelProto, costs: list, warnings: list[str], no
                 drop.setdefault(name_of(n), []).append((name, f"rotary table '{name}' [{shape}] (computed, not learned)"))
     if not drop:
         return costs
-    out = []
-    excluded = []
-    for c in costs:
-        hits = drop.get(c.name)
-        if hits and c.params:
+    out: list[NodeCost] = []
+    excluded: list[tuple[str, int]] = []
+    for nc in costs:
+        hits = drop.get(nc.name)
+        if hits and nc.params:
             numel = sum(_numel(inits[init].dims) for init, _ in hits)
             why = "; ".join(w for _, w in hits)
-            out.append(dataclasses.replace(c, params=max(0, c.params - numel),
-                                           note=(c.note + "; " if c.note else "") + why + ": not counted as params"))
+            out.append(dataclasses.replace(nc, params=max(0, nc.params - numel),
+                                           note=(nc.note + "; " if nc.note else "") + why + ": not counted as params"))
             excluded.extend((w, _numel(inits[init].dims)) for init, w in hits)
         else:
-            out.append(c)
+            out.append(nc)
     folded = [(why, numel) for why, numel in excluded if why.startswith("folded")]
     rotary = [(why, numel) for why, numel in excluded if why.startswith("rotary")]
     if rotary:

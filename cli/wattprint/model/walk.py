@@ -7,7 +7,8 @@ import dataclasses
 import heapq
 import math
 from collections import ChainMap
-from typing import Mapping
+from collections.abc import Mapping, MutableMapping, Sequence
+from typing import Any
 
 import numpy as np
 import onnx
@@ -15,12 +16,12 @@ from onnx import TensorProto, helper, numpy_helper
 
 from ..errors import WattprintError
 from ..graph_checks import check_node
-from .common import MAX_DEPTH, SMALL_VALUE, _EMPTY, _EXTERNAL, _merge, node_records
-from .costing import cost_template, folded_template, node_cost, not_counted
+from .common import _EMPTY, _EXTERNAL, MAX_DEPTH, SMALL_VALUE, NodeRec, _merge, node_records
+from .costing import Template, cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
 from .infer import _parse_type
 from .ops import CONTROL_OPS, SHAPE_FNS, VALUE_OPS
-from .ops.base import OpView, TensorView, _Ctx
+from .ops.base import OpView, Shape, ShapeResult, ShapeRule, TensorView, Value, _Ctx, _full
 
 _NONDETERMINISTIC = frozenset(
     {"RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"}
@@ -29,7 +30,16 @@ _NONDETERMINISTIC = frozenset(
 
 
 
-_MISSING = object()
+_MISSING: Any = object()  # (Any: compared by identity with results of any type)
+
+#: the unbound input dims a tensor depends on
+Taint = frozenset[str]
+#: a node that was not counted: (op, reason, taint)
+Issue = tuple[str, str, Taint]
+#: tensor name -> (dtype, shape) from onnx shape inference (see :func:`.infer._run_shape_inference`)
+Inferred = Mapping[str, tuple[int, "Shape | None"]]
+#: a subgraph's input / output facts: (shape, dtype)
+Facts = list[tuple["Shape | None", int]]
 
 
 #: tracked values up to this many elements take part in a node's signature (larger: the node is costed afresh)
@@ -48,14 +58,14 @@ class _Scope:
 
     __slots__ = ("shape", "dtype", "value", "const", "taint", "dq", "alias")
 
-    def __init__(self, parent: "_Scope | None" = None, alias: dict | None = None):
+    def __init__(self, parent: _Scope | None = None, alias: dict[str, str] | None = None) -> None:
         if parent is None:
-            self.shape: dict = {}
-            self.dtype: dict = {}
-            self.value: dict = {}
-            self.const: dict = {}
-            self.taint: dict = {}
-            self.dq: dict = {}
+            self.shape: MutableMapping[str, Shape | None] = {}
+            self.dtype: MutableMapping[str, int] = {}
+            self.value: MutableMapping[str, Value] = {}
+            self.const: MutableMapping[str, bool] = {}
+            self.taint: MutableMapping[str, Taint] = {}
+            self.dq: MutableMapping[str, int] = {}
         else:
             self.shape = ChainMap({}, parent.shape)
             self.dtype = ChainMap({}, parent.dtype)
@@ -64,9 +74,12 @@ class _Scope:
             self.taint = ChainMap({}, parent.taint)
             self.dq = ChainMap({}, parent.dq)
         # function bodies: local name -> model-wide name (subgraphs inherit their parent's)
-        self.alias = alias if alias is not None or parent is None else parent.alias
+        self.alias: dict[str, str] | None = alias if alias is not None or parent is None else parent.alias
 
-    def set(self, name, shape, dtype, value=None, const=False, taint=_EMPTY, dq=0):
+    def set(
+        self, name: str, shape: Shape | None, dtype: int, value: Value | None = None, const: bool = False,
+        taint: Taint = _EMPTY, dq: int = 0,
+    ) -> None:
         self.shape[name] = shape
         self.dtype[name] = dtype
         if value is not None:
@@ -79,8 +92,8 @@ class _Scope:
             self.dq[name] = dq
 
 
-def _attrs_of(node: onnx.NodeProto, caller: Mapping | None = None) -> dict:
-    d = {}
+def _attrs_of(node: NodeRec, caller: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    d: dict[str, Any] = {}  # (attribute values: ints, floats, strings, tensors, graphs, ...)
     for a in node.attribute:
         if a.ref_attr_name:
             if caller is not None and a.ref_attr_name in caller:
@@ -90,7 +103,7 @@ def _attrs_of(node: onnx.NodeProto, caller: Mapping | None = None) -> dict:
     return d
 
 
-def _topo_order(nodes: list) -> list:
+def _topo_order(nodes: list[NodeRec]) -> list[NodeRec]:
     produced: dict[str, int] = {}
     for i, n in enumerate(nodes):
         for o in n.output:
@@ -133,7 +146,10 @@ def _topo_order(nodes: list) -> list:
 
 
 class _Analyzer:
-    def __init__(self, label, opsets, precision, functions, warnings):
+    def __init__(
+        self, label: str, opsets: Mapping[str, int], precision: str | None, functions: Sequence[onnx.FunctionProto],
+        warnings: list[str],
+    ) -> None:
         self.label = label
         self.opsets = opsets
         self.precision = precision
@@ -142,11 +158,11 @@ class _Analyzer:
         self.seen_params: set[str] = set()
         # tensor -> the tensor whose elements it is (shared external storage, folded Transpose/Reshape/...)
         self.canon: dict[str, str] = {}
-        self.storage: dict[tuple, str] = {}
+        self.storage: dict[tuple[str | None, str, str | None, int], str] = {}
         # node signature -> costing template (see _cost); a top-graph tensor's part of signatures
-        self._templates: dict[tuple, tuple] = {}
-        self._tensor_sigs: dict[str, tuple] = {}
-        self._shapes: dict[tuple, list | None] = {}  # shape-rule signature -> its result (see _shape_rule)
+        self._templates: dict[tuple[object, ...], Template] = {}
+        self._tensor_sigs: dict[str, tuple[object, ...]] = {}
+        self._shapes: dict[tuple[object, ...], ShapeResult] = {}  # shape-rule signature -> its result (see _shape_rule)
         self.top: _Scope | None = None  # the top graph's scope (set by walk(top=True))
 
     # ---------------------------------------------------------------- tensors
@@ -181,17 +197,19 @@ class _Analyzer:
             shp = None
         key = sc.alias.get(name, name) if sc.alias is not None else name  # (self._key, inlined: hot path)
         key = self.canon.get(key, key)
+        # (shp: mypy does not narrow on `None in shp`, excluded just above)
         return TensorView(
-            key, shp, sc.dtype.get(name, 0), bool(sc.const.get(name)), sc.value.get(name), sc.dq.get(name, 0)
+            key, shp, sc.dtype.get(name, 0), bool(sc.const.get(name)), sc.value.get(name), sc.dq.get(name, 0)  # type: ignore[arg-type]
         )
 
     # ------------------------------------------------------------------ walk
-    def walk(self, nodes, sc: _Scope, inferred: Mapping, depth: int, top: bool = False,
-             caller_attrs: Mapping | None = None, opsets: Mapping | None = None, prefix: str = ""):
+    def walk(self, nodes: list[NodeRec], sc: _Scope, inferred: Inferred, depth: int, top: bool = False,
+             caller_attrs: Mapping[str, Any] | None = None, opsets: Mapping[str, int] | None = None,
+             prefix: str = "") -> tuple[list[NodeCost], list[Issue]]:
         """Walk ``nodes`` (a graph's or function's body, as :class:`~.common.NodeRec`); return (NodeCosts, issues)."""
         opsets = opsets or self.opsets
         costs: list[NodeCost] = []
-        issues: list[tuple[str, str, frozenset]] = []
+        issues: list[Issue] = []
         order = _topo_order(nodes)
         if top:
             self.top = sc
@@ -241,7 +259,10 @@ class _Analyzer:
             costs.append(nc)
         return costs, issues
 
-    def _cost(self, node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs) -> NodeCost:
+    def _cost(
+        self, node: NodeRec, op: str, dom: str, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
+        attrs: _Lazy, opset: int, caller_attrs: Mapping[str, Any] | None,
+    ) -> NodeCost:
         """Check and cost one node (its shapes known). The name-independent part, checks included, is
         computed once per distinct signature (:meth:`_signature`): repeated layers cost a lookup."""
         key, partial = self._signature(node, op, dom, ins, outs, sc, opset, caller_attrs)
@@ -265,13 +286,16 @@ class _Analyzer:
             out_keys = [ckey(sc, o) if o else None for o in outs]
         return node_cost(tpl, name, op, in_keys, out_keys, self.seen_params)
 
-    def _template(self, op, dom, name, ins, outs, sc, attrs, opset) -> tuple[tuple, bool]:
+    def _template(
+        self, op: str, dom: str, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, attrs: _Lazy,
+        opset: int,
+    ) -> tuple[Template, bool]:
         """The costing template of a node, and whether its rule read a tensor value."""
         live_outs = [o for o in outs if o]
         if op not in _NONDETERMINISTIC and _all_const(live_outs, sc.const):
             shp = sc.shape.get(live_outs[0])
             prec = dtype_name(sc.dtype.get(live_outs[0], 0))
-            return folded_template(dom, shp if shp is not None and None not in shp else None, prec), False
+            return folded_template(dom, shp if _full(shp) else None, prec), False
         tv = self._tv
         view = OpView(
             op, dom, name,
@@ -281,20 +305,23 @@ class _Analyzer:
         )
         return cost_template(view, self.precision), view.values_read
 
-    def _signature(self, node, op, dom, ins, outs, sc, opset, caller_attrs) -> tuple[tuple | None, bool]:
+    def _signature(
+        self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, opset: int,
+        caller_attrs: Mapping[str, Any] | None,
+    ) -> tuple[tuple[object, ...] | None, bool]:
         """What the checks and the counting rule of a node see, as a hashable key, and whether a
         tracked value was left out of it (larger than _SIGNATURE_VALUE elements: reused only if the
         rule reads no value). None: not reused (attributes taken from a calling function)."""
         if caller_attrs is not None:
             return None, False
-        key = [op, dom, opset]
+        key: list[object] = [op, dom, opset]
         partial = self._tensor_parts(sc, ins, key)
         partial = self._tensor_parts(sc, outs, key) or partial
         if node.n_attrs:
             key.append(tuple([a.SerializeToString() for a in node.attribute]))
         return tuple(key), partial
 
-    def _tensor_parts(self, sc, names, key: list) -> bool:
+    def _tensor_parts(self, sc: _Scope, names: Sequence[str], key: list[object]) -> bool:
         """Append each tensor's part of a node signature to ``key``: shape, dtype, constness, the dtype
         DequantizeLinear read it from, and its value (by content up to _SIGNATURE_VALUE elements, else
         True). Return whether a value was left out."""
@@ -308,7 +335,7 @@ class _Analyzer:
                 continue
             t = tsigs.get(i) if tsigs is not None else None
             if t is None:
-                v = sc.value.get(i)
+                v: object = sc.value.get(i)
                 if v is not None:
                     if type(v) is np.ndarray and v.size <= _SIGNATURE_VALUE:
                         v = (v.dtype.str, v.shape, v.tobytes())
@@ -323,17 +350,20 @@ class _Analyzer:
         key.append(len(names))
         return partial
 
-    def _shape_rule(self, fn, node, op, dom, ins, outs, sc, attrs, opset):
+    def _shape_rule(
+        self, fn: ShapeRule, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
+        attrs: _Lazy, opset: int,
+    ) -> ShapeResult:
         """The result of a node's shape rule; computed once per distinct op, attributes and input facts
         (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic)."""
         key = None
         if attrs.caller is None:
-            k = [op, dom, opset, len(outs)]
+            k: list[object] = [op, dom, opset, len(outs)]
             if not self._tensor_parts(sc, ins, k):  # (every tracked input value is in the key)
                 if node.n_attrs:
                     k.append(tuple([a.SerializeToString() for a in node.attribute]))
                 key = tuple(k)
-                res = self._shapes.get(key, _MISSING)
+                res: ShapeResult = self._shapes.get(key, _MISSING)
                 if res is not _MISSING:
                     return res
         c = _Ctx(node, ins, sc, attrs, opset, len(outs))
@@ -350,7 +380,10 @@ class _Analyzer:
         return res
 
     # ------------------------------------------------------------- propagate
-    def _propagate(self, node, op, dom, ins, outs, sc, inferred, attrs, opset, taint) -> None:
+    def _propagate(
+        self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
+        inferred: Inferred, attrs: _Lazy, opset: int, taint: Taint,
+    ) -> None:
         is_const = (
             (op == "Constant" or _all_const(ins, sc.const))
             and op not in _NONDETERMINISTIC
@@ -423,7 +456,9 @@ class _Analyzer:
                         sc.shape[o] = tuple(np.shape(val))
 
     # --------------------------------------------------------- control flow
-    def _subgraph(self, g: onnx.GraphProto, sc: _Scope, inferred, depth, opsets, bind: list):
+    def _subgraph(
+        self, g: onnx.GraphProto, sc: _Scope, inferred: Inferred, depth: int, opsets: Mapping[str, int], bind: Facts,
+    ) -> tuple[list[NodeCost], list[Issue], Facts]:
         sub = _Scope(sc)
         for t in g.initializer:
             self.add_initializer(sub, t)
@@ -443,7 +478,10 @@ class _Analyzer:
                     outs[k] = (declared[1], outs[k][1] or declared[0])
         return costs, issues, outs
 
-    def _control(self, node, name, ins, outs, sc, inferred, attrs, depth, opsets):
+    def _control(
+        self, node: NodeRec, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, inferred: Inferred,
+        attrs: _Lazy, depth: int, opsets: Mapping[str, int],
+    ) -> tuple[NodeCost, list[Issue]]:
         op = node.op_type
         a = attrs.get_all()
         if depth >= MAX_DEPTH:
@@ -477,9 +515,10 @@ class _Analyzer:
             m = sc.value.get(ins[0]) if ins and ins[0] else None
             trip = int(np.asarray(m).reshape(-1)[0]) if m is not None and np.size(m) == 1 else None
             carried = ins[2:]
-            bind = [((), TensorProto.INT64), ((), TensorProto.BOOL)]
+            bind: Facts = [((), TensorProto.INT64), ((), TensorProto.BOOL)]
             bind += [(sc.shape.get(x), sc.dtype.get(x, 0)) if x else (None, 0) for x in carried]
-            costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)
+            # (a missing body raises inside: the walk reports the node as malformed)
+            costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)  # type: ignore[arg-type]
             n_car = len(carried)
             louts = []
             for k in range(len(outs)):
@@ -516,7 +555,8 @@ class _Analyzer:
                 bind.append((tuple(d for j, d in enumerate(shp) if j != ax), sc.dtype.get(x, 0)))
             else:
                 bind.append((None, sc.dtype.get(x, 0)))
-        costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)
+        # (a missing body raises inside: the walk reports the node as malformed)
+        costs, issues, bouts = self._subgraph(body, sc, inferred, depth, opsets, bind)  # type: ignore[arg-type]
         out_axes = [int(x) for x in a.get("scan_output_axes", [0] * max(len(outs) - n_state, 0))]
         souts = []
         for k in range(len(outs)):
@@ -532,10 +572,10 @@ class _Analyzer:
         return self._aggregate(name, op, outs, sc, costs, seq, f"Scan body x seq {seq}"), self._inner(issues, op)
 
     @staticmethod
-    def _inner(issues, op):
+    def _inner(issues: list[Issue], op: str) -> list[Issue]:
         return [(o, f"{r} (inside {op})" if "(inside" not in r else r, t) for o, r, t in issues]
 
-    def _set_outputs(self, outs, shapes, sc, inferred):
+    def _set_outputs(self, outs: tuple[str, ...], shapes: Facts, sc: _Scope, inferred: Inferred) -> None:
         for k, o in enumerate(outs):
             if not o:
                 continue
@@ -550,10 +590,13 @@ class _Analyzer:
             sc.shape[o] = shp
             sc.dtype[o] = dt
 
-    def _aggregate(self, name, op, outs, sc, costs, mult, note, counted=True, params=None, domain=""):
+    def _aggregate(
+        self, name: str, op: str, outs: tuple[str, ...], sc: _Scope, costs: list[NodeCost], mult: int, note: str,
+        counted: bool = True, params: int | None = None, domain: str = "",
+    ) -> NodeCost:
         o0 = outs[0] if outs else ""
         shp = sc.shape.get(o0) if o0 else None
-        shp = shp if shp is not None and None not in shp else None
+        shp = shp if _full(shp) else None
         live = [c for c in costs if c.counted]
         n_un = len(costs) - len(live)
         prec = max(live, key=lambda c: c.flops).precision if live else "unknown"
@@ -576,17 +619,20 @@ class _Analyzer:
         )
 
     # ------------------------------------------------------------ functions
-    def _function(self, node, name, ins, outs, sc, attrs, depth):
+    def _function(
+        self, node: NodeRec, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, attrs: _Lazy,
+        depth: int,
+    ) -> tuple[NodeCost, list[Issue]]:
         op = node.op_type
         dom = normalize_domain(node.domain)
         f = self.functions[(dom, op)]
         if depth >= MAX_DEPTH:
             return not_counted(name, op, dom, None, "unknown", "functions nested too deep"), []
-        caller = {}
+        caller: dict[str, Any] = {}
         for ap in f.attribute_proto:
             caller[ap.name] = helper.get_attribute_value(ap)
         caller.update(attrs.get_all())
-        alias = {}
+        alias: dict[str, str] = {}
         sub = _Scope(alias=alias)
         for formal, actual in zip(f.input, ins):
             if not actual:
@@ -617,7 +663,7 @@ class _Analyzer:
         return self._aggregate(name, op, outs, sc, costs, 1, note, domain=dom), self._inner(issues, op)
 
 
-def _all_const(names, const) -> bool:
+def _all_const(names: Sequence[str], const: Mapping[str, bool]) -> bool:
     """Some name is given and every given name is a constant (a loop: this runs for every node)."""
     found = False
     for name in names:
@@ -633,12 +679,12 @@ class _Lazy:
 
     __slots__ = ("node", "caller", "_d")
 
-    def __init__(self, node, caller):
+    def __init__(self, node: NodeRec, caller: Mapping[str, Any] | None) -> None:
         self.node = node
         self.caller = caller
-        self._d = None
+        self._d: dict[str, Any] | None = None
 
-    def get_all(self) -> dict:
+    def get_all(self) -> dict[str, Any]:
         if self._d is None:
             self._d = _attrs_of(self.node, self.caller)
         return self._d

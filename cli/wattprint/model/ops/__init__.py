@@ -25,14 +25,15 @@ from . import (  # noqa: F401  (each module registers its ops)
     reduce,
     tensor,
 )
+from .base import ShapeRule
 from .registry import CONTROL, ONNX_INFERENCE, REGISTRY, Fusion, OpDef, op
 
 __all__ = ["CONTROL", "ONNX_INFERENCE", "REGISTRY", "Fusion", "OpDef", "op", "lookup", "fusion_ops", "SHAPE_FNS",
            "VALUE_OPS", "CONTROL_OPS"]
 
 
-def _shape_fns() -> dict:
-    out: dict = {}
+def _shape_fns() -> dict[str, ShapeRule]:
+    out: dict[str, ShapeRule] = {}
     for d in REGISTRY.values():
         if callable(d.shape):
             out.setdefault(d.op_type, d.shape)
@@ -40,7 +41,7 @@ def _shape_fns() -> dict:
 
 
 #: op name -> shape rule (shape rules apply by name, in every domain: a com.microsoft Gelu is shaped as Gelu)
-SHAPE_FNS: dict = _shape_fns()
+SHAPE_FNS: dict[str, ShapeRule] = _shape_fns()
 #: op name -> number of leading inputs whose known values make the output value computable
 VALUE_OPS: dict[str, int] = {d.op_type: d.values for d in REGISTRY.values() if d.values is not None}
 #: ai.onnx ops the walker analyses through their subgraphs

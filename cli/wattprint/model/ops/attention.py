@@ -6,11 +6,12 @@ import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _Ctx
+from .base import Counts, NotCountable, OpView, Shape, ShapeOut, ShapeResult, _Ctx
 from .elementwise import _sh_same
 from .registry import ONNX_INFERENCE, op
 
-def _sh_attention(c: _Ctx):
+
+def _sh_attention(c: _Ctx) -> ShapeResult:
     dt = c.dtype(0)
     if c.node.op_type == "QAttention":
         dt = c.dtype(3) or TensorProto.FLOAT
@@ -26,32 +27,33 @@ def _sh_attention(c: _Ctx):
         p = past[3] if past is not None and len(past) == 5 else 0
         total = None if s is None or p is None else s + p
         hd = None if dk is None else dk // heads
-        return [((b, s, dv), dt, None), ((2, b, heads, total, hd), dt, None)][: c.nout]
+        result: list[ShapeOut] = [((b, s, dv), dt, None), ((2, b, heads, total, hd), dt, None)]
+        return result[: c.nout]
     q, k, v = c.shape(0), c.shape(1), c.shape(2)
     if q is None or k is None or v is None:
         return [(None, dt, None)] * c.nout
-    qh = int(c.attr("q_num_heads", 0))
-    kvh = int(c.attr("kv_num_heads", 0))
-    p = c.shape(4)
-    plen = p[2] if p is not None and len(p) == 4 else 0
+    qh: int | None = int(c.attr("q_num_heads", 0))
+    kvh: int | None = int(c.attr("kv_num_heads", 0))
+    past_s = c.shape(4)
+    plen = past_s[2] if past_s is not None and len(past_s) == 4 else 0
     if len(q) == 4:
         b, qh, s, _ = q
-        _, kvh, l, hk = k
+        _, kvh, kv_len, hk = k
         hv = v[3]
-        y = (b, qh, s, hv)
+        y: Shape = (b, qh, s, hv)
     else:
         b, s = q[0], q[1]
-        l = k[1]
+        kv_len = k[1]
         hk = k[2] // kvh if kvh and k[2] is not None else None
         hv = v[2] // kvh if kvh and v[2] is not None else None
         y = (b, s, qh * hv if qh and hv is not None else None)
-    total = None if l is None or plen is None else l + plen
-    outs = [(y, dt, None), ((b, kvh, total, hk), dt, None), ((b, kvh, total, hv), dt, None),
+    total = None if kv_len is None or plen is None else kv_len + plen
+    outs: list[ShapeOut] = [(y, dt, None), ((b, kvh, total, hk), dt, None), ((b, kvh, total, hv), dt, None),
             ((b, qh, s, total), dt, None)]
     return outs[: c.nout]
 
 
-def _sh_mha(c: _Ctx):
+def _sh_mha(c: _Ctx) -> ShapeResult:
     dt = c.dtype(0)
     q = c.shape(0)
     if q is None:
@@ -72,33 +74,34 @@ def _sh_mha(c: _Ctx):
             total = None if s is None or plen is None else s + plen
         plen_out = None if total is None or plen is None else max(total, plen)
         pres = (b, kvh, plen_out, hd)
-        return [((b, s, None if hd is None else heads * hd), dt, None), (pres, dt, None), (pres, dt, None)][: c.nout]
+        result: list[ShapeOut] = [((b, s, None if hd is None else heads * hd), dt, None), (pres, dt, None), (pres, dt, None)]
+        return result[: c.nout]
     k, v = c.shape(1), c.shape(2)
     if len(q) == 5:
         hd = hv = q[4]
-        l = s
+        kv_len = s
     elif k is not None and len(k) == 5:
         hd = q[2] // heads if q[2] is not None else None
-        hv, l = k[4], k[1]
+        hv, kv_len = k[4], k[1]
     elif k is not None:
         hd = q[2] // heads if q[2] is not None else None
-        l = k[1] if len(k) == 3 else k[2]
+        kv_len = k[1] if len(k) == 3 else k[2]
         hv = (v[2] // heads if len(v) == 3 and v[2] is not None else v[3]) if v is not None else hd
     else:
         return [(None, dt, None)] * c.nout
     past = c.shape(6)
     plen = past[2] if past is not None and len(past) == 4 and (k is None or len(k) == 3) else 0
-    total = None if l is None or plen is None else l + plen
+    total = None if kv_len is None or plen is None else kv_len + plen
     y = (b, s, None if hv is None else heads * hv)
-    return [(y, dt, None), ((b, heads, total, hd), dt, None), ((b, heads, total, hv), dt, None)][: c.nout]
+    result = [(y, dt, None), ((b, heads, total, hd), dt, None), ((b, heads, total, hv), dt, None)]
+    return result[: c.nout]
 
 
-def _sh_dmmha(c: _Ctx):
+def _sh_dmmha(c: _Ctx) -> ShapeResult:
     q = c.shape(0)
     pidx = 5 if c.node.op_type == "DecoderMaskedMultiHeadAttention" else 4
-    return [(q, c.dtype(0), None), (c.shape(pidx), c.dtype(0), None), (c.shape(pidx + 1), c.dtype(0), None)][
-        : c.nout
-    ]
+    result: list[ShapeOut] = [(q, c.dtype(0), None), (c.shape(pidx), c.dtype(0), None), (c.shape(pidx + 1), c.dtype(0), None)]
+    return result[: c.nout]
 
 
 def _attention_core(b: int, heads: int, s: int, kv: int, hq: int, hv: int) -> Counts:

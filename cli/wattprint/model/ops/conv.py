@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _Ctx
+from .base import Counts, OpView, Shape, ShapeResult, _Ctx
 from .registry import ONNX_INFERENCE, op
 
-def _spatial_out(c: _Ctx, s, kernel, ceil_mode=False):
+
+def _spatial_out(c: _Ctx, s: Shape, kernel: Sequence[int | None], ceil_mode: bool = False) -> list[int | None]:
     n = len(kernel)
     strides = [int(x) for x in (c.attr("strides") or [1] * n)]
     dil = [int(x) for x in (c.attr("dilations") or [1] * n)]
     pads = [int(x) for x in (c.attr("pads") or [0] * (2 * n))]
     auto = c.attr("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    out = []
+    out: list[int | None] = []
     for i in range(n):
         d = s[2 + i]
         k = kernel[i]
@@ -42,7 +44,7 @@ def _spatial_out(c: _Ctx, s, kernel, ceil_mode=False):
     return out
 
 
-def _sh_conv(c: _Ctx):
+def _sh_conv(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     wi = 3 if op == "QLinearConv" else 1
     s, w = c.shape(0), c.shape(wi)
@@ -56,7 +58,7 @@ def _sh_conv(c: _Ctx):
     return [((s[0], cout) + tuple(_spatial_out(c, s, kernel)), dt, None)]
 
 
-def _sh_nhwc_conv(c: _Ctx):
+def _sh_nhwc_conv(c: _Ctx) -> ShapeResult:
     """NhwcConv(X[N, H, W, C], W[M, C/group, kH, kW], B) -> Y[N, oH, oW, M] (com.microsoft)."""
     s, w = c.shape(0), c.shape(1)
     if s is None or len(s) < 3:
@@ -69,7 +71,7 @@ def _sh_nhwc_conv(c: _Ctx):
     return [((s[0],) + tuple(_spatial_out(c, ncs, kernel)) + (cout,), c.dtype(0), None)]
 
 
-def _sh_conv_transpose(c: _Ctx):
+def _sh_conv_transpose(c: _Ctx) -> ShapeResult:
     s, w = c.shape(0), c.shape(1)
     if s is None or len(s) < 3:
         return [(None, c.dtype(0), None)]
@@ -80,15 +82,15 @@ def _sh_conv_transpose(c: _Ctx):
     kernel = [int(k) for k in ks] if ks else (list(w[2:]) if w is not None else [None] * n)
     osh = c.attr("output_shape")
     if osh:
-        sp = [int(x) for x in osh][-n:]
-        return [((s[0], cout) + tuple(sp), c.dtype(0), None)]
+        osp = [int(x) for x in osh][-n:]
+        return [((s[0], cout) + tuple(osp), c.dtype(0), None)]
     strides = [int(x) for x in (c.attr("strides") or [1] * n)]
     dil = [int(x) for x in (c.attr("dilations") or [1] * n)]
     pads = [int(x) for x in (c.attr("pads") or [0] * (2 * n))]
     opad = [int(x) for x in (c.attr("output_padding") or [0] * n)]
     auto = c.attr("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    sp = []
+    sp: list[int | None] = []
     for i in range(n):
         d, k = s[2 + i], kernel[i]
         if d is None or k is None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _axis, _bcast, _Ctx, _full, _norm_axis, _prod, _small
+from .base import Counts, OpView, ShapeResult, Value, _axis, _bcast, _Ctx, _full, _norm_axis, _small
 from .registry import op
 
-def _sh_same(c: _Ctx):
+
+def _sh_same(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     s, dt = c.shape(0), c.dtype(0)
     if op in _BOOL_OUT:
@@ -32,7 +35,7 @@ def _sh_same(c: _Ctx):
         if op == "Dropout":
             out.append((s, TensorProto.BOOL, None))
         elif op == "BitmaskDropout":  # the mask packs one bit per element into uint32 words
-            out.append(((math.ceil(_prod(s) / 32),) if _full(s) else None, TensorProto.UINT32, None))
+            out.append(((math.ceil(math.prod(s) / 32),) if _full(s) else None, TensorProto.UINT32, None))
         elif op in ("SkipLayerNormalization", "SkipSimplifiedLayerNormalization") and k == 3:
             out.append((s, dt, None))
         elif op in ("LayerNormalization", "SimplifiedLayerNormalization", "SkipLayerNormalization",
@@ -47,15 +50,15 @@ def _sh_same(c: _Ctx):
     return out
 
 
-def _sh_binary(c: _Ctx):
+def _sh_binary(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     idx = [i for i in range(len(c.ins)) if c.has(i)]
     s = _bcast(*[c.shape(i) for i in idx])
     dt = TensorProto.BOOL if op in _COMPARE else c.dtype(idx[0] if idx else 0)
     val = None
     f = _BINARY_VALUE.get(op)
-    vals = [c.value(i) for i in idx]
-    if f is not None and vals and all(v is not None for v in vals) and _small(s):
+    vals = [v for v in (c.value(i) for i in idx) if v is not None]
+    if f is not None and vals and len(vals) == len(idx) and _small(s):
         with np.errstate(all="ignore"):
             acc = vals[0]
             for v in vals[1:]:
@@ -66,11 +69,11 @@ def _sh_binary(c: _Ctx):
     return [(s, dt, val)]
 
 
-def _sh_qlinear_binary(c: _Ctx):
+def _sh_qlinear_binary(c: _Ctx) -> ShapeResult:
     return [(_bcast(c.shape(0), c.shape(3)), c.dtype(0), None)]
 
 
-def _sh_bias_split_gelu(c: _Ctx):
+def _sh_bias_split_gelu(c: _Ctx) -> ShapeResult:
     """BiasSplitGelu(X[N, S, D], bias[D]) -> Y[N, S, D/2]: (X + bias) split in halves, left * Gelu(right)."""
     s = c.shape(0)
     if s is None or not s:
@@ -78,14 +81,15 @@ def _sh_bias_split_gelu(c: _Ctx):
     return [(tuple(s[:-1]) + ((s[-1] // 2) if s[-1] is not None else None,), c.dtype(0), None)]
 
 
-def _sh_where(c: _Ctx):
+def _sh_where(c: _Ctx) -> ShapeResult:
     s = _bcast(c.shape(0), c.shape(1), c.shape(2))
-    vals = [c.value(i) for i in range(3)]
-    val = np.where(*vals) if all(v is not None for v in vals) and _small(s) else None
+    vals = [v for v in (c.value(i) for i in range(3)) if v is not None]
+    val = np.where(vals[0], vals[1], vals[2]) if len(vals) == 3 and _small(s) else None
     return [(s, c.dtype(1), val)]
 
 
-_UNARY_VALUE = {
+#: op -> its value function (numpy ufuncs and lambdas over arrays)
+_UNARY_VALUE: dict[str, Callable[[Value], Any]] = {
     "Identity": lambda x: x, "Neg": np.negative, "Abs": np.abs, "Floor": np.floor, "Ceil": np.ceil,
     "Sqrt": np.sqrt, "Not": np.logical_not, "Sign": np.sign, "Relu": lambda x: np.maximum(x, 0),
     "Round": np.round, "Reciprocal": lambda x: 1 / x, "Exp": np.exp, "Log": np.log,
@@ -96,13 +100,13 @@ _UNARY_VALUE = {
 _BOOL_OUT = {"Not", "IsNaN", "IsInf"}
 
 
-def _int_div(a, b):
+def _int_div(a: Value, b: Value) -> Value:
     if np.issubdtype(np.asarray(a).dtype, np.integer) and np.issubdtype(np.asarray(b).dtype, np.integer):
         return np.trunc(np.asarray(a, dtype=np.float64) / b).astype(np.result_type(a, b))
     return np.divide(a, b)
 
 
-_BINARY_VALUE = {
+_BINARY_VALUE: dict[str, Callable[[Any, Any], Any] | None] = {
     "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": _int_div, "Pow": np.power,
     "Mod": np.mod, "Equal": np.equal, "Less": np.less, "Greater": np.greater, "LessOrEqual": np.less_equal,
     "GreaterOrEqual": np.greater_equal, "And": np.logical_and, "Or": np.logical_or, "Xor": np.logical_xor,

@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-from .base import Counts, NotCountable, OpView, _axis, _Ctx, _s
-from .registry import Fusion, ONNX_INFERENCE, op
+from .base import Counts, NotCountable, OpView, ShapeResult, _axis, _Ctx, _s
+from .registry import ONNX_INFERENCE, Fusion, op
 
-def _sh_resize(c: _Ctx):
+
+def _sh_resize(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]

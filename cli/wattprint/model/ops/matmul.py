@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _bcast, _Ctx, _full, _s
+from .base import Counts, NotCountable, OpView, Shape, ShapeResult, _bcast, _Ctx, _full, _s
 from .registry import Fusion, op
 
-def _matmul_shape(a, b, trans_a=False, trans_b=False):
-    if a is None or b is None:
+
+def _matmul_shape(s_a: Shape | None, s_b: Shape | None, trans_a: bool = False, trans_b: bool = False) -> Shape | None:
+    if s_a is None or s_b is None:
         return None
-    a, b = list(a), list(b)
+    a, b = list(s_a), list(s_b)
     if trans_a and len(a) >= 2:
         a[-1], a[-2] = a[-2], a[-1]
     if trans_b and len(b) >= 2:
@@ -26,10 +27,10 @@ def _matmul_shape(a, b, trans_a=False, trans_b=False):
     if len(b) == 1:
         return tuple(a[:-1])
     batch = _bcast(tuple(a[:-2]), tuple(b[:-2]))
-    return tuple(batch) + (a[-2], b[-1])
+    return (batch or ()) + (a[-2], b[-1])  # (batch: never None, both shapes are given)
 
 
-def _sh_matmul(c: _Ctx):
+def _sh_matmul(c: _Ctx) -> ShapeResult:
     op = c.node.op_type
     bi = 3 if op == "QLinearMatMul" else 1
     out = _matmul_shape(c.shape(0), c.shape(bi), bool(int(c.attr("transA", 0))), bool(int(c.attr("transB", 0))))
@@ -39,13 +40,13 @@ def _sh_matmul(c: _Ctx):
     return [(out, dt, None)]
 
 
-def _sh_matmul_nbits(c: _Ctx):
+def _sh_matmul_nbits(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     n = int(c.attr("N", 0)) or None
     return [(tuple(s[:-1]) + (n,) if s is not None else None, c.dtype(0), None)]
 
 
-def _sh_gemm(c: _Ctx):
+def _sh_gemm(c: _Ctx) -> ShapeResult:
     a, b = c.shape(0), c.shape(3 if c.node.op_type == "QGemm" else 1)
     if a is None or b is None or len(a) != 2 or len(b) != 2:
         if c.node.op_type == "GemmFastGelu":
@@ -56,13 +57,14 @@ def _sh_gemm(c: _Ctx):
     return [((m, n), c.dtype(0), None)]
 
 
-def _sh_einsum(c: _Ctx):
+def _sh_einsum(c: _Ctx) -> ShapeResult:
     shapes = [c.shape(i) for i in range(len(c.ins))]
-    if any(not _full(s) for s in shapes):
+    full = [s for s in shapes if _full(s)]
+    if len(full) < len(shapes):
         return [(None, c.dtype(0), None)]
     eq = c.attr("equation", b"")
     eq = eq.decode() if isinstance(eq, bytes) else str(eq)
-    sizes, _, out = parse_einsum(eq, shapes)
+    sizes, _, out = parse_einsum(eq, full)
     return [(tuple(sizes[ch] for ch in out), c.dtype(0), None)]
 
 

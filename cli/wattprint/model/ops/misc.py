@@ -9,6 +9,7 @@ import numpy as np
 from .base import Counts, OpView, _norm_axis
 from .registry import ONNX_INFERENCE, op
 
+
 @op("Det", shape=ONNX_INFERENCE)
 def _det(v: OpView) -> Counts:
     s = v.ishape(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _axis, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeResult, _axis, _Ctx
 from .elementwise import _sh_same
 from .registry import Fusion, op
 from .tensor import _sh_pad, _sh_range
@@ -13,7 +13,7 @@ from .tensor import _sh_pad, _sh_range
 # Shape rules after onnxruntime's contrib-op specs (docs/ContribOperators.md).
 
 
-def _sh_expand_dims(c: _Ctx):
+def _sh_expand_dims(c: _Ctx) -> ShapeResult:
     """ExpandDims(X, axis): X with a 1 inserted at ``axis`` (a scalar input, in [-rank-1, rank])."""
     s, ax = c.shape(0), c.ints(1)
     if s is None or not ax:
@@ -22,7 +22,7 @@ def _sh_expand_dims(c: _Ctx):
     return [(tuple(s[:a]) + (1,) + tuple(s[a:]), c.dtype(0), None)]
 
 
-def _sh_crop(c: _Ctx):
+def _sh_crop(c: _Ctx) -> ShapeResult:
     """Crop(X[N, C, H, W]): ``border`` = (left, top, right, bottom); ``scale`` = (height, width) when given."""
     s = c.shape(0)
     border = c.attr("border")
@@ -30,6 +30,7 @@ def _sh_crop(c: _Ctx):
         return [(None, c.dtype(0), None)]
     left, top, right, bottom = (int(b) for b in border)
     scale = c.attr("scale")
+    hw: tuple[int | None, int | None]
     if scale:
         hw = (int(scale[0]), int(scale[1]))
     else:
@@ -37,7 +38,7 @@ def _sh_crop(c: _Ctx):
     return [((s[0], s[1]) + hw, c.dtype(0), None)]
 
 
-def _sh_remove_padding(c: _Ctx):
+def _sh_remove_padding(c: _Ctx) -> ShapeResult:
     """RemovePadding(input[B, S, H], sequence_token_count[B]) -> output[tokens, H], token_offset[B, S],
     cumulated_seq_len[B + 1], max_seq_len[1]. The token count depends on the input values: bounded by B x S."""
     s = c.shape(0)
@@ -50,7 +51,7 @@ def _sh_remove_padding(c: _Ctx):
             ((b + 1 if b is not None else None,), TensorProto.INT32, None), ((1,), TensorProto.INT32, None)]
 
 
-def _sh_restore_padding(c: _Ctx):
+def _sh_restore_padding(c: _Ctx) -> ShapeResult:
     """RestorePadding(input[tokens, H], token_offset[B, S]) -> output[B, S, H]."""
     s, off = c.shape(0), c.shape(1)
     if s is None or off is None or len(s) != 2 or len(off) != 2:
@@ -58,14 +59,14 @@ def _sh_restore_padding(c: _Ctx):
     return [((off[0], off[1], s[1]), c.dtype(0), None)]
 
 
-def _sh_tokenizer(c: _Ctx):
+def _sh_tokenizer(c: _Ctx) -> ShapeResult:
     """Tokenizer(X[N] or [N, C] strings) -> Y with one more axis, the token count: it depends on the strings
     (a declared output shape supplies it)."""
     s = c.shape(0)
     return [((tuple(s) + (None,)) if s is not None else None, TensorProto.STRING, None)]
 
 
-def _sh_unique(c: _Ctx):
+def _sh_unique(c: _Ctx) -> ShapeResult:
     """com.microsoft Unique(x[n]) -> uniques[?], idx[n], counts[?]: sizes depend on the values."""
     return [((None,), c.dtype(0), None), (c.shape(0), TensorProto.INT64, None), ((None,), TensorProto.INT64, None)]
 

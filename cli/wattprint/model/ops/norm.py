@@ -7,18 +7,20 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, OpView, _Ctx, _norm_axis
+from .base import Counts, OpView, ShapeOut, ShapeResult, _Ctx, _norm_axis
 from .elementwise import _sh_same
 from .registry import op
 
-def _sh_embed_ln(c: _Ctx):
+
+def _sh_embed_ln(c: _Ctx) -> ShapeResult:
     ids, we = c.shape(0), c.shape(2)
     dt = c.dtype(2) if c.node.op_type == "EmbedLayerNormalization" else (c.dtype(8) or TensorProto.FLOAT)
     if ids is None or we is None:
         return [(None, dt, None)] * c.nout
     h = we[-1]
-    return [((ids[0], ids[1], h), dt, None), ((ids[0],), TensorProto.INT32, None),
-            ((ids[0], ids[1], h), dt, None)][: c.nout]
+    result: list[ShapeOut] = [((ids[0], ids[1], h), dt, None), ((ids[0],), TensorProto.INT32, None),
+            ((ids[0], ids[1], h), dt, None)]
+    return result[: c.nout]
 
 
 @op("BatchNormalization", shape=_sh_same, values=1, weights=(1, 2))

@@ -7,11 +7,12 @@ import math
 from onnx import TensorProto
 
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeOut, ShapeResult, _Ctx
 from .conv import _spatial_out
 from .registry import op
 
-def _sh_pool(c: _Ctx):
+
+def _sh_pool(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if c.node.op_type == "NhwcMaxPool" and s is not None and len(s) >= 3:  # compute in NCHW, then back
         ncs = (s[0], s[-1]) + tuple(s[1:-1])
@@ -24,13 +25,13 @@ def _sh_pool(c: _Ctx):
     if s is None or ks is None:
         return [(None, c.dtype(0), None)] * c.nout
     out = (s[0], s[1]) + tuple(_spatial_out(c, s, [int(k) for k in ks], bool(int(c.attr("ceil_mode", 0)))))
-    res = [(out, c.dtype(0), None)]
+    res: list[ShapeOut] = [(out, c.dtype(0), None)]
     if c.nout > 1:
         res.append((out, TensorProto.INT64, None))
     return res
 
 
-def _sh_global_pool(c: _Ctx):
+def _sh_global_pool(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]

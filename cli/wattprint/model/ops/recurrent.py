@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from .base import Counts, NotCountable, OpView, _Ctx
+from .base import Counts, NotCountable, OpView, ShapeOut, ShapeResult, _Ctx
 from .registry import op
 
-def _sh_rnn(c: _Ctx):
+
+def _sh_rnn(c: _Ctx) -> ShapeResult:
     x, w = c.shape(0), c.shape(1)
     dt = c.dtype(0)
     if x is None or w is None or len(x) != 3:
@@ -19,7 +20,8 @@ def _sh_rnn(c: _Ctx):
         y, yh = (b, seq, dirs, h), (b, dirs, h)
     else:
         y, yh = (seq, dirs, b, h), (dirs, b, h)
-    return [(y, dt, None), (yh, dt, None), (yh, dt, None)][: c.nout]
+    result: list[ShapeOut] = [(y, dt, None), (yh, dt, None), (yh, dt, None)]
+    return result[: c.nout]
 
 
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from onnx import TensorProto
 
-from .base import Counts, OpView, _axis, _Ctx, _norm_axis
+from .base import Counts, OpView, ShapeResult, _axis, _Ctx, _norm_axis
 from .elementwise import _sh_same
 from .registry import Fusion, op
 
-def _sh_topk(c: _Ctx):
+
+def _sh_topk(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     k = c.ints(1, "k")
     if s is None:
@@ -22,7 +25,7 @@ def _sh_topk(c: _Ctx):
     return [(tuple(out), c.dtype(0), None), (tuple(out), TensorProto.INT64, None)]
 
 
-def _sh_reduce(c: _Ctx):
+def _sh_reduce(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -44,7 +47,7 @@ def _sh_reduce(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_argmax(c: _Ctx):
+def _sh_argmax(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, TensorProto.INT64, None)]
@@ -56,7 +59,8 @@ def _sh_argmax(c: _Ctx):
     return [(out, TensorProto.INT64, None)]
 
 
-_REDUCE_VALUE = {"ReduceSum": np.sum, "ReduceProd": np.prod, "ReduceMax": np.max, "ReduceMin": np.min}
+#: reduce op -> its numpy reduction (called with ``axis=`` and ``keepdims=``)
+_REDUCE_VALUE: dict[str, Callable[..., Any]] = {"ReduceSum": np.sum, "ReduceProd": np.prod, "ReduceMax": np.max, "ReduceMin": np.min}
 
 
 #: reduce op -> (elementwise per input element, elementwise per output, transcendental per input, per output)

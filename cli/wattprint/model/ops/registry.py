@@ -25,8 +25,17 @@ Pure: no numpy, no onnx here; the family modules fill :data:`REGISTRY` when impo
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar, overload
+
+if TYPE_CHECKING:  # (base imports numpy and onnx; this module stays free of them at runtime)
+    from .base import Counts, OpView, ShapeRule
+
+    #: a counting rule
+    CostRule = Callable[[OpView], Counts]
+
+_F = TypeVar("_F", bound="CostRule")
 
 class Fusion(enum.Enum):
     """How an op joins the kernels an inference engine runs (docs/methodology.md, "Kernels and DRAM traffic")."""
@@ -49,8 +58,8 @@ CONTROL = "subgraphs (walker)"
 class OpDef:
     op_type: str
     domain: str  # "" for ai.onnx
-    cost: Callable | str  # counting rule, or CONTROL
-    shape: Callable | str | None  # shape rule, ONNX_INFERENCE or CONTROL; None = missing (a test fails)
+    cost: CostRule | str  # counting rule, or CONTROL
+    shape: ShapeRule | str | None  # shape rule, ONNX_INFERENCE or CONTROL; None = missing (a test fails)
     values: int | None  # value propagation when the first ``values`` inputs are known
     weights: tuple[int, ...] | None
     fusion: Fusion
@@ -60,27 +69,57 @@ class OpDef:
 REGISTRY: dict[tuple[str, str], OpDef] = {}
 
 
+@overload
+def op(
+    *op_types: str,
+    domains: Sequence[str] = ...,
+    shape: ShapeRule | str | None = ...,
+    values: int | None = ...,
+    weights: tuple[int, ...] | None = ...,
+    fusion: Fusion = ...,
+    cost: None = ...,
+    family: str | None = ...,
+) -> Callable[[_F], _F]: ...
+
+
+@overload
+def op(
+    *op_types: str,
+    domains: Sequence[str] = ...,
+    shape: ShapeRule | str | None = ...,
+    values: int | None = ...,
+    weights: tuple[int, ...] | None = ...,
+    fusion: Fusion = ...,
+    cost: CostRule | str,
+    family: str | None = ...,
+) -> CostRule | str: ...
+
+
 def op(
     *op_types: str,
     domains: Sequence[str] = ("",),
-    shape: Callable | str | None = None,
+    shape: ShapeRule | str | None = None,
     values: int | None = None,
     weights: tuple[int, ...] | None = None,
     fusion: Fusion = Fusion.ELEMENTWISE,
-    cost: Callable | str | None = None,
+    cost: CostRule | str | None = None,
     family: str | None = None,
-):
+) -> Callable[[_F], _F] | CostRule | str:
     """Declare ``op_types`` in ``domains``; used as a decorator on the counting rule (or with ``cost=``)."""
 
-    def deco(fn):
-        fam = family or fn.__module__.rsplit(".", 1)[-1]
+    def register(fn: CostRule | str) -> None:
+        fam = family or fn.__module__.rsplit(".", 1)[-1]  # (a str cost comes with its family)
         for name in op_types:
             for d in domains:
                 if (d, name) in REGISTRY:
                     raise ValueError(f"op {d or 'ai.onnx'}::{name} declared twice")
                 REGISTRY[(d, name)] = OpDef(name, d, fn, shape, values, weights, fusion, fam)
+
+    def deco(fn: _F) -> _F:
+        register(fn)
         return fn
 
     if cost is not None:
-        return deco(cost)
+        register(cost)
+        return cost
     return deco

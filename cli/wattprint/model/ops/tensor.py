@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
 
 from ..common import SMALL_VALUE
 from ..costs import MS
-from .base import Counts, NotCountable, OpView, _axis, _bcast, _Ctx, _full, _np_dtype, _prod, _small, _tensor_value
+from .base import (
+    Counts,
+    NotCountable,
+    OpView,
+    ShapeOut,
+    ShapeResult,
+    _axis,
+    _bcast,
+    _Ctx,
+    _full,
+    _np_dtype,
+    _prod,
+    _small,
+    _tensor_value,
+)
 from .elementwise import _sh_same
-from .registry import Fusion, ONNX_INFERENCE, op
+from .registry import ONNX_INFERENCE, Fusion, op
 
-def _sh_constant(c: _Ctx):
+
+def _sh_constant(c: _Ctx) -> ShapeResult:
     a = c._attrs.get_all()
     if "value" in a:
         t = a["value"]
@@ -35,7 +51,7 @@ def _sh_constant(c: _Ctx):
     return None
 
 
-def _sh_constant_of_shape(c: _Ctx):
+def _sh_constant_of_shape(c: _Ctx) -> ShapeResult:
     t = c.attr("value")
     dt = t.data_type if t is not None else TensorProto.FLOAT
     dims = c.ints(0)
@@ -49,18 +65,18 @@ def _sh_constant_of_shape(c: _Ctx):
     return [(tuple(dims), dt, val)]
 
 
-def _sh_range(c: _Ctx):
-    s, l, d = c.value(0), c.value(1), c.value(2)
+def _sh_range(c: _Ctx) -> ShapeResult:
+    s, lim, d = c.value(0), c.value(1), c.value(2)
     dt = c.dtype(0)
-    if s is None or l is None or d is None:
+    if s is None or lim is None or d is None:
         return [((None,), dt, None)]
-    s, l, d = (np.asarray(x).reshape(-1)[0] for x in (s, l, d))
-    n = max(int(math.ceil((l - s) / d)), 0) if d != 0 else 0
-    val = np.arange(s, l, d).astype(np.asarray(s).dtype) if n <= SMALL_VALUE else None
+    s, lim, d = (np.asarray(x).reshape(-1)[0] for x in (s, lim, d))
+    n = max(int(math.ceil((lim - s) / d)), 0) if d != 0 else 0
+    val = np.arange(s, lim, d).astype(np.asarray(s).dtype) if n <= SMALL_VALUE else None
     return [((n,), dt, val)]
 
 
-def _sh_shape(c: _Ctx):
+def _sh_shape(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [((None,), TensorProto.INT64, None)]
@@ -74,12 +90,12 @@ def _sh_shape(c: _Ctx):
     return [((len(sub),), TensorProto.INT64, val)]
 
 
-def _sh_size(c: _Ctx):
+def _sh_size(c: _Ctx) -> ShapeResult:
     n = _prod(c.shape(0))
     return [((), TensorProto.INT64, None if n is None else np.array(n, dtype=np.int64))]
 
 
-def _sh_cast(c: _Ctx):
+def _sh_cast(c: _Ctx) -> ShapeResult:
     to = int(c.attr("to", 0))
     x = c.value(0)
     val = None
@@ -90,11 +106,11 @@ def _sh_cast(c: _Ctx):
     return [(c.shape(0), to, val)]
 
 
-def _sh_castlike(c: _Ctx):
+def _sh_castlike(c: _Ctx) -> ShapeResult:
     return [(c.shape(0), c.dtype(1), None)]
 
 
-def _sh_reshape(c: _Ctx):
+def _sh_reshape(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     target = c.ints(1, "shape")
     if target is None:
@@ -110,8 +126,9 @@ def _sh_reshape(c: _Ctx):
     if -1 in out:
         n = _prod(s)
         rest = [d for d in out if d != -1]
-        if n is not None and None not in rest:
-            k = math.prod(rest)
+        known = [d for d in rest if d is not None]
+        if n is not None and len(known) == len(rest):
+            k = math.prod(known)
             out[out.index(-1)] = n // k if k else 0
         else:
             out[out.index(-1)] = None
@@ -120,7 +137,7 @@ def _sh_reshape(c: _Ctx):
     return [(tuple(out), c.dtype(0), val)]
 
 
-def _sh_flatten(c: _Ctx):
+def _sh_flatten(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [((None, None), c.dtype(0), None)]
@@ -131,7 +148,7 @@ def _sh_flatten(c: _Ctx):
     return [(out, c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_transpose(c: _Ctx):
+def _sh_transpose(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -141,7 +158,7 @@ def _sh_transpose(c: _Ctx):
     return [(tuple(s[p] for p in perm), c.dtype(0), np.transpose(x, perm) if x is not None else None)]
 
 
-def _sh_squeeze(c: _Ctx):
+def _sh_squeeze(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -150,13 +167,13 @@ def _sh_squeeze(c: _Ctx):
         if c.has(1) or not _full(s):
             return [(None, c.dtype(0), None)]
         axes = [i for i, d in enumerate(s) if d == 1]
-    axes = {_axis(a, len(s)) for a in axes}
-    out = tuple(d for i, d in enumerate(s) if i not in axes)
+    axset = {_axis(a, len(s)) for a in axes}
+    out = tuple(d for i, d in enumerate(s) if i not in axset)
     x = c.value(0)
     return [(out, c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_unsqueeze(c: _Ctx):
+def _sh_unsqueeze(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     axes = c.ints(1, "axes")
     if s is None or axes is None:
@@ -170,17 +187,19 @@ def _sh_unsqueeze(c: _Ctx):
     return [(tuple(out), c.dtype(0), x.reshape(out) if x is not None else None)]
 
 
-def _sh_concat(c: _Ctx):
-    shapes = [c.shape(i) for i in range(len(c.ins)) if c.has(i)]
-    if not shapes or any(s is None for s in shapes):
+def _sh_concat(c: _Ctx) -> ShapeResult:
+    given = [c.shape(i) for i in range(len(c.ins)) if c.has(i)]
+    shapes = [s for s in given if s is not None]
+    if not shapes or len(shapes) < len(given):
         return [(None, c.dtype(0), None)]
     r = len(shapes[0])
     ax = _axis(int(c.attr("axis", 0)), r)
-    out = []
+    out: list[int | None] = []
     for i in range(r):
         if i == ax:
             ds = [s[i] for s in shapes]
-            out.append(None if None in ds else sum(ds))
+            kds = [d for d in ds if d is not None]
+            out.append(sum(kds) if len(kds) == len(ds) else None)
         else:
             ds = [s[i] for s in shapes if s[i] is not None]
             out.append(ds[0] if ds else None)
@@ -191,13 +210,13 @@ def _sh_concat(c: _Ctx):
     return [(tuple(out), c.dtype(0), val)]
 
 
-def _sh_split(c: _Ctx):
+def _sh_split(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     n = c.nout
     if s is None:
         return [(None, c.dtype(0), None)] * n
     ax = _axis(int(c.attr("axis", 0)), len(s))
-    sizes = c.ints(1, "split")
+    sizes: Sequence[int | None] | None = c.ints(1, "split")
     d = s[ax]
     if sizes is None:
         if d is None:
@@ -205,19 +224,20 @@ def _sh_split(c: _Ctx):
         else:
             k = -(-d // n)
             sizes = [k] * (n - 1) + [d - k * (n - 1)]
-    out = []
+    out: list[ShapeOut] = []
     for sz in sizes[:n]:
         t = list(s)
         t[ax] = sz
         out.append((tuple(t), c.dtype(0), None))
     x = c.value(0)
-    if x is not None and None not in sizes:
-        parts = np.split(x, np.cumsum(sizes)[:-1], axis=ax)
+    known = [z for z in sizes if z is not None] if x is not None else []
+    if x is not None and len(known) == len(sizes):
+        parts = np.split(x, np.cumsum(known)[:-1], axis=ax)
         out = [(tuple(p.shape), c.dtype(0), p) for p in parts]
     return out
 
 
-def _sh_slice(c: _Ctx):
+def _sh_slice(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     if s is None:
         return [(None, c.dtype(0), None)]
@@ -250,7 +270,7 @@ def _sh_slice(c: _Ctx):
     return [(tuple(out), c.dtype(0), x[tuple(slc)] if x is not None else None)]
 
 
-def _sh_gather(c: _Ctx):
+def _sh_gather(c: _Ctx) -> ShapeResult:
     s, si = c.shape(0), c.shape(1)
     if s is None or si is None:
         return [(None, c.dtype(0), None)]
@@ -261,11 +281,11 @@ def _sh_gather(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_gather_elements(c: _Ctx):
+def _sh_gather_elements(c: _Ctx) -> ShapeResult:
     return [(c.shape(1), c.dtype(0), None)]
 
 
-def _sh_gather_nd(c: _Ctx):
+def _sh_gather_nd(c: _Ctx) -> ShapeResult:
     s, si = c.shape(0), c.shape(1)
     if s is None or si is None or si[-1] is None:
         return [(None, c.dtype(0), None)]
@@ -273,7 +293,7 @@ def _sh_gather_nd(c: _Ctx):
     return [(tuple(si[:-1]) + tuple(s[b + si[-1]:]), c.dtype(0), None)]
 
 
-def _sh_expand(c: _Ctx):
+def _sh_expand(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     target = c.ints(1)
     if target is None:
@@ -287,7 +307,7 @@ def _sh_expand(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_tile(c: _Ctx):
+def _sh_tile(c: _Ctx) -> ShapeResult:
     s, reps = c.shape(0), c.ints(1)
     if s is None or reps is None:
         return [((None,) * len(s) if s is not None else None, c.dtype(0), None)]
@@ -297,7 +317,7 @@ def _sh_tile(c: _Ctx):
     return [(out, c.dtype(0), val)]
 
 
-def _sh_pad(c: _Ctx):
+def _sh_pad(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     pads = c.ints(1, "pads") if c.has(1) else [int(x) for x in (c.attr("pads") or c.attr("paddings") or [])]
     if s is None or pads is None:
@@ -309,12 +329,13 @@ def _sh_pad(c: _Ctx):
     k = len(axes)
     for j, a in enumerate(axes):
         a = _axis(a, len(s))
-        if out[a] is not None:
-            out[a] += pads[j] + pads[j + k]
+        d = out[a]
+        if d is not None:
+            out[a] = d + pads[j] + pads[j + k]
     return [(tuple(out), c.dtype(0), None)]
 
 
-def _sh_depth_space(c: _Ctx):
+def _sh_depth_space(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     b = int(c.attr("blocksize", 1))
     if s is None or len(s) != 4:
@@ -327,7 +348,7 @@ def _sh_depth_space(c: _Ctx):
     return [(out, c.dtype(0), None)]
 
 
-def _sh_onehot(c: _Ctx):
+def _sh_onehot(c: _Ctx) -> ShapeResult:
     s, depth = c.shape(0), c.ints(1)
     if s is None:
         return [(None, c.dtype(2), None)]
@@ -339,11 +360,11 @@ def _sh_onehot(c: _Ctx):
     return [(tuple(out), c.dtype(2), None)]
 
 
-def _sh_eyelike(c: _Ctx):
+def _sh_eyelike(c: _Ctx) -> ShapeResult:
     return [(c.shape(0), int(c.attr("dtype", 0)) or c.dtype(0), None)]
 
 
-def _sh_nonzero(c: _Ctx):
+def _sh_nonzero(c: _Ctx) -> ShapeResult:
     s = c.shape(0)
     return [((len(s), None) if s is not None else (None, None), TensorProto.INT64, None)]
 
