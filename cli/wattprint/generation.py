@@ -32,15 +32,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wattprint.comparisons import Comparison
     from wattprint.carbon import GridChoice, PUEChoice
+    from wattprint.comparisons import Comparison
     from wattprint.hardware import HardwareProfile
     from wattprint.inference import InferenceResult
     from wattprint.llm_config import DecoderSpec
@@ -116,28 +117,28 @@ class GenerationResult:
     model: str
     source_kind: str  # "config" | "onnx"
     workload: GenerationWorkload
-    hardware: "HardwareProfile"
+    hardware: HardwareProfile
     hardware_requested: str
     prefill: PhaseResult
     decode: PhaseResult | None  # None: M = 1, or a graph without KV-cache inputs
     memory: MemoryCheck | None
     params_total: int
     params_active: int
-    pue: "PUEChoice"
-    grid: "GridChoice"
+    pue: PUEChoice
+    grid: GridChoice
     requests: float | None
     volume_basis: str | None
     accelerator_power_w: float
     experts_touched_decode: float | None = None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    comparisons: tuple["Comparison", ...] = ()
-    spec: "DecoderSpec | None" = None
-    prefill_detail: "InferenceResult | None" = None  # the prefill pass as costed (per layer)
-    decode_detail: "InferenceResult | None" = None  # the last decode step as costed
+    comparisons: tuple[Comparison, ...] = ()
+    spec: DecoderSpec | None = None
+    prefill_detail: InferenceResult | None = None  # the prefill pass as costed (per layer)
+    decode_detail: InferenceResult | None = None  # the last decode step as costed
     #: every evaluated pass on one device with how many times it counts per batch of requests (prefill 1; decode
     #: samples their integration weights): the sum of weight x pass is the result (all-reduces aside)
-    passes: tuple[tuple["InferenceResult", float], ...] = ()
+    passes: tuple[tuple[InferenceResult, float], ...] = ()
 
     def _phases(self) -> list[PhaseResult]:
         return [p for p in (self.prefill, self.decode) if p is not None]
@@ -273,18 +274,18 @@ class _DecodeCosts:
     sliding window filling up) every length is analysed.
     """
 
-    def __init__(self, analyze: Callable[[int], "ModelCost"], first: int, last: int):
+    def __init__(self, analyze: Callable[[int], ModelCost], first: int, last: int):
         self.analyze = analyze
-        self.cache: dict[int, "ModelCost"] = {}
+        self.cache: dict[int, ModelCost] = {}
         self.linear: bool | None = None
         self.first, self.last = first, last
 
-    def _get(self, x: int) -> "ModelCost":
+    def _get(self, x: int) -> ModelCost:
         if x not in self.cache:
             self.cache[x] = self.analyze(x)
         return self.cache[x]
 
-    def cost(self, x: int) -> "ModelCost":
+    def cost(self, x: int) -> ModelCost:
         a, b = self.first, self.last
         if x in self.cache or b - a < 2 or self.linear is False:
             return self._get(x)
@@ -343,14 +344,14 @@ class _Pass:
     result: Any
 
 
-def _link_gbps(profile: "HardwareProfile") -> float | None:
+def _link_gbps(profile: HardwareProfile) -> float | None:
     """One-direction device-to-device bandwidth, GB/s (half the profile's both-directions figure)."""
     v = getattr(profile, "interconnect_bandwidth_gbps", None)
     return float(v) / 2 if isinstance(v, (int, float)) and v > 0 else None
 
 
-def _evaluate(cost: "ModelCost", profile: "HardwareProfile", batch: int, devices: int, allreduce_bytes: float,
-              link: float | None, pue: "PUEChoice", grid: "GridChoice", options: Mapping[str, Any]) -> _Pass:
+def _evaluate(cost: ModelCost, profile: HardwareProfile, batch: int, devices: int, allreduce_bytes: float,
+              link: float | None, pue: PUEChoice, grid: GridChoice, options: Mapping[str, Any]) -> _Pass:
     from wattprint.inference import estimate_inference
 
     r = estimate_inference(cost, profile, batch=batch, pue=pue, grid=grid, **options)
@@ -389,7 +390,7 @@ def _fits(weights: float, kv_per_seq: Callable[[int], float], batch: int, device
     return weights / devices + batch * kv_per_seq(devices) <= capacity
 
 
-def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: GenerationWorkload) -> int:
+def max_concurrency(spec: DecoderSpec, profile: HardwareProfile, workload: GenerationWorkload) -> int:
     """The most sequences of the workload's length whose KV cache fits beside the weights (at least 1)."""
     if profile.memory_gb is None:
         return workload.concurrency
@@ -400,7 +401,7 @@ def max_concurrency(spec: "DecoderSpec", profile: "HardwareProfile", workload: G
     return max(1, int(room // per_seq)) if per_seq > 0 else workload.concurrency
 
 
-def check_memory(label: str, profile: "HardwareProfile", weights_total: float, kv_per_seq: Callable[[int], float],
+def check_memory(label: str, profile: HardwareProfile, weights_total: float, kv_per_seq: Callable[[int], float],
                  workload: GenerationWorkload, valid_devices: Callable[[int], bool],
                  warnings: list[str] | None = None) -> MemoryCheck | None:
     """Weights (split over D devices) + the KV cache of B sequences at full length must fit.
@@ -442,12 +443,12 @@ def check_memory(label: str, profile: "HardwareProfile", weights_total: float, k
 
 
 def estimate_generation(
-    source: "str | Path | DecoderSpec",
-    profile: "HardwareProfile",
+    source: str | Path | DecoderSpec,
+    profile: HardwareProfile,
     workload: GenerationWorkload,
     *,
-    pue: "PUEChoice",
-    grid: "GridChoice",
+    pue: PUEChoice,
+    grid: GridChoice,
     requests: float | None = None,
     volume_basis: str | None = None,
     hardware_requested: str | None = None,
@@ -485,10 +486,17 @@ def estimate_generation(
     return result
 
 
-def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload, pue, grid, decode_points: int,
+def _estimate_config(spec: DecoderSpec, profile, workload: GenerationWorkload, pue, grid, decode_points: int,
                      options, strict_memory: bool = True) -> GenerationResult:
     from wattprint.llm_config import (
-        BATCH, DTYPE_BITS, PAST, PAST_LOCAL, SEQ, build_decoder, check_tp, expected_experts,
+        BATCH,
+        DTYPE_BITS,
+        PAST,
+        PAST_LOCAL,
+        SEQ,
+        build_decoder,
+        check_tp,
+        expected_experts,
     )
     from wattprint.model import analyze_proto
 
@@ -546,7 +554,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     label = spec.name
     samples: dict[int, _Pass] = {}
 
-    def analyze(model, seq: int, past: int) -> "ModelCost":
+    def analyze(model, seq: int, past: int) -> ModelCost:
         cost = analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
         return expand_layers(cost, spec, reps)
 
@@ -585,7 +593,7 @@ def _estimate_config(spec: "DecoderSpec", profile, workload: GenerationWorkload,
     )
 
 
-def representative_layers(spec: "DecoderSpec") -> tuple[int, ...]:
+def representative_layers(spec: DecoderSpec) -> tuple[int, ...]:
     """The first layer of each distinct kind (attention full/sliding x MLP dense/MoE): identical layers are
     analysed once and replicated (:func:`expand_layers`)."""
     seen: dict[tuple[str, str], int] = {}
@@ -594,7 +602,7 @@ def representative_layers(spec: "DecoderSpec") -> tuple[int, ...]:
     return tuple(sorted(seen.values()))
 
 
-def expand_layers(cost: "ModelCost", spec: "DecoderSpec", reps: tuple[int, ...]) -> "ModelCost":
+def expand_layers(cost: ModelCost, spec: DecoderSpec, reps: tuple[int, ...]) -> ModelCost:
     """The counts of the whole decoder from a graph holding only the representative layers ``reps``.
 
     Every layer ``i`` is a copy of the representative of its kind, its node and tensor names renamed
@@ -628,7 +636,7 @@ def expand_layers(cost: "ModelCost", spec: "DecoderSpec", reps: tuple[int, ...])
         src, dst = f"model.layers.{r}.", f"model.layers.{i}."
         names = {stream_in[r]: prev, f"past_key.{r}": f"past_key.{i}", f"past_value.{r}": f"past_value.{i}"}
 
-        def ren(t: str) -> str:
+        def ren(t: str, names: dict[str, str] = names, src: str = src, dst: str = dst) -> str:
             return names.get(t) or (dst + t[len(src):] if t.startswith(src) else t)
 
         for n in groups[r]:
@@ -650,7 +658,7 @@ def _layer_index(name: str) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def _power(r: "InferenceResult") -> float:
+def _power(r: InferenceResult) -> float:
     return r.accelerator_energy_per_batch_j / r.time_per_batch_s if r.time_per_batch_s > 0 else 0.0
 
 
@@ -664,7 +672,7 @@ def _phase_notes(w: GenerationWorkload) -> list[str]:
 # ----------------------------------------------------------------------------- ONNX decoders
 
 
-def last_position_logits(cost: "ModelCost", logits: str | None, batch: int, seq: int) -> tuple["ModelCost", str | None]:
+def last_position_logits(cost: ModelCost, logits: str | None, batch: int, seq: int) -> tuple[ModelCost, str | None]:
     """Prefill of an exported decoder that computes logits at every position: a serving engine samples the first
     output token from the last position only (vLLM gathers the last hidden state of each sequence before the LM
     head; TensorRT-LLM computes context logits only when asked, ``gather_context_logits``), so the LM head (the last weight GEMM before the ``logits`` output) and
@@ -755,7 +763,7 @@ def _token_bytes(vi, precision: str | None, dims: Mapping[str, int] | None = Non
 _APPEND_OPS = frozenset({"Concat", "Attention", "GroupQueryAttention", "MultiHeadAttention"})
 
 
-def _cache_in_place(cost: "ModelCost", kv_names: set[str], past_bytes: Mapping[str, int]) -> "ModelCost":
+def _cache_in_place(cost: ModelCost, kv_names: set[str], past_bytes: Mapping[str, int]) -> ModelCost:
     """An exported graph copies the whole cache into its ``present`` outputs at every step (Concat of past
     and new, or the present outputs of an attention op). A serving engine appends the new token's
     entries in place: the write of the past entries is not counted (they are still read once)."""
@@ -860,7 +868,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     kv_names = {vi.name for vi in kv}
     kv_token_bytes = {vi.name: _token_bytes(vi, w.precision, extra_dims) for vi in kv}
 
-    def analyze(seq: int, past: int) -> "ModelCost":
+    def analyze(seq: int, past: int) -> ModelCost:
         cost = analyze_proto(model, label, dims=dims_for(seq, past), precision=w.precision, warnings=list(warnings),
                              empty_dims=(past_dim,) if past_dim else ())
         return _cache_in_place(cost, kv_names, {k: v * B * past for k, v in kv_token_bytes.items()})
@@ -911,7 +919,7 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     )
 
 
-def prompt_sensitivity(source: "str | Path | DecoderSpec", profile: "HardwareProfile", workload: GenerationWorkload,
+def prompt_sensitivity(source: str | Path | DecoderSpec, profile: HardwareProfile, workload: GenerationWorkload,
                        prompts: tuple[int, ...], **kwargs: Any) -> list[tuple[int, GenerationResult]]:
     """The same workload at several prompt lengths (for measurements that do not publish theirs):
     ``[(prompt_tokens, result), ...]``; ``kwargs`` as for :func:`estimate_generation`."""
@@ -938,8 +946,8 @@ def is_generation_source(model: str | Path) -> bool:
 def generation_from_options(model: str | Path, options: Any, workload: GenerationWorkload,
                             hardware: Any = None) -> GenerationResult:
     """``wattprint infer`` with a generation workload: loaders (hardware, grid, PUE, volume) + the core."""
-    from wattprint.estimate import PRECISION_CHOICES
     from wattprint.carbon import choose_grid, choose_pue
+    from wattprint.estimate import PRECISION_CHOICES
     from wattprint.hardware import load_hardware
     from wattprint.inference import serving_volume
 

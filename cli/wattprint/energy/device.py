@@ -21,9 +21,10 @@ measurements uses the pooled values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from wattprint.energy.traffic import KIND_VECTOR, KINDS, Kernel
 from wattprint.errors import MissingFigureError, WattprintError
@@ -139,13 +140,13 @@ class DeviceModel:
         return self.tdp_w - self.static_w
 
 
-def on_chip_bytes(profile: "HardwareProfile") -> int:
+def on_chip_bytes(profile: HardwareProfile) -> int:
     """The profile's last-level on-chip memory in bytes (0 when not published: everything goes to DRAM)."""
     mb = getattr(profile, "on_chip_memory_mb", None)
     return int(mb * 2**20) if mb else 0  # vendors' cache "MB" are binary
 
 
-def _peak(profile: "HardwareProfile", precision: str, warnings: list[str]) -> tuple[float, str]:
+def _peak(profile: HardwareProfile, precision: str, warnings: list[str]) -> tuple[float, str]:
     wanted = precision if precision in FALLBACK else VECTOR
     for candidate in FALLBACK[wanted]:
         value = profile.peak(candidate)
@@ -160,7 +161,7 @@ def _peak(profile: "HardwareProfile", precision: str, warnings: list[str]) -> tu
 
 
 def device_model(
-    profile: "HardwareProfile",
+    profile: HardwareProfile,
     precisions: Sequence[str],
     coefficients: Coefficients | None = None,
     power_limit_w: float | None = None,
@@ -254,7 +255,7 @@ class KernelWork:
     peak_precision: str | None
 
 
-def kernel_work(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> list[KernelWork]:
+def kernel_work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> list[KernelWork]:
     vec_peak = dev.peaks[VECTOR][0]
     out = []
     for k in kernels:
@@ -287,7 +288,7 @@ def power_limit_scaling(time_s: float, dynamic_j: float, static_w: float, limit_
     return r ** (-1.0 / 3.0), r ** (2.0 / 3.0)
 
 
-def run_pass(nodes: Sequence["NodeCost"], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
+def run_pass(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
     """Time and energy of the kernels on the device (the formulas in the module docstring)."""
     fc = dev.coefficients
     rows = []

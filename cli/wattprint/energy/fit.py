@@ -15,8 +15,9 @@ energy per unit (weight 1) and, where measured, of the time per unit and the ave
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -297,7 +298,7 @@ def fit(points: Sequence[FitPoint], basis: str = "", data_version: str = "", cro
     return FitResult(prob.coefficients(x, basis, band, data_version), in_sample, cv)
 
 
-def pass_features(nodes: Sequence["NodeCost"], kernels: Sequence["Kernel"], dev: "DeviceModel") -> PassFeatures:
+def pass_features(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> PassFeatures:
     """The work of a pass as the fit sees it (same kernels and work as :func:`device.run_pass`)."""
     from wattprint.energy.device import kernel_work
 

@@ -70,7 +70,7 @@ def node_model(
     cpu_tdp_w: float,
     memory_gb: float,
     other_w: float,
-    coefficients: "Coefficients",
+    coefficients: Coefficients,
     psu_efficiency: float | None = None,
 ) -> NodeModel:
     cpu = coefficients.host_cpu_utilization * cpu_tdp_w
@@ -91,7 +91,7 @@ def node_model(
     )
 
 
-def system_node(system: Any, coefficients: "Coefficients") -> tuple[NodeModel, tuple[str, ...]]:
+def system_node(system: Any, coefficients: Coefficients) -> tuple[NodeModel, tuple[str, ...]]:
     """The node model of a system profile (:class:`wattprint.systems.SystemProfile`), and what it lacks."""
     missing = []
     cpu = system.host_cpu_tdp_w

@@ -33,8 +33,9 @@ Pure: takes and returns numbers and names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from wattprint.model.costs import NodeCost
@@ -57,7 +58,7 @@ _CONV_OPS = frozenset({"Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "N
 _RECURRENT_OPS = frozenset({"LSTM", "GRU", "RNN", "DynamicQuantizeLSTM"})
 
 
-def kernel_kind(node: "NodeCost") -> str:
+def kernel_kind(node: NodeCost) -> str:
     if not node.macs:
         return KIND_VECTOR
     if node.op_type in _CONV_OPS:
@@ -83,7 +84,7 @@ KV_CACHE_OPS = frozenset({"GroupQueryAttention", "Attention", "MultiHeadAttentio
                           "DecoderMaskedSelfAttention"})
 
 
-def _cache_appends(n: "NodeCost") -> dict[str, int]:
+def _cache_appends(n: NodeCost) -> dict[str, int]:
     """Present-cache outputs of an attention op -> bytes of the past cache they extend (written in place)."""
     past = sorted(n.activation_bytes, reverse=True)
     out: dict[str, int] = {}
@@ -95,11 +96,11 @@ def _cache_appends(n: "NodeCost") -> dict[str, int]:
     return out
 
 
-def _is_view(n: "NodeCost") -> bool:
+def _is_view(n: NodeCost) -> bool:
     return n.op_type in VIEW_OPS and not n.macs and n.domain in ("", "com.microsoft")
 
 
-def _has_edges(n: "NodeCost") -> bool:
+def _has_edges(n: NodeCost) -> bool:
     return bool(n.outputs) and len(n.output_bytes) == len(n.outputs) and len(n.activation_bytes) == len(
         n.activation_inputs
     )
@@ -123,7 +124,7 @@ _STRUCTURES: dict[tuple[object, ...], _Structure] = {}
 _MAX_STRUCTURES = 32
 
 
-def _signature(nodes: Sequence["NodeCost"]) -> tuple[object, ...]:
+def _signature(nodes: Sequence[NodeCost]) -> tuple[object, ...]:
     return tuple(
         (n.op_type, n.domain, n.counted, bool(n.macs), bool(n.weight_bytes),
          bool(n.flops or n.bytes_read or n.bytes_written), n.activation_inputs, n.outputs,
@@ -132,7 +133,7 @@ def _signature(nodes: Sequence["NodeCost"]) -> tuple[object, ...]:
     )
 
 
-def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[Kernel], list[int | None]]:
+def kernels(nodes: Sequence[NodeCost], on_chip_bytes: int = 0) -> tuple[list[Kernel], list[int | None]]:
     """Group the counted nodes into kernels. Returns the kernels and, per node, its kernel index
     (``None`` for views, nodes not counted and folded constants, which run no kernel).
 
@@ -149,7 +150,7 @@ def kernels(nodes: Sequence["NodeCost"], on_chip_bytes: int = 0) -> tuple[list[K
     return _traffic(nodes, st, on_chip_bytes)
 
 
-def _group(nodes: Sequence["NodeCost"]) -> _Structure:
+def _group(nodes: Sequence[NodeCost]) -> _Structure:
     n_nodes = len(nodes)
     has_edges = tuple(_has_edges(n) for n in nodes)
     producer: dict[str, int] = {}
@@ -304,7 +305,7 @@ def _group(nodes: Sequence["NodeCost"]) -> _Structure:
     return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
 
 
-def _prologues(nodes: Sequence["NodeCost"], members: dict[int, list[int]], owner: dict[int, int],
+def _prologues(nodes: Sequence[NodeCost], members: dict[int, list[int]], owner: dict[int, int],
                consumers: dict[str, list[int]], producer: dict[str, int], roots: dict[str, tuple[str, ...]],
                host: list[bool], shared: bool) -> bool:
     """One sweep of rule 9: merge kernels without MACs into their reader (``shared``: also those computed from
@@ -331,7 +332,7 @@ def _prologues(nodes: Sequence["NodeCost"], members: dict[int, list[int]], owner
     return moved
 
 
-def _traffic(nodes: Sequence["NodeCost"], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
+def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
     half = on_chip_bytes // 2
     weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
     roots, producer, consumers, has_edges = st.roots, st.producer, st.consumers, st.has_edges

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from wattprint.carbon import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
-from wattprint.carbon import GridChoice, PUEChoice, choose_grid, choose_pue, parse_start
 from wattprint.hardware import HardwareDB, HardwareProfile
 from wattprint.limits import pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
@@ -56,7 +56,7 @@ class HostSpec(BaseModel):
         return pydantic_check(str(info.field_name), value)  # (set for a field validator)
 
     @model_validator(mode="after")
-    def _one_dram(self) -> "HostSpec":
+    def _one_dram(self) -> HostSpec:
         if self.dram_power_w is not None and self.memory_gb is not None:
             raise ValueError("give dram_power_w or memory_gb, not both")
         return self
@@ -116,7 +116,7 @@ class TrainingSpec(BaseModel):
         return pydantic_check(str(info.field_name), value)  # (set for a field validator)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TrainingSpec":
+    def _consistent(self) -> TrainingSpec:
         ways = [
             self.hours is not None,
             self.gpu_hours is not None,
