@@ -11,6 +11,7 @@ Coefficients are fitted per device family on published measurements (docs/valida
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from dataclasses import dataclass, replace
@@ -157,20 +158,22 @@ def node_for(
 
 def layer_energies(nodes: tuple[NodeCost, ...], passe: PassEnergy, kernel_of: list[int | None]) -> tuple[LayerEnergy, ...]:
     """One row per node: a kernel's time and energy sit on its head node; its other members say where they ran."""
-    out = []
-    for i, node in enumerate(nodes):
-        k = kernel_of[i]
+    out: list[LayerEnergy] = []
+    append = out.append
+    kernel_times = passe.kernels
+    for i, k in enumerate(kernel_of):
+        node = nodes[i]
         if k is None:
             view = node.counted and node.op_type in _VIEW_NAMES
-            out.append(LayerEnergy(node, None, 0.0, "-", 0.0, view=view))
+            append(LayerEnergy(node, None, 0.0, "-", 0.0, 0.0, 0.0, 0, None, view))
             continue
-        kt = passe.kernels[k]
-        head = kt.kernel.head
-        if head == i:
-            out.append(LayerEnergy(node, kt.peak_precision, kt.time_s, kt.bound, kt.energy_j, kt.compute_s,
-                                   kt.memory_s, kt.kernel.dram_bytes))
+        kt = kernel_times[k]
+        kernel = kt.kernel
+        if kernel.head == i:
+            append(LayerEnergy(node, kt.peak_precision, kt.time_s, kt.bound, kt.energy_j, kt.compute_s,
+                               kt.memory_s, kernel.dram_bytes))
         else:
-            out.append(LayerEnergy(node, None, 0.0, "-", 0.0, fused_into=nodes[head].name))
+            append(LayerEnergy(node, None, 0.0, "-", 0.0, 0.0, 0.0, 0, nodes[kernel.head].name, False))
     return tuple(out)
 
 
@@ -195,13 +198,21 @@ def estimate_inference(
     co = coefficients or default_coefficients()
     precisions = sorted({n.precision for n in model.nodes if n.macs})
     dev = device_model(profile, precisions, co, power_limit_w)
-    ks, kernel_of = fuse_kernels(model.nodes, on_chip_bytes(profile))
-    passe = run_pass(model.nodes, ks, dev)
+    # the cyclic collector is paused while the kernels and the per-node rows are made: they are kept, so
+    # the collections their allocations trigger (each scanning the model's heap) would free nothing
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        ks, kernel_of = fuse_kernels(model.nodes, on_chip_bytes(profile))
+        passe = run_pass(model.nodes, ks, dev)
+        layers = layer_energies(model.nodes, passe, kernel_of)
+    finally:
+        if collecting:
+            gc.enable()
     warnings = set(dev.warnings)
     if node is None:
         node, missing = node_for(profile, system, co)
         warnings.update(missing)
-    layers = layer_energies(model.nodes, passe, kernel_of)
 
     # low / high: the model's cross-validated error band, default PUE over its range, shipped grid +/-
     sys_j = node.system_energy_j(passe.energy_j, passe.time_s) / batch

@@ -256,7 +256,8 @@ class KernelWork:
 
 
 def kernel_work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> list[KernelWork]:
-    vec_peak = dev.peaks[VECTOR][0]
+    peaks, vector = dev.peaks, dev.peaks[VECTOR]
+    vec_peak, bandwidth = vector[0], dev.bandwidth_bps
     out = []
     for k in kernels:
         c = v = 0.0
@@ -264,11 +265,11 @@ def kernel_work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: Devic
         for i in k.members:
             n = nodes[i]
             if n.macs:
-                peak, used_p = dev.peaks.get(n.precision) or dev.peaks[VECTOR]
+                peak, used_p = peaks.get(n.precision) or vector
                 used = used or used_p
                 c += 2 * n.macs / peak
             v += (n.elementwise_ops + n.reduction_ops + n.transcendental_ops) / vec_peak
-        out.append(KernelWork(c, v, k.dram_bytes / dev.bandwidth_bps, used))
+        out.append(KernelWork(c, v, k.dram_bytes / bandwidth, used))
     return out
 
 
@@ -291,27 +292,33 @@ def power_limit_scaling(time_s: float, dynamic_j: float, static_w: float, limit_
 def run_pass(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> PassEnergy:
     """Time and energy of the kernels on the device (the formulas in the module docstring)."""
     fc = dev.coefficients
+    # the same products and quotients as per kernel, formed once: (compute efficiency x kind factor) per kind
+    eff = {kind: fc.compute_efficiency * f for kind, f in dev.kind_factor.items()}
+    eff_vector = eff[KIND_VECTOR]
+    mem_eff, launch_s, dyn_w = fc.memory_efficiency, dev.launch_s, dev.dynamic_range_w
+    alpha_c, alpha_m = fc.alpha_compute, fc.alpha_memory
     rows = []
     total_t = 0.0
     for k, w in zip(kernels, kernel_work(nodes, kernels, dev)):
-        tc = w.compute_s / (fc.compute_efficiency * dev.kind_factor[k.kind]) + w.vector_s / (
-            fc.compute_efficiency * dev.kind_factor[KIND_VECTOR]
-        )
-        tm = w.memory_s / fc.memory_efficiency
-        launch = dev.launch_s * k.launches
-        t = max(tc, tm) + launch
+        tc = w.compute_s / eff[k.kind] + w.vector_s / eff_vector
+        tm = w.memory_s / mem_eff
+        launch = launch_s * k.launches
+        busy = tm if tm > tc else tc  # max(tc, tm)
+        t = busy + launch
         bound = "compute" if tc >= tm else "memory"
-        if launch > max(tc, tm):
+        if launch > busy:
             bound = "launch"
-        dyn = dev.dynamic_range_w * (fc.alpha_compute * (w.compute_s + w.vector_s) + fc.alpha_memory * w.memory_s)
+        dyn = dyn_w * (alpha_c * (w.compute_s + w.vector_s) + alpha_m * w.memory_s)
         rows.append((k, tc, tm, t, bound, w.peak_precision, dyn))
         total_t += t
     dynamic = sum(r[6] for r in rows)
-    stretch, scale = power_limit_scaling(total_t, dynamic, dev.static_w, dev.power_limit_w)
+    static_w = dev.static_w
+    stretch, scale = power_limit_scaling(total_t, dynamic, static_w, dev.power_limit_w)
     out = []
     for k, tc, tm, t, bound, used, dyn in rows:
         ts = t * stretch
-        out.append(KernelTime(k, tc, tm, ts, bound, used, dyn * scale, dev.static_w * ts + dyn * scale))
+        dyn_scaled = dyn * scale
+        out.append(KernelTime(k, tc, tm, ts, bound, used, dyn_scaled, static_w * ts + dyn_scaled))
     dynamic *= scale
     time_s = total_t * stretch
     static = dev.static_w * time_s

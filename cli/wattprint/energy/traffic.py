@@ -33,8 +33,9 @@ Pure: takes and returns numbers and names.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,12 +101,6 @@ def _is_view(n: NodeCost) -> bool:
     return n.op_type in VIEW_OPS and not n.macs and n.domain in ("", "com.microsoft")
 
 
-def _has_edges(n: NodeCost) -> bool:
-    return bool(n.outputs) and len(n.output_bytes) == len(n.outputs) and len(n.activation_bytes) == len(
-        n.activation_inputs
-    )
-
-
 @dataclass(frozen=True)
 class _Structure:
     """What the grouping depends on: the graph's edges and op kinds, not its byte counts."""
@@ -116,20 +111,33 @@ class _Structure:
     producer: dict[str, int]
     consumers: dict[str, list[int]]
     has_edges: tuple[bool, ...]
+    heads: tuple[int, ...]  # per group: the node that names its kernel
+    kinds: tuple[str, ...]  # per group: its kernel kind
+    kernel_of: tuple[int | None, ...]  # per node: its group's index
 
 
 #: groupings of recently seen graph structures (a decode step at another cache length, the same layer
 #: stack at another batch, reuse the grouping and only recount the bytes)
 _STRUCTURES: dict[tuple[object, ...], _Structure] = {}
 _MAX_STRUCTURES = 32
+_EDGES = attrgetter("op_type", "domain", "counted", "activation_inputs", "outputs")
 
 
-def _signature(nodes: Sequence[NodeCost]) -> tuple[object, ...]:
-    return tuple(
-        (n.op_type, n.domain, n.counted, bool(n.macs), bool(n.weight_bytes),
-         bool(n.flops or n.bytes_read or n.bytes_written), n.activation_inputs, n.outputs,
-         len(n.activation_bytes), len(n.output_bytes))
-        for n in nodes
+def _works(nodes: Sequence[NodeCost]) -> list[bool]:
+    """Per node: whether it does any work (FLOPs or bytes)."""
+    return [bool(n.flops or n.bytes_read or n.bytes_written) for n in nodes]
+
+
+def _signature(nodes: Sequence[NodeCost], works: list[bool]) -> tuple[object, ...]:
+    """Everything :func:`_group` reads, per node (as columns: a tuple per field is cheaper to build and hash
+    than a tuple per node, and holds the same facts)."""
+    return (
+        tuple(map(_EDGES, nodes)),
+        tuple(bool(n.macs) for n in nodes),
+        tuple(bool(n.weight_bytes) for n in nodes),
+        tuple(works),
+        tuple(len(n.activation_bytes) for n in nodes),
+        tuple(len(n.output_bytes) for n in nodes),
     )
 
 
@@ -140,55 +148,78 @@ def kernels(nodes: Sequence[NodeCost], on_chip_bytes: int = 0) -> tuple[list[Ker
     ``on_chip_bytes``: the device's last-level on-chip memory (L2 cache or SRAM). An activation passed
     between kernels that fits in half of it stays on chip (rule 8), and weights that fit in half of it
     all together stay resident between passes (steady-state serving)."""
-    key = _signature(nodes)
+    works = _works(nodes)
+    key = _signature(nodes, works)
     st = _STRUCTURES.get(key)
     if st is None:
-        st = _group(nodes)
+        st = _group(nodes, works)
         if len(_STRUCTURES) >= _MAX_STRUCTURES:
             _STRUCTURES.pop(next(iter(_STRUCTURES)))
         _STRUCTURES[key] = st
     return _traffic(nodes, st, on_chip_bytes)
 
 
-def _group(nodes: Sequence[NodeCost]) -> _Structure:
+def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
+    # the per-node fields the rules read, as local lists (read once, not once per rule)
     n_nodes = len(nodes)
-    has_edges = tuple(_has_edges(n) for n in nodes)
+    ops = [n.op_type for n in nodes]
+    counted = [n.counted for n in nodes]
+    macs = [n.macs for n in nodes]
+    ins = [n.activation_inputs for n in nodes]
+    outs = [n.outputs for n in nodes]
+    # the node's edges are known: its outputs, and the bytes of each output and activation input
+    has_edges = tuple(
+        bool(o) and len(n.output_bytes) == len(o) and len(n.activation_bytes) == len(a)
+        for n, o, a in zip(nodes, outs, ins)
+    )
     producer: dict[str, int] = {}
-    for i, n in enumerate(nodes):
-        for t in n.outputs:
+    for i, o in enumerate(outs):
+        for t in o:
             producer[t] = i
 
     # rule 1: resolve views to the tensors they re-index
     roots: dict[str, tuple[str, ...]] = {}
     view = [False] * n_nodes
     for i, n in enumerate(nodes):
-        if n.counted and _is_view(n) and has_edges[i] and n.activation_inputs:
+        if counted[i] and has_edges[i] and ins[i] and _is_view(n):
             view[i] = True
-            srcs = n.activation_inputs if n.op_type == "Concat" else n.activation_inputs[:1]
+            srcs = ins[i] if ops[i] == "Concat" else ins[i][:1]
             sources: list[str] = []
             for s in srcs:
                 sources.extend(roots.get(s, (s,)))
-            for t in n.outputs:
+            for t in outs[i]:
                 roots[t] = tuple(dict.fromkeys(sources))
 
     # shape arithmetic (Shape -> Gather -> Concat -> Range ...) runs on the host while the graph is
     # prepared: it launches no kernel and moves nothing through device memory
     shape_derived: set[str] = set()
     host = [False] * n_nodes
-    for i, n in enumerate(nodes):
-        if n.op_type in ("Shape", "Size") or (
-            n.activation_inputs and not n.macs and all(t in shape_derived for t in n.activation_inputs)
+    for i, op in enumerate(ops):
+        # (with nothing shape-derived yet, a node with inputs cannot read only shape-derived tensors)
+        if op in ("Shape", "Size") or (
+            shape_derived and ins[i] and not macs[i] and all(t in shape_derived for t in ins[i])
         ):
             host[i] = True
-            shape_derived.update(n.outputs)
+            shape_derived.update(outs[i])
 
+    # per node: the tensors it reads, views resolved to their roots (in input order, repeats kept);
+    # runs: a node that runs in a kernel (counted, not a view, not on the host)
+    runs = [c and not v and not h for c, v, h in zip(counted, view, host)]
+    reads = list(ins)
+    for i, a in enumerate(ins):
+        for t in a:
+            if t in roots:
+                reads[i] = tuple([r for t in a for r in roots.get(t, (t,))])
+                break
     consumers: dict[str, list[int]] = {}
-    for i, n in enumerate(nodes):
-        if not n.counted or view[i] or host[i]:
-            continue
-        for t in n.activation_inputs:
-            for r in roots.get(t, (t,)):
-                consumers.setdefault(r, []).append(i)
+    for i, a in enumerate(reads):
+        if runs[i]:
+            for r in a:
+                c = consumers.get(r)
+                if c is None:
+                    consumers[r] = [i]
+                else:
+                    c.append(i)
 
     group = list(range(n_nodes))  # union-find over node indices
 
@@ -206,18 +237,19 @@ def _group(nodes: Sequence[NodeCost]) -> _Structure:
     siblings: dict[tuple[str, ...], int] = {}  # (input tensor, op) -> first weight GEMM reading it
     softmax_in: set[int] = set()  # group roots that contain a Softmax
     fusable = [
-        n.counted and not n.macs and n.op_type not in BARRIER_OPS and has_edges[i]
-        and n.domain in ("", "com.microsoft") and bool(n.activation_inputs)
-        for i, n in enumerate(nodes)
+        c and not m and op not in BARRIER_OPS and e and n.domain in ("", "com.microsoft") and bool(a)
+        for c, m, op, e, a, n in zip(counted, macs, ops, has_edges, ins, nodes)
     ]
 
     for i, n in enumerate(nodes):
-        if not n.counted or view[i] or host[i] or not (n.macs or n.flops or n.bytes_read or n.bytes_written):
+        if not runs[i] or not (macs[i] or works[i]):
             continue
-        if n.macs:
+        op = ops[i]
+        a = ins[i]
+        if macs[i]:
             # rule 5: GEMMs with weights that read the same activation (Q, K and V projections) run as one
-            if n.weight_bytes and len(n.activation_inputs) == 1 and n.op_type in ("MatMul", "Gemm", "MatMulNBits"):
-                key = roots.get(n.activation_inputs[0], (n.activation_inputs[0],)) + (n.op_type,)
+            if n.weight_bytes and len(a) == 1 and op in ("MatMul", "Gemm", "MatMulNBits"):
+                key = roots.get(a[0], (a[0],)) + (op,)
                 sib = siblings.get(key)
                 if sib is not None:
                     group[i] = find(sib)
@@ -225,8 +257,8 @@ def _group(nodes: Sequence[NodeCost]) -> _Structure:
                 siblings[key] = i
             has_mac[i] = i
             # rule 3: (softmax of Q x K^T) x V
-            if n.weight_bytes == 0 and n.op_type in ("MatMul", "MatMulInteger", "QLinearMatMul") and n.activation_inputs:
-                for r in roots.get(n.activation_inputs[0], (n.activation_inputs[0],)):
+            if n.weight_bytes == 0 and op in ("MatMul", "MatMulInteger", "QLinearMatMul") and a:
+                for r in roots.get(a[0], (a[0],)):
                     j = producer.get(r)
                     if j is None or view[j]:
                         continue
@@ -240,31 +272,29 @@ def _group(nodes: Sequence[NodeCost]) -> _Structure:
         if not fusable[i]:
             continue
         # rule 2: join the kernel of an input's producer; kernels without MACs that meet here merge
+        made: list[tuple[str, int]] = []  # (tensor, its producer) of the inputs another kernel computes
         reads_work = False  # reads a tensor computed from something other than graph inputs
-        for t in n.activation_inputs:
-            for r in roots.get(t, (t,)):
-                j = producer.get(r)
-                if j is not None and not (view[j] or host[j] or not nodes[j].counted) and find(j) not in prep:
+        for r in reads[i]:
+            j = producer.get(r)
+            if j is not None and runs[j]:
+                made.append((r, j))
+                if not reads_work and find(j) not in prep:
                     reads_work = True
         candidates: list[int] = []
-        for t in n.activation_inputs:
-            for r in roots.get(t, (t,)):
-                j = producer.get(r)
-                if j is None or view[j] or host[j] or not nodes[j].counted:
+        for r, j in made:
+            g = find(j)
+            if reads_work and g in prep:
+                continue  # input-derived prep stays apart (rule 9)
+            if macs[j]:
+                users = consumers.get(r)
+                if users is None or len(users) != 1 or users[0] != i or len(outs[j]) != 1:
                     continue
-                if reads_work and find(j) in prep:
-                    continue  # input-derived prep stays apart (rule 9)
-                p = nodes[j]
-                g = find(j)
-                if p.macs:
-                    if consumers.get(r, []) != [i] or len(p.outputs) != 1:
-                        continue
-                    if g in softmax_in and has_mac.get(g) != j:
-                        continue  # an attention kernel ends at its second MatMul
-                elif not fusable[j] or any(u < i and find(u) != g for u in consumers.get(r, ())):
-                    continue  # (a tensor already read by another kernel stays in DRAM)
-                if g not in candidates:
-                    candidates.append(g)
+                if g in softmax_in and has_mac.get(g) != j:
+                    continue  # an attention kernel ends at its second MatMul
+            elif not fusable[j] or _read_before(consumers.get(r, ()), i, g, find):
+                continue  # (a tensor already read by another kernel stays in DRAM)
+            if g not in candidates:
+                candidates.append(g)
         mac_group = None
         for g in candidates:
             if g in has_mac and mac_group is None:
@@ -283,14 +313,18 @@ def _group(nodes: Sequence[NodeCost]) -> _Structure:
                     softmax_in.add(root)
         if not reads_work and not n.params:
             prep.add(find(i))
-        if n.op_type == "Softmax":
+        if op == "Softmax":
             softmax_in.add(find(i))
 
     members: dict[int, list[int]] = {}
-    for i, n in enumerate(nodes):
-        if not n.counted or view[i] or host[i] or not (n.flops or n.bytes_read or n.bytes_written):
-            continue
-        members.setdefault(find(i), []).append(i)
+    for i in range(n_nodes):
+        if runs[i] and works[i]:
+            g = find(i)
+            idx = members.get(g)
+            if idx is None:
+                members[g] = [i]
+            else:
+                idx.append(i)
 
     # rule 9: a kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a
     # pooler's token select) runs as that kernel's prologue; one computed from graph inputs alone (rotary
@@ -298,30 +332,49 @@ def _group(nodes: Sequence[NodeCost]) -> _Structure:
     # until nothing moves: a prologue merged into a kernel without MACs may make that one a prologue in turn
     # (single-reader prologues first, so that input-derived prep lands in the kernel its first reader ends up in)
     owner = {i: g for g, idx in members.items() for i in idx}
+    # (a merge moves a kernel without MACs into another: which kernels have MACs never changes)
+    with_macs = {g for g, idx in members.items() if any(macs[i] for i in idx)}
     moved = True
     while moved:
-        moved = _prologues(nodes, members, owner, consumers, producer, roots, host, shared=False) or _prologues(
-            nodes, members, owner, consumers, producer, roots, host, shared=True)
-    return _Structure(tuple(tuple(v) for v in members.values()), tuple(view), roots, producer, consumers, has_edges)
+        moved = _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=False) or (
+            _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=True))
+    groups = tuple(tuple(v) for v in members.values())
+    heads = tuple(next((i for i in members_ if macs[i]), members_[0]) for members_ in groups)
+    kernel_of: list[int | None] = [None] * n_nodes
+    for k, members_ in enumerate(groups):
+        for i in members_:
+            kernel_of[i] = k
+    return _Structure(groups, tuple(view), roots, producer, consumers, has_edges, heads,
+                      tuple(kernel_kind(nodes[h]) for h in heads), tuple(kernel_of))
 
 
-def _prologues(nodes: Sequence[NodeCost], members: dict[int, list[int]], owner: dict[int, int],
-               consumers: dict[str, list[int]], producer: dict[str, int], roots: dict[str, tuple[str, ...]],
+def _read_before(users: Sequence[int], i: int, g: int, find: Callable[[int], int]) -> bool:
+    """Whether a node before ``i`` outside group ``g`` reads the tensor (its ``users``)."""
+    for u in users:
+        if u < i and find(u) != g:
+            return True
+    return False
+
+
+def _prologues(outs: list[tuple[str, ...]], reads: list[tuple[str, ...]], members: dict[int, list[int]],
+               owner: dict[int, int], with_macs: set[int], consumers: dict[str, list[int]], producer: dict[str, int],
                host: list[bool], shared: bool) -> bool:
     """One sweep of rule 9: merge kernels without MACs into their reader (``shared``: also those computed from
     graph inputs alone that several kernels read, into the first). True when something moved."""
     moved = False
     for g in list(members):
+        if g in with_macs:
+            continue
         idx = members.get(g)
-        if idx is None or any(nodes[i].macs for i in idx):
+        if idx is None:
             continue
         inside = set(idx)
-        targets = sorted({owner[u] for i in idx for t in nodes[i].outputs for u in consumers.get(t, ())
+        targets = sorted({owner[u] for i in idx for t in outs[i] for u in consumers.get(t, ())
                           if u not in inside and u in owner}, key=lambda r: min(members[r]))
-        escapes = any(t not in consumers for i in idx for t in nodes[i].outputs)
+        escapes = any(t not in consumers for i in idx for t in outs[i])
         from_inputs = all(
             producer.get(r) is None or producer[r] in inside or host[producer[r]]
-            for i in idx for t in nodes[i].activation_inputs for r in roots.get(t, (t,))
+            for i in idx for r in reads[i]
         )
         if targets and not escapes and (len(targets) == 1 or (shared and from_inputs)):
             target = targets[0]
@@ -346,40 +399,13 @@ def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> t
                 if t not in producer and b > size.get(t, 0):
                     size[t] = b
 
-    kernel_of: list[int | None] = [None] * len(nodes)
     out: list[Kernel] = []
-    for idx in st.groups:
+    for idx, head, kind in zip(st.groups, st.heads, st.kinds):
         inside = set(idx)
         traffic = 0
-        seen_in: set[tuple[str, ...]] = set()
-        for i in idx:
-            n = nodes[i]
-            if not has_edges[i]:
-                traffic += n.bytes_read + n.bytes_written
-                continue
-            constants = max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
-            traffic += constants - n.weight_bytes if weights_resident and n.weight_bytes else constants
-            for t, b in zip(n.activation_inputs, n.activation_bytes):
-                rs = roots.get(t)
-                if rs is None:
-                    rs = (t,)
-                    rb = b
-                else:  # a view: read the tensors it re-indexes (a broadcast reads its source)
-                    rb = min(b, sum(size.get(x, b) for x in rs))
-                if rs in seen_in or all(producer.get(r) in inside for r in rs):
-                    continue
-                seen_in.add(rs)
-                if rb <= half and all(r in producer for r in rs):
-                    continue  # produced by an earlier kernel and still on chip
-                traffic += rb
-            appended = _cache_appends(n) if n.op_type in KV_CACHE_OPS else {}
-            for t, b in zip(n.outputs, n.output_bytes):
-                users = consumers.get(t)
-                if users is None:
-                    traffic += b - appended.get(t, 0)  # a graph output (a KV cache: only what is appended)
-                elif b > half and any(u not in inside for u in users):
-                    traffic += b  # read by another kernel, too large to stay on chip
         launches = 1
+        # what the kernel has read: a tensor by its name, the tensors a view re-indexes by their tuple
+        seen_in: set[object] = set()
         for i in idx:
             n = nodes[i]
             if n.op_type == "Attention" and n.domain == "com.microsoft" and n.output_bytes:
@@ -388,13 +414,41 @@ def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> t
                 if n.output_bytes[0] > half:
                     traffic += 2 * 3 * n.output_bytes[0]
                 launches += 1
-        head = next((i for i in idx if nodes[i].macs), idx[0])
-        kind = kernel_kind(nodes[head])
+            if not has_edges[i]:
+                traffic += n.bytes_read + n.bytes_written
+                continue
+            constants = max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
+            traffic += constants - n.weight_bytes if weights_resident and n.weight_bytes else constants
+            for t, b in zip(n.activation_inputs, n.activation_bytes):
+                rs = roots.get(t)
+                if rs is None or len(rs) == 1:
+                    # one tensor: read directly, or through a view (a broadcast reads its source)
+                    r = t if rs is None else rs[0]
+                    rb = b if rs is None else min(b, size.get(r, b))
+                    if r in seen_in or producer.get(r) in inside:
+                        continue
+                    seen_in.add(r)
+                    if rb <= half and r in producer:
+                        continue  # produced by an earlier kernel and still on chip
+                    traffic += rb
+                    continue
+                # a view of several tensors (a Concat): read the tensors it re-indexes
+                rb = min(b, sum(size.get(x, b) for x in rs))
+                if rs in seen_in or all(producer.get(r) in inside for r in rs):
+                    continue
+                seen_in.add(rs)
+                if rb <= half and all(r in producer for r in rs):
+                    continue  # produced by earlier kernels and still on chip
+                traffic += rb
+            appended = _cache_appends(n) if n.op_type in KV_CACHE_OPS else {}
+            for t, b in zip(n.outputs, n.output_bytes):
+                users = consumers.get(t)
+                if users is None:
+                    traffic += b - appended.get(t, 0)  # a graph output (a KV cache: only what is appended)
+                elif b > half and any(u not in inside for u in users):
+                    traffic += b  # read by another kernel, too large to stay on chip
         steps = nodes[head].output_shape
         if kind == KIND_RECURRENT and steps:
             launches += max(0, int(steps[0]) - 1)  # one dependent step per time step
-        k = len(out)
-        for i in idx:
-            kernel_of[i] = k
         out.append(Kernel(head, idx, traffic, kind, launches))
-    return out, kernel_of
+    return out, list(st.kernel_of)

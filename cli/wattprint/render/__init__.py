@@ -62,6 +62,8 @@ class Records(Sequence[dict[str, Any]]):
 
 
 def _clean_float(value: float) -> float | None:
+    if not value:
+        return value  # 0.0 and -0.0 round to themselves
     if value != value or value in (math.inf, -math.inf):
         return None
     return float(f"{value:.6g}") if abs(value) < 1e-3 or abs(value) >= 1e6 else round(value, 6)
@@ -87,21 +89,39 @@ def _nested(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+#: the value types :func:`_clean` changes (the rest it returns as they are)
+_CLEANED = frozenset({float, dict, list, tuple, Records})
+
+
 def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
     """:func:`_clean` for one record, with a fast path for its flat values (a 200k-layer table makes 200k)."""
-    out = {}
-    for k, v in record.items():
-        kind = type(v)
-        if kind is float:
-            out[k] = _clean_float(v)
-        elif kind is dict or kind is list or kind is tuple or kind is Records:
-            out[k] = _clean(v)
-        else:
-            out[k] = v
-    return out
+    return {k: _clean(v) if type(v) in _CLEANED else v for k, v in record.items()}
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=_nested)  # C-accelerated
+
+
+def _record_encoder() -> Callable[[Any], str]:
+    """``_ENCODER.encode`` for many values: the C encoder that ``encode`` makes on every call, made once
+    (the same arguments, so the same text)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover  (no C accelerator)
+        return _ENCODER.encode
+    e = _ENCODER
+    markers: dict[int, Any] = {}
+    encode_c = make(markers, e.default, json.encoder.encode_basestring, e.indent, e.key_separator, e.item_separator,
+                    e.sort_keys, e.skipkeys, e.allow_nan)
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return _ENCODER.encode(value)
+        try:
+            return "".join(encode_c(value, 0))
+        except BaseException:
+            markers.clear()  # (what a failed call left of its circular-reference check)
+            raise
+
+    return encode
 
 
 def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
@@ -119,9 +139,10 @@ def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
         if records is None and isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
             records = value
         if records:
+            encode = _record_encoder()
             write("[")
             for j, item in enumerate(records):
-                write((",\n    " if j else "\n    ") + _ENCODER.encode(item))
+                write((",\n    " if j else "\n    ") + encode(item))
             write("\n  ]")
         else:
             write(_ENCODER.encode(value))
