@@ -296,10 +296,12 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
             if g not in candidates:
                 candidates.append(g)
         mac_group = None
+        chosen = []
         for g in candidates:
-            if g in has_mac and mac_group is None:
+            if g not in has_mac:
+                chosen.append(g)
+            elif mac_group is None:
                 mac_group = g
-        chosen = [g for g in candidates if g not in has_mac]
         if mac_group is not None:
             chosen.insert(0, mac_group)
         elif not chosen and candidates:
