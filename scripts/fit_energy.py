@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "cli"))
 
 from wattprint.datafiles import package_data  # noqa: E402
-from wattprint.energy.device import coefficients_from_doc  # noqa: E402
+from wattprint.energy.device import Coefficients, coefficients_from_doc  # noqa: E402
 from wattprint.measured import measured_path  # noqa: E402
 from wattprint.validation import build_cases, fit_cases  # noqa: E402
 
@@ -63,16 +63,15 @@ def round_doc(value):
     return value
 
 
-def prompt_sensitivity(lengths=(128, 512, 2048)) -> str:
-    """Markdown: geomean estimate/measured of the LLM rows at concurrency 64 for several assumed prompt lengths."""
-    from wattprint.energy.device import default_coefficients
+def prompt_sensitivity(co: Coefficients, lengths=(128, 512, 2048)) -> str:
+    """Markdown: geomean estimate/measured of the LLM rows at concurrency 64 for several assumed prompt lengths,
+    with the coefficients ``co`` (the ones just fitted: the shipped file read earlier in this process is stale)."""
     from wattprint.hardware import load_hardware
     from wattprint.measured import load_measured
     from wattprint.validation import MODEL_FAMILY, _llm_case, geomean
 
     hardware = load_hardware(use_user_dir=False)
     rows = [p for p in load_measured() if p.source_kind != "mlperf" and p.concurrency == 64 and not p.exclude]
-    co = default_coefficients()
     lines = ["| prompt tokens | " + " | ".join(sorted({MODEL_FAMILY[p.benchmark] for p in rows})) + " | points |",
              "|---:|" + "---:|" * (len({MODEL_FAMILY[p.benchmark] for p in rows}) + 1)]
     for n in lengths:
@@ -85,13 +84,13 @@ def prompt_sensitivity(lengths=(128, 512, 2048)) -> str:
     return "\n".join(lines)
 
 
-def write_tables() -> None:
+def write_tables(co: Coefficients) -> None:
     md = subprocess.run([sys.executable, "-m", "wattprint", "validate", "--format", "markdown"], check=True,
                         capture_output=True, text=True, env={"PYTHONPATH": str(ROOT / "cli"), "PATH": ""}).stdout
     text = DOC.read_text(encoding="utf-8")
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    sens = prompt_sensitivity()
+    sens = prompt_sensitivity(co)
     DOC.write_text(f"{head}{BEGIN}\n{md}\n### Sensitivity to the assumed prompt length (LLM rows at concurrency 64, "
                    f"geomean estimate / measured)\n\n{sens}\n\n{END}{tail}", encoding="utf-8")
 
@@ -109,7 +108,7 @@ def main() -> int:
         return 0 if same else 1
     OUT.write_text(HEADER + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     print(f"wrote {OUT.relative_to(ROOT)} (data {doc['data_version']})")
-    write_tables()
+    write_tables(coefficients_from_doc(doc))
     print(f"wrote the tables of {DOC.relative_to(ROOT)}")
     return 0
 
