@@ -11,7 +11,6 @@ Coefficients are fitted per device family on published measurements (docs/valida
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from dataclasses import dataclass, replace
@@ -198,17 +197,12 @@ def estimate_inference(
     co = coefficients or default_coefficients()
     precisions = sorted({n.precision for n in model.nodes if n.macs})
     dev = device_model(profile, precisions, co, power_limit_w)
-    # the cyclic collector is paused while the kernels and the per-node rows are made: they are kept, so
-    # the collections their allocations trigger (each scanning the model's heap) would free nothing
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    from wattprint.model.common import no_gc  # (the model layer, and onnx with it, is loaded by now)
+
+    with no_gc():  # the kernels and per-node rows are all kept: a collection would free nothing
         ks, kernel_of = fuse_kernels(model.nodes, on_chip_bytes(profile))
         passe = run_pass(model.nodes, ks, dev)
         layers = layer_energies(model.nodes, passe, kernel_of)
-    finally:
-        if collecting:
-            gc.enable()
     warnings = set(dev.warnings)
     if node is None:
         node, missing = node_for(profile, system, co)

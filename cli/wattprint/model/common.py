@@ -85,7 +85,7 @@ def node_records(nodes: Iterable[onnx.NodeProto]) -> list[NodeRec]:
 
 @contextlib.contextmanager
 def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: an analysis allocates an object or more per tensor and node
+    """Pause the cyclic garbage collector: an analysis (or an estimate) allocates an object or more per node
     and keeps nearly all of them, so the collections its allocations trigger (each scanning the
     growing heap) find nothing to free and cost a quarter of the time on 200,000-node graphs. The
     collector's previous state is restored; reference counting frees everything as usual."""
