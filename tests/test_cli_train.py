@@ -158,3 +158,12 @@ def test_demo_runs_without_files(cli):
     assert code == 0, err
     doc = json.loads(out)
     assert doc["kind"] == "demo" or doc["train"]["energy_kwh"] > 0
+
+
+@pytest.mark.parametrize("args, named", [
+    (("--power", "5000"), "--power 5000 W is above the 400 W TDP"),  # one A100's average draw cannot exceed its TDP
+    (("--epochs", "50"), "epochs applies only to model-based runs"),  # with --hours, epochs would change nothing
+])
+def test_inputs_that_would_be_ignored_or_impossible_are_errors(cli, args, named):
+    code, out, err = cli("train", "--hardware", "a100", "--hours", "10", *args)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and named in err

@@ -188,3 +188,20 @@ def test_one_precision_list():
     assert TrainingSpec.model_fields["precision"].annotation.__args__ == TRAIN_PRECISIONS
     assert set(PRECISIONS) < set(TRAIN_PRECISIONS) < set(PEAK_PRECISIONS)
     assert "fp16" in str(TargetModel.model_fields["precision"].annotation)
+
+
+@pytest.mark.parametrize("name, extra, code, says", [
+    ("out.json", (), 0, None),
+    ("out.txt", (), 0, None),  # no format in the name: the text form (markdown)
+    ("out.pdf", (), 2, "cannot tell the format from '.pdf'"),
+    ("out.json", ("--format", "csv"), 2, "the file's extension says json"),
+    ("out.xml", (), 2, "this report has no junit form"),
+])
+def test_the_output_file_and_its_format_agree(cli, tiny_model, tmp_path, name, extra, code, says):
+    out_file = tmp_path / name
+    got, out, err = cli("infer", tiny_model, "-o", out_file, *extra)
+    assert got == code
+    if says:
+        assert says in err and len(err.strip().splitlines()) == 1 and not out_file.exists()
+    else:
+        assert out_file.read_text().strip()

@@ -379,3 +379,51 @@ def test_passes_and_weights_reproduce_the_totals():
     assert sum(w for _, w in r.passes) == pytest.approx(1 + 119)  # one prefill + 119 decode steps
     total = sum(p.accelerator_energy_per_batch_j * w for p, w in r.passes)
     assert total == pytest.approx(r.prefill.accelerator_energy_j + r.decode.accelerator_energy_j, rel=1e-9)
+
+
+def test_prefill_of_sliding_layers_sees_at_most_the_window():
+    db, pue, grid = _env()
+    cfg = dict(model_type="mistral", hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+               intermediate_size=128, vocab_size=100, sliding_window=32, torch_dtype="float32")
+    windowed = estimate_generation(spec_from_dict(cfg, "m"), db.get("h100"), GenerationWorkload(100, 1, 2),
+                                   pue=pue, grid=grid)
+    full = estimate_generation(spec_from_dict({**cfg, "sliding_window": None}, "m"), db.get("h100"),
+                               GenerationWorkload(100, 1, 2), pue=pue, grid=grid)
+    attn = lambda r: [n for n in r.prefill_detail.model.nodes if n.op_type == "Attention"]  # noqa: E731
+    # 2 sequences x 4 heads x 100 queries x keys x (16 for QK^T + 16 for AV): 100 keys in full, 32 in the window
+    assert [n.macs for n in attn(full)] == [2 * 4 * 100 * 100 * 32] * 2
+    assert [n.macs for n in attn(windowed)] == [2 * 4 * 100 * 32 * 32] * 2
+    assert all(n.bytes_read == m.bytes_read for n, m in zip(attn(windowed), attn(full)))  # K and V still read once
+    assert full.prefill.macs - windowed.prefill.macs == 2 * 2 * 4 * 100 * (100 - 32) * 32
+    assert any("attend to at most 32 positions" in n for n in windowed.notes)
+    # a prompt inside the window is unchanged
+    short = estimate_generation(spec_from_dict(cfg, "m"), db.get("h100"), GenerationWorkload(20, 1, 2), pue=pue, grid=grid)
+    assert [n.macs for n in attn(short)] == [2 * 4 * 20 * 20 * 32] * 2
+
+
+def test_a_profile_without_memory_says_the_check_was_skipped(tmp_path, cli_json):
+    spec = tmp_path / "acc.yaml"
+    spec.write_text("id: nomem\nname: No memory figure\nvendor: Me\nkind: gpu\ntdp_w: 300\n"
+                    "peak_tflops: {fp32: 20, bf16: 100}\nmemory_bandwidth_gbps: 1000\nsources:\n"
+                    "  - {id: s, title: sheet, publisher: me, year: 2025, "
+                    "fields: [tdp_w, peak_tflops, memory_bandwidth_gbps]}\n")
+    doc = cli_json("infer", "qwen3-8b", "--prompt-tokens", "8000", "--output-tokens", "8", "--concurrency", "500",
+                   "--hardware", "nomem", "--hw-file", str(spec))
+    assert any("nomem has no memory_gb figure" in w and "not checked" in w for w in doc["warnings"])
+
+
+def test_a_sequence_whose_cache_alone_does_not_fit_says_so(cli, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(TINY))  # no max_position_embeddings: no context limit to stop it first
+    # 128 bytes of KV cache per token (2 layers x key/value x 2 heads x 4 x fp32): 2e9 tokens are 256 GB, 128 GB
+    # on each of the 2 devices the 2 KV heads allow, more than an H100 holds
+    code, out, err = cli("infer", cfg, "--prompt-tokens", "8", "--output-tokens", "2000000000", "--hardware", "h100")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "one sequence of 2000000008 tokens needs 256.0 GB of KV cache" in err and "weights alone" not in err
+
+
+@pytest.mark.parametrize("extra, named", [(("--top", "1"), "--top"), (("--by", "op"), "--by"),
+                                          (("--task", "nonsense"), "--task"), (("--dim", "zzz=4"), "--dim zzz")])
+def test_flags_without_effect_on_a_generation_workload_are_errors(cli, extra, named):
+    code, out, err = cli("infer", "qwen3-8b", "--prompt-tokens", "16", "--output-tokens", "8", *extra)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and named in err

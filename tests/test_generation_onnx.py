@@ -265,14 +265,19 @@ def test_legacy_export_same_work_as_config(tmp_path, env):
     assert concat and all(n.bytes_written == 8 * 4 * 64 * 4 for n in concat)  # 8 sequences x 4 heads x 64 x fp32
 
 
-def test_graph_without_kv_inputs_is_prefill_only(tmp_path, env, cli_json):
+def test_graph_without_kv_inputs_is_prefill_only(tmp_path, env, cli, cli_json):
     profile, pue, grid = env
     path = save(legacy_decoder(with_cache=False), tmp_path)
-    r = estimate_generation(path, profile, GenerationWorkload(16, 8, 2), pue=pue, grid=grid)
+    r = estimate_generation(path, profile, GenerationWorkload(16, 1, 2), pue=pue, grid=grid)
     assert r.decode is None and r.notes[0].startswith("prefill only")
-    doc = cli_json("infer", path, "--prompt-tokens", "16", "--output-tokens", "8")
-    assert doc["generation"]["decode"] is None and doc["generation"]["decode_costed"] is False
+    assert r.output_tokens_total == 2 and r.energy_per_request_j == pytest.approx(r.prefill.energy_j / 2)
+    doc = cli_json("infer", path, "--prompt-tokens", "16", "--output-tokens", "1")
+    assert doc["generation"]["decode"] is None
     assert any("prefill only" in n for n in doc["notes"])
+    # more output tokens than the prefill's one: no per-request figure that leaves the decode steps out
+    code, out, err = cli("infer", path, "--prompt-tokens", "16", "--output-tokens", "8")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no KV-cache inputs" in err and "--output-tokens 1" in err
 
 
 def test_unmatched_kv_inputs_name_what_was_looked_for(tmp_path, cli):
@@ -398,3 +403,48 @@ def test_cli_cache_dim_may_be_zero(tmp_path, cli_json):
     # prefill of 16 tokens with an empty cache: projections + attention over 16 keys + logits at every position
     per_layer = 16 * (4 * 256 * 256 + 3 * 256 * 512) + 4 * 16 * 16 * 128
     assert doc["macs"] == 2 * per_layer + 16 * 256 * 512
+
+
+def _rename_input(model, old, new):
+    for vi in model.graph.input:
+        if vi.name == old:
+            vi.name = new
+    for node in model.graph.node:
+        for i, name in enumerate(node.input):
+            if name == old:
+                node.input[i] = new
+    return model
+
+
+def test_an_unknown_cache_name_beside_known_ones_is_an_error(tmp_path, cli):
+    path = save(_rename_input(legacy_decoder(), "past_key_values.1.value", "past_v1_custom"), tmp_path)
+    code, out, err = cli("infer", path, "--prompt-tokens", "16", "--output-tokens", "8")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "past_v1_custom" in err and "past_key_values.{i}.key" in err
+
+
+def test_fixed_input_ids_cannot_take_the_workload(tmp_path, cli):
+    model = legacy_decoder()
+    dims = next(vi for vi in model.graph.input if vi.name == "input_ids").type.tensor_type.shape.dim
+    dims[0].dim_value, dims[1].dim_value = 1, 16
+    path = save(model, tmp_path)
+    code, out, err = cli("infer", path, "--prompt-tokens", "512", "--output-tokens", "8", "--dim", "batch_size=1")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "'input_ids' has a fixed size" in err and "dynamic" in err
+
+
+def test_a_dim_bound_twice_must_agree(tmp_path, cli):
+    path = save(legacy_decoder(), tmp_path)
+    code, out, err = cli("infer", path, "--prompt-tokens", "16", "--output-tokens", "8", "--concurrency", "4",
+                         "--dim", "batch_size=7")
+    assert code == 2 and out == "" and "--dim batch_size=7 conflicts" in err and "--concurrency" in err
+    code, _, err = cli("infer", path, "--prompt-tokens", "16", "--output-tokens", "8", "--dim", "past_sequence_length=3")
+    assert code == 2 and "--dim past_sequence_length=3 conflicts" in err
+
+
+def test_memory_counts_the_stored_weights_not_the_rows_a_prefill_gathers(tmp_path, env):
+    profile, pue, grid = env
+    path = save(legacy_decoder(), tmp_path)
+    short = estimate_generation(path, profile, GenerationWorkload(16, 4, 1), pue=pue, grid=grid)
+    long = estimate_generation(path, profile, GenerationWorkload(1000, 4, 1), pue=pue, grid=grid)
+    assert short.memory.weights_bytes == long.memory.weights_bytes == short.params_total * 4  # fp32

@@ -403,22 +403,22 @@ def max_concurrency(spec: DecoderSpec, profile: HardwareProfile, workload: Gener
 
 def check_memory(label: str, profile: HardwareProfile, weights_total: float, kv_per_seq: Callable[[int], float],
                  workload: GenerationWorkload, valid_devices: Callable[[int], bool],
-                 warnings: list[str] | None = None) -> MemoryCheck | None:
+                 warnings: list[str], strict: bool = True) -> MemoryCheck | None:
     """Weights (split over D devices) + the KV cache of B sequences at full length must fit.
 
-    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices. With a ``warnings`` list,
-    a workload that does not fit is reported there instead of raised.
+    ``kv_per_seq(D)``: cache bytes of one sequence on one of D devices. A profile without a memory figure
+    skips the check (said in ``warnings``); with ``strict=False`` a workload that does not fit is reported
+    in ``warnings`` instead of raised.
     """
     if profile.memory_gb is None:
-        if warnings is not None:
-            warnings.append(f"{profile.id} has no memory_gb figure: the memory check was skipped")
+        warnings.append(f"{profile.id} has no memory_gb figure: whether the weights and KV cache fit was not checked")
         return None
     cap = profile.memory_gb * 1e9 * USABLE_MEMORY_FRACTION
     b, d = workload.concurrency, workload.devices
     check = MemoryCheck(int(weights_total / d), int(b * kv_per_seq(d)), cap, profile.memory_gb)
     if check.needed_bytes <= cap:
         return check
-    if warnings is not None:
+    if not strict:
         warnings.append(f"{label} does not fit: {check.needed_bytes / 1e9:.1f} GB per device > {cap / 1e9:.1f} GB "
                         f"usable (all {b} sequences at full length); estimated anyway")
         return check
@@ -431,11 +431,18 @@ def check_memory(label: str, profile: HardwareProfile, weights_total: float, kv_
     if best_b >= 1:
         fixes.append(f"--concurrency {best_b} or less")
     gb = 1e9
+    if fixes:
+        hint = "use " + " or ".join(fixes)
+    elif room > 0:  # the weights fit: one sequence's cache does not
+        hint = (f"one sequence of {workload.prompt_tokens + workload.output_tokens} tokens needs "
+                f"{kv_per_seq(d) / gb:.1f} GB of KV cache: lower --prompt-tokens or --output-tokens")
+    else:
+        hint = "the weights alone do not fit on one device; use more devices"
     raise WattprintError(
         f"{label} does not fit: {check.needed_bytes / gb:.1f} GB per device (weights {check.weights_bytes / gb:.1f} GB"
         f" + KV cache {check.kv_bytes / gb:.1f} GB for {b} sequences of {workload.prompt_tokens + workload.output_tokens}"
         f" tokens) > {cap / gb:.1f} GB usable of {profile.id}'s {profile.memory_gb:g} GB",
-        hint=("use " + " or ".join(fixes)) if fixes else "the weights alone do not fit on one device; use more devices",
+        hint=hint,
     )
 
 
@@ -478,6 +485,10 @@ def estimate_generation(
         from wattprint.llm_config import DecoderSpec, load_config
 
         spec = source if isinstance(source, DecoderSpec) else load_config(source)
+        if dims:
+            raise WattprintError(f"{spec.name}: --dim {next(iter(dims))}=... applies to ONNX decoders only: a "
+                                 f"config's dimensions come from the workload",
+                                 hint="drop --dim; --prompt-tokens, --output-tokens and --concurrency set them")
         result = _estimate_config(spec, profile, workload, pue, grid, decode_points, inference_options, strict_memory)
     result = _replace(result, hardware_requested=hardware_requested or profile.id, requests=requests,
                       volume_basis=volume_basis)
@@ -523,7 +534,7 @@ def _estimate_config(spec: DecoderSpec, profile, workload: GenerationWorkload, p
     warnings: list[str] = []
     memory = check_memory(spec.name, profile, spec.weight_bytes(w.precision),
                           lambda d: spec.kv_bytes_per_sequence(P + M, kv_prec, d), w, valid,
-                          None if strict_memory else warnings)
+                          warnings, strict_memory)
     link = _link_gbps(profile)
     notes = list(spec.notes)
     if D > 1 and link is None:
@@ -556,12 +567,16 @@ def _estimate_config(spec: DecoderSpec, profile, workload: GenerationWorkload, p
 
     def analyze(model, seq: int, past: int) -> ModelCost:
         cost = analyze_proto(model, label, dims=dims_for(seq, past), empty_dims=(PAST, PAST_LOCAL))
-        return expand_layers(cost, spec, reps)
+        return sliding_window_prefill(expand_layers(cost, spec, reps), spec, seq)
 
     def run(cost, seq: int) -> _Pass:
         ar_bytes = 2 * spec.layers * B * seq * spec.hidden * act_bytes
         return _evaluate(cost, profile, B, D, ar_bytes, link, pue, grid, options)
 
+    if window and P > window:
+        n_sliding = sum(a == "sliding" for a, _ in spec.layer_kinds)
+        notes.append(f"prefill: the {n_sliding} sliding-window layers attend to at most {window} positions per "
+                     f"query (their attention work scaled by {window}/{P})")
     prefill_model, _ = graph(B * P)
     pre = run(analyze(prefill_model, P, 0), P)
     prefill = _phase("prefill", 1, _as_tuple(pre), [0], {0: pre})
@@ -591,6 +606,25 @@ def _estimate_config(spec: DecoderSpec, profile, workload: GenerationWorkload, p
         notes=tuple(notes + _phase_notes(w)), warnings=tuple(warnings + list(pre.result.warnings)), spec=spec,
         prefill_detail=pre.result, decode_detail=last, passes=tuple(passes),
     )
+
+
+def sliding_window_prefill(cost: ModelCost, spec: DecoderSpec, seq: int) -> ModelCost:
+    """A pass of ``seq`` positions through sliding-window layers: each query attends to at most ``window``
+    positions (the kernel skips the blocks outside the window), so the work of those layers' fused attention,
+    all of it proportional to the keys a query sees, scales by ``window / seq``. Its DRAM bytes do not change
+    (each key and value is still read once). Decode needs nothing: its sliding-layer cache is capped already."""
+    from dataclasses import replace
+
+    w = spec.sliding_window
+    if not w or seq <= w:
+        return cost
+    sliding = {f"model.layers.{i}.self_attn.attention" for i, (a, _) in enumerate(spec.layer_kinds) if a == "sliding"}
+    note = f"sliding window: {w} of {seq} positions per query"
+    return replace(cost, nodes=tuple(
+        replace(n, macs=n.macs * w // seq, elementwise_ops=n.elementwise_ops * w // seq,
+                reduction_ops=n.reduction_ops * w // seq, transcendental_ops=n.transcendental_ops * w // seq,
+                note=f"{n.note}; {note}" if n.note else note)
+        if n.name in sliding else n for n in cost.nodes))
 
 
 def representative_layers(spec: DecoderSpec) -> tuple[int, ...]:
@@ -734,7 +768,7 @@ KV_LOOKED_FOR = "past_key_values.{i}.key/.value, past_key.{i}/past_value.{i}, pa
 
 
 def _kv_inputs(model) -> tuple[list[Any], list[str]]:
-    """(matched KV-cache inputs, inputs that look like a cache but match no known pattern)."""
+    """(matched KV-cache inputs, rank-4 inputs named like a cache that match no known pattern)."""
     inits = {t.name for t in model.graph.initializer}
     matched, odd = [], []
     for vi in model.graph.input:
@@ -742,8 +776,8 @@ def _kv_inputs(model) -> tuple[list[Any], list[str]]:
             continue
         if any(p.match(vi.name) for p in KV_PATTERNS):
             matched.append(vi)
-        elif "past" in vi.name.lower() or "cache" in vi.name.lower():
-            odd.append(vi.name)
+        elif len(vi.type.tensor_type.shape.dim) == 4 and any(w in vi.name.lower() for w in ("past", "cache")):
+            odd.append(vi.name)  # shaped like a cache ([batch, heads, length, head_dim]), named like none we know
     return matched, odd
 
 
@@ -799,6 +833,35 @@ def _cache_in_place(cost: ModelCost, kv_names: set[str], past_bytes: Mapping[str
     return replace(cost, nodes=tuple(nodes))
 
 
+def _stored_weight_bytes(model, params: int, precision: str | None) -> float:
+    """Bytes the decoder's learned parameters occupy in device memory: its ``params`` (tied copies counted once)
+    at the mean width of its float initializers, or at ``precision``. (Not the bytes a pass reads: a prefill
+    gathers only the embedding rows it looks up.)"""
+    from wattprint.model.costs import PRECISION_BITS, dtype_bits
+
+    if precision in PRECISION_BITS:
+        return params * PRECISION_BITS[precision] / 8
+    elems = bits = 0
+    for t in model.graph.initializer:
+        b = dtype_bits(t.data_type)
+        if t.data_type in _FLOAT_TYPES and b:
+            n = math.prod(t.dims)
+            elems += n
+            bits += n * b
+    return params * (bits / elems if elems else 16) / 8
+
+
+#: ONNX float element types (TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16, the float8 kinds, FLOAT4E2M1)
+_FLOAT_TYPES = frozenset({1, 10, 11, 16, 17, 18, 19, 20, 23})
+
+
+def _fixed_dim(vi, axis: int) -> int | None:
+    dims = vi.type.tensor_type.shape.dim
+    if axis < len(dims) and dims[axis].WhichOneof("value") == "dim_value":
+        return int(dims[axis].dim_value)
+    return None
+
+
 def _dim_name(vi, axis: int) -> str | None:
     dims = vi.type.tensor_type.shape.dim
     if axis < len(dims) and dims[axis].WhichOneof("value") == "dim_param":
@@ -829,20 +892,36 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
     if ids is None:
         raise WattprintError(f"{label}: no input_ids input: not a decoder graph",
                              hint=f"its inputs are: {', '.join(names[:6])}")
+    P, M, B = w.prompt_tokens, w.output_tokens, w.concurrency
+    if odd:  # a cache input the estimate would not grow (or, without any match, a decoder it cannot step)
+        raise WattprintError(
+            f"{label}: cache inputs {', '.join(odd[:3])} do not match a known KV-cache naming",
+            hint=f"looked for {KV_LOOKED_FOR}",
+        )
+    if not kv and M > 1:
+        raise WattprintError(
+            f"{label}: no KV-cache inputs (looked for {KV_LOOKED_FOR}): its decode steps cannot be costed",
+            hint="pass --output-tokens 1 to estimate the prefill (first token) alone, or export the decoder with "
+                 "its past key/value inputs",
+        )
     batch_dim, seq_dim = _dim_name(ids, 0), _dim_name(ids, 1)
+    seqs = {P, 1} if kv and M > 1 else {P}
+    for vi, axis, flag, wanted in ((ids, 0, "--concurrency", {B}), (ids, 1, "--prompt-tokens", seqs),
+                                   *((vi, 0, "--concurrency", {B}) for vi in kv)):
+        fixed = _fixed_dim(vi, axis)
+        if fixed is not None and wanted != {fixed}:
+            raise WattprintError(
+                f"{label}: input '{vi.name}' has a fixed size {fixed} on axis {axis}, which {flag} cannot set "
+                f"(the workload needs {' and '.join(str(x) for x in sorted(wanted))})",
+                hint="re-export the decoder with dynamic batch and sequence axes",
+            )
     if kv:
         past_dim = _dim_name(kv[0], 2)
         if past_dim is None:
             raise WattprintError(f"{label}: KV input '{kv[0].name}' has no symbolic length (axis 2)",
                                  hint="re-export with a dynamic past_sequence_length")
-    elif odd:
-        raise WattprintError(
-            f"{label}: cache inputs {', '.join(odd[:3])} do not match a known KV-cache naming",
-            hint=f"looked for {KV_LOOKED_FOR}",
-        )
     else:
         past_dim = None
-    P, M, B = w.prompt_tokens, w.output_tokens, w.concurrency
     # other dims named like a total length are bound to past + sequence
     total_like = set()
     for vi in model.graph.input:
@@ -851,6 +930,17 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         for d in vi.type.tensor_type.shape.dim:
             if d.WhichOneof("value") == "dim_param" and "total" in d.dim_param.lower():
                 total_like.add(d.dim_param)
+
+    # a --dim that names a dim the workload sets must agree with it (two bindings of one dim)
+    workload_dims = {batch_dim: ("--concurrency", {B}), seq_dim: ("--prompt-tokens", seqs),
+                     past_dim: ("--prompt-tokens and --output-tokens", None),
+                     **{t: ("--prompt-tokens and --output-tokens", None) for t in total_like}}
+    for name, value in extra_dims.items():
+        if name in workload_dims:
+            flag, allowed = workload_dims[name]
+            if allowed != {value}:
+                raise WattprintError(f"{label}: --dim {name}={value} conflicts with the workload: {flag} set {name}",
+                                     hint=f"drop --dim {name}")
 
     def dims_for(seq: int, past: int) -> dict[str, int]:
         d = dict(extra_dims)
@@ -902,12 +992,12 @@ def _estimate_onnx(path: Path, profile, workload: GenerationWorkload, pue, grid,
         last = samples[xs[-1]].result
         onnx_passes = [(samples[x].result, wt) for x, wt in zip(xs, step_weights(P, P + M - 2, xs))]
     cost = pre.result.model
-    weights = sum(n.weight_bytes for n in cost.nodes if n.params)
+    weights = _stored_weight_bytes(model, cost.params, w.precision)
     memory = None
     if kv:
         per_token = sum(kv_token_bytes.values())
         memory = check_memory(label, profile, weights, lambda d: per_token * (P + M), w, lambda d: d == 1,
-                              None if strict_memory else warnings)
+                              warnings, strict_memory)
     return GenerationResult(
         model=label, source_kind="onnx", workload=w, hardware=profile, hardware_requested=profile.id, prefill=_phase(
             "prefill", 1, _as_tuple(pre), [0], {0: pre}), decode=decode, memory=memory, params_total=cost.params,

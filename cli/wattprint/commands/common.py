@@ -91,13 +91,11 @@ def emit(fmt: OutputFormat, report, output: Path | None = None) -> None:
     Machine formats never go through Rich. ``-o report.html`` with no --format means HTML (likewise .json, .csv,
     .md); an explicit --format wins; a file never gets terminal styling (table becomes markdown)."""
     from wattprint.cli_errors import stop_progress
-    from wattprint.render.formats import FORMATTERS, to_format, write_format
+    from wattprint.render.formats import to_format, write_format
 
     stop_progress()  # the spinner (a terminal's stderr only) is erased before any output
-    if output is not None and fmt is OutputFormat.table:
-        by_suffix = SUFFIX_FORMATS.get(output.suffix.lower())
-        fmt = (by_suffix if by_suffix is not None and (by_suffix in FORMATTERS or by_suffix in report.text)
-               else OutputFormat.markdown)
+    if output is not None:
+        fmt = output_format(output, fmt, tuple(report.text))
     if fmt is OutputFormat.table:
         from wattprint import render
 
@@ -108,6 +106,39 @@ def emit(fmt: OutputFormat, report, output: Path | None = None) -> None:
     else:
         write_output(output, to_format(fmt)(report))
         sys.stderr.write(f"wattprint: wrote {fmt.value} to {output}\n")
+
+
+#: suffixes that name no format: the file gets the text form (markdown)
+_TEXT_SUFFIXES = ("", ".txt")
+
+
+def output_format(output: Path, fmt: OutputFormat, extra: tuple[OutputFormat, ...] = ()) -> OutputFormat:
+    """The format of ``-o FILE``: its suffix's, unless --format names another (an error: a .json file of CSV
+    would mislead whatever reads it); a suffix that names no format wants --format or a known suffix.
+    ``extra``: formats this report has beyond the common ones (check's JUnit XML). A command that prints
+    warnings before its report calls this first, so that a bad ``-o`` stops it before any output."""
+    from wattprint.errors import WattprintError
+    from wattprint.render.formats import FORMATTERS
+
+    def writable(f: OutputFormat) -> bool:
+        return f in FORMATTERS or f in extra
+
+    suffix = output.suffix.lower()
+    by_suffix = SUFFIX_FORMATS.get(suffix)
+    known = ", ".join(s for s, f in SUFFIX_FORMATS.items() if writable(f))
+    if by_suffix is not None and not writable(by_suffix):
+        raise WattprintError(f"-o {output}: this report has no {by_suffix.value} form", hint=f"name the file {known}")
+    if fmt is OutputFormat.table:
+        if by_suffix is not None:
+            return by_suffix
+        if suffix in _TEXT_SUFFIXES:
+            return OutputFormat.markdown
+        raise WattprintError(f"-o {output}: cannot tell the format from {suffix!r}",
+                             hint=f"name the file {known}, or pass --format")
+    if by_suffix is not None and by_suffix is not fmt:
+        raise WattprintError(f"-o {output} with --format {fmt.value}: the file's extension says {by_suffix.value}",
+                             hint=f"name the file for {fmt.value}, or drop --format")
+    return fmt
 
 
 def write_output(path: Path, text: str) -> None:

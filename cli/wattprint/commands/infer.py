@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wattprint.commands import options as o
-from wattprint.commands.common import Defaults, check_numbers, emit, hardware_db, split_ids, warn_lines
+from wattprint.commands.common import Defaults, check_numbers, emit, hardware_db, output_format, split_ids, warn_lines
 from wattprint.vocab import ByGroup, FunctionalUnit, GapPolicy, OutputFormat, Units
 
 
@@ -27,7 +27,7 @@ def infer(
     days: o.Days = None,
     system: o.System = None,
     power_limit: o.PowerLimit = None,
-    top: o.Top = 25,
+    top: o.Top = None,
     by: o.By = None,
     task: o.Task = None,
     functional_unit: o.FunctionalUnitOpt = None,
@@ -67,6 +67,17 @@ def infer(
         from wattprint.generation import is_generation_source
 
         generation = is_generation_source(model)
+    if generation:  # the layer table's options have no table to act on
+        given = [f for f, v in (("--top", top), ("--by", by), ("--task", task)) if v is not None]
+        if given:
+            from wattprint.errors import WattprintError
+
+            raise WattprintError(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to a generation "
+                                 f"workload (it shows prefill and decode, not a layer table)",
+                                 hint=f"drop {', '.join(given)}")
+    top = 25 if top is None else top
+    if output is not None:  # a bad -o stops the command before any work or warning
+        output_format(output, fmt)
     check_numbers(top=("--top", top), batch=("--batch", batch), inferences=("--inferences", inferences),
                   days=("--days", days), pue=("--pue", pue), intensity_gco2e_per_kwh=("--intensity", intensity))
     options = InferOptions(

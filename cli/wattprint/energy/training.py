@@ -133,6 +133,8 @@ class TrainingSpec(BaseModel):
             raise ValueError("a model-based run needs both model and samples")
         if self.mfu is not None and not (ways[2] or ways[3]):
             raise ValueError("mfu applies only to compute-based runs (params + tokens, or model + samples)")
+        if "epochs" in self.model_fields_set and not ways[3]:
+            raise ValueError("epochs applies only to model-based runs (model + samples: samples are per epoch)")
         if self.power_w is not None and self.utilization is not None:
             raise ValueError("give power_w or utilization, not both (power_w is already the average draw)")
         if sum(x is not None for x in (self.region, self.grid_file, self.intensity_gco2e_per_kwh)) > 1:
@@ -303,6 +305,13 @@ def estimate_training(spec: TrainingSpec, hardware: HardwareDB, units: str = "me
 
     utilization = None
     if spec.power_w is not None:
+        if profile.tdp_w is not None and spec.power_w > profile.tdp_w:
+            raise WattprintError(
+                f"{{power_w}} {spec.power_w:g} W is above the {profile.tdp_w:g} W TDP of {profile.id!r}: it is one "
+                f"device's average draw",
+                hint="pass the accelerator's own average draw; the host's power has its own fields",
+                field="power_w", value=spec.power_w,
+            )
         power, basis = spec.power_w, PowerBasis.given
     elif profile.tdp_w is not None:
         utilization = spec.utilization if spec.utilization is not None else DEFAULT_UTILIZATION
