@@ -137,7 +137,7 @@ System = Annotated[str | None, typer.Option(
 PowerLimit = Annotated[float | None, typer.Option(
     "--power-limit", metavar="WATTS",
     help="Power limit per accelerator in W, for capped deployments such as MaxQ (default: its TDP).")]
-Top = Annotated[int, typer.Option("--top", metavar="N", help="Show the N most energy-hungry layers (0: all).")]
+Top = Annotated[int | None, typer.Option("--top", metavar="N", help="Show the N most energy-hungry layers (0: all; default 25).")]
 By = Annotated[ByGroup | None, typer.Option("--by", help="Group layers by op type.")]
 Task = Annotated[str | None, typer.Option("--task", metavar="TASK", help="Task class for the energy label (default: guessed).")]
 PromptTokens = Annotated[int | None, typer.Option("--prompt-tokens", metavar="N", rich_help_panel=LLM,
