@@ -454,3 +454,30 @@ def test_python_m_wattprint_check_subprocess(repo):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and json.loads(bad.stdout)["summary"]["failed"] == 1
     assert bad.stderr.strip().endswith("in 1 target (wattprint.yaml)")
+
+
+def test_junit_is_well_formed_whatever_the_text():
+    from xml.etree import ElementTree as ET
+
+    from wattprint.render.check import _xml_text
+
+    assert _xml_text("a\x01b\x1b[31mc\td") == "a\ufffdb\ufffd[31mc\td"
+    ET.fromstring(f"<a b='{_xml_text(chr(1) + 'x')}'/>")  # parses
+
+
+@pytest.mark.parametrize("name", ["m \x01", "red \x1b[31m"])
+def test_names_with_control_characters_are_refused(cli, tmp_path, name):
+    budget = tmp_path / "wattprint.yaml"
+    budget.write_text(json.dumps({"targets": [{"name": name, "spec": "run.yaml",
+                                               "assertions": [{"metric": "energy", "max": "1 kWh"}]}]}))
+    (tmp_path / "run.yaml").write_text("hardware: a100\nhours: 1\n")
+    code, out, err = cli("check", "--config", budget)
+    assert code == 2 and "control character" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli("train", "--hardware", "a100", "--hours", "1", "--name", name)
+    assert code == 2 and out == "" and "control character" in err
+
+
+def test_a_zero_baseline_reads_up_from_zero():
+    from wattprint.check.metrics import fmt_delta
+
+    assert fmt_delta(float("inf")) == "up from 0" and fmt_delta(12.5) == "+12.5%"

@@ -127,6 +127,16 @@ def reject_bool(value: Any) -> Any:
     return value
 
 
+def printable(value: Any) -> Any:
+    """For a validator on a name that is printed (a run's or a budget target's): no control characters (an
+    escape sequence would restyle the terminal; XML cannot hold most of them)."""
+    if isinstance(value, str):
+        bad = next((c for c in value if ord(c) < 32 or 127 <= ord(c) < 160), None)
+        if bad is not None:
+            raise ValueError(f"contains the control character U+{ord(bad):04X}; use printable text")
+    return value
+
+
 def pydantic_check(name: str, value: Any) -> Any:
     """For a pydantic ``field_validator``: a ValueError the schema turns into a located message."""
     if value is None:

@@ -84,8 +84,8 @@ def fmt_metric(metric: str, value: float | None) -> str:
 def fmt_delta(delta_pct: float | None) -> str:
     if delta_pct is None:
         return "-"
-    if math.isinf(delta_pct):
-        return "+inf%"
+    if math.isinf(delta_pct):  # the baseline was 0
+        return "up from 0"
     return f"{'+' if delta_pct >= 0 else ''}{fmt_number(delta_pct, 3)}%"
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from wattprint.check.metrics import MetricName
-from wattprint.limits import pydantic_check, reject_bool
+from wattprint.limits import printable, pydantic_check, reject_bool
 from wattprint.vocab import PRECISIONS
 
 SCHEMA_ID = "https://wattprint.dev/schemas/budget.schema.json"
@@ -102,6 +102,11 @@ class TargetModel(BaseModel):
     utilization: float | None = Field(default=None, gt=0, le=1, description="spec only: fraction of TDP drawn")
     assertions: list[AssertionModel] = Field(min_length=1)
     message: str | None = Field(default=None, description="what to do when an assertion fails (shown in reports)")
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        return printable(value)
 
     @field_validator("intensity", "pue", "batch", "inferences", "days", "count", "hours", "gpu_hours", "power",
                      "utilization", mode="before")

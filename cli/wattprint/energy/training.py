@@ -20,7 +20,7 @@ from wattprint.carbon import GridChoice, PUEChoice, choose_grid, choose_pue, par
 from wattprint.comparisons import Comparison, compare
 from wattprint.errors import MissingFigureError, WattprintError
 from wattprint.hardware import HardwareDB, HardwareProfile
-from wattprint.limits import pydantic_check, reject_bool
+from wattprint.limits import printable, pydantic_check, reject_bool
 from wattprint.ranges import Span, grid_factor_range, pue_range, ranges
 from wattprint.vocab import TRAIN_PRECISIONS, PowerBasis
 from wattprint.yamlio import did_you_mean, format_validation_error, key_line, load_yaml
@@ -109,6 +109,11 @@ class TrainingSpec(BaseModel):
     @classmethod
     def _not_bool(cls, value: Any) -> Any:  # YAML's true is not 1
         return reject_bool(value)
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        return printable(value)
 
     @field_validator(*_BOUNDED)
     @classmethod

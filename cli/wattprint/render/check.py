@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -217,29 +218,39 @@ def check_junit(report: CheckReport, fail_on: str = "error") -> str:
     total = sum(len(t.assertions) for t in report.targets)
     failures = sum(fails_step(a, fail_on) for t in report.targets for a in t.assertions)
     skipped = report.count(CheckStatus.skipped)
+    x = _xml_text
     root = ET.Element("testsuites", name="wattprint check", tests=str(total), failures=str(failures),
                       errors="0", skipped=str(skipped))
     for t in report.targets:
         t_fail = sum(fails_step(a, fail_on) for a in t.assertions)
         t_skip = sum(a.status is CheckStatus.skipped for a in t.assertions)
-        suite = ET.SubElement(root, "testsuite", name=t.name, tests=str(len(t.assertions)), failures=str(t_fail),
-                              errors="0", skipped=str(t_skip), file=str(report.budget_file))
+        suite = ET.SubElement(root, "testsuite", name=x(t.name), tests=str(len(t.assertions)), failures=str(t_fail),
+                              errors="0", skipped=str(t_skip), file=x(report.budget_file))
         for a in t.assertions:
-            case = ET.SubElement(suite, "testcase", classname=f"wattprint.{t.name}", name=f"{a.metric} {a.kind} {a.limit_text}",
-                                 file=str(report.budget_file))
+            case = ET.SubElement(suite, "testcase", classname=x(f"wattprint.{t.name}"),
+                                 name=x(f"{a.metric} {a.kind} {a.limit_text}"), file=x(report.budget_file))
             if a.line:
                 case.set("line", str(a.line))
-            detail = a.message + (f"\nWhat to do: {t.message}" if t.message else "")
+            detail = x(a.message + (f"\nWhat to do: {t.message}" if t.message else ""))
             if fails_step(a, fail_on):
-                failure = ET.SubElement(case, "failure", message=a.message, type=f"budget-{a.level}")
+                failure = ET.SubElement(case, "failure", message=x(a.message), type=f"budget-{a.level}")
                 failure.text = detail
             elif a.status is CheckStatus.skipped:
-                ET.SubElement(case, "skipped", message=a.message)
+                ET.SubElement(case, "skipped", message=x(a.message))
             elif a.status is CheckStatus.warn:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"warning: {detail}"
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+#: characters XML 1.0 cannot hold (controls other than tab, newline and carriage return; surrogates; U+FFFE/F)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: Any) -> str:
+    """Text for a JUnit attribute or element: what XML cannot hold becomes U+FFFD (a path may hold anything)."""
+    return _NOT_XML.sub("\ufffd", str(text))
 
 
 # ----------------------------------------------------------------------------- GitHub Actions
