@@ -74,6 +74,13 @@ LIMITS: dict[str, Bound] = {
     "embodied_kgco2e": Bound(0, 100_000, "kgCO2e", "published device figures are 10-3000 kg", low_open=True),
 }
 
+#: budget counts ('4.1G', '1e9'): the largest power of ten an exponent may write (a bigger one is a typo; an
+#: unbounded one made '1e99999999' compute a 100-million-digit integer)
+MAX_COUNT_EXPONENT = 30
+#: digits of one integer literal in a YAML or JSON file: no input of wattprint needs more, every such integer
+#: still converts to a float (which stops at ~1.8e308), and Python refuses to read more than 4,300 digits anyway
+MAX_NUMBER_DIGITS = 300
+
 #: graph bounds (wattprint.model)
 MAX_DIM = 2**31  # one dim of one tensor
 MAX_TENSOR_ELEMENTS = 2**40  # ~1.1e12 elements: 2.2 TB at fp16, above any device's memory
