@@ -6,6 +6,7 @@ never a traceback (exit 3), a hang or a silently different number."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,14 @@ def infer_error(cli, model: Path | str, *extra: str, seconds: int = 60) -> str:
 
 
 # ----------------------------------------------------------------------------- 1. config.json fields typed
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_config_nested_too_deeply(cli, tmp_path, text):
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    line = infer_error(cli, path)
+    assert "nested too deeply" in line and "config.json" in line
 
 
 # ----------------------------------------------------------------------------- 2. loose types, silent results
@@ -148,6 +157,13 @@ def test_big_int_in_a_hardware_profile(cli, tmp_path):
     assert "hw.yaml:5" in line and "too large to read" in line
 
 
+def test_big_int_in_a_config_json(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(BASE)[:-1] + ', "hidden_size": ' + BIG + "}")
+    line = infer_error(cli, path)
+    assert "config.json" in line and "too large to read" in line
+
+
 def test_long_but_readable_ints_still_load(tmp_path):
     from wattprint.yamlio import load_json, load_yaml
 
@@ -195,8 +211,47 @@ def test_budget_with_a_huge_count(cli, tmp_path, monkeypatch, limit):
 # ----------------------------------------------------------------------------- 6. special files as an LLM config
 
 
+def test_device_as_llm_config(cli):
+    line = infer_error(cli, "/dev/zero", seconds=30)
+    assert "/dev/zero" in line and "character device" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_as_llm_config(cli, tmp_path):
+    fifo = tmp_path / "f.json"
+    os.mkfifo(fifo)
+    line = infer_error(cli, fifo, seconds=30)
+    assert "f.json" in line and "FIFO" in line
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_config_json_in_a_folder(cli, tmp_path):
+    os.mkfifo(tmp_path / "config.json")
+    line = infer_error(cli, tmp_path, seconds=30)
+    assert "config.json" in line and "FIFO" in line
+
+
+def test_oversized_config_json(cli, tmp_path):
+    path = tmp_path / "config.json"
+    with path.open("w") as f:
+        f.write('{"model_type": "llama", "pad": "')
+        f.write("a" * (5 << 20))
+        f.write('"}')
+    line = infer_error(cli, path)
+    assert "too big for a config.json" in line
+
+
 # ----------------------------------------------------------------------------- 7. / 8. messages that name the right field
 
 
 # ----------------------------------------------------------------------------- 9. an empty model path
 
+
+def test_load_config_refuses_an_empty_path(tmp_path, monkeypatch):
+    from wattprint.errors import WattprintError
+    from wattprint.llm_config import load_config
+
+    write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(WattprintError, match="empty"):
+        load_config("")

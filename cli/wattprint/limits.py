@@ -92,6 +92,7 @@ MAX_FILE_BYTES: dict[str, int] = {
     "budget file": 1 << 20,
     "hardware profile": 1 << 20,
     "baseline": 16 << 20,
+    "config.json": 4 << 20,  # a Hugging Face config.json is a few KB
     "grid file": 2 << 30,  # streamed: a 10-year 5-minute series is ~100 MB
     "model": 16 << 30,  # weights may be inline; onnx itself stops at 2 GB protobufs
 }

@@ -164,7 +164,16 @@ def find_shipped(name: str) -> Path | None:
 
 
 def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderSpec:
-    """Read a config.json (or a shipped config by name) into a :class:`DecoderSpec`."""
+    """Read a config.json (or a shipped config by name) into a :class:`DecoderSpec`.
+
+    The file is checked by kind (a FIFO or a device is refused before anything is read) and size (a
+    config.json is a few KB: :data:`wattprint.limits.MAX_FILE_BYTES`), like every other input file.
+    """
+    from wattprint.yamlio import load_json
+
+    if not str(source).strip():
+        raise WattprintError("the model path is empty", hint="pass a config.json, a folder holding one, or a "
+                                                             "built-in config name (see 'wattprint llm-configs')")
     path = Path(source)
     label = label or str(source)
     shipped = None
@@ -176,14 +185,9 @@ def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderS
         path = shipped
     if path.is_dir():
         path = path / "config.json"
-        if not path.is_file():
+        if not path.exists():  # (one that is not a regular file is refused by kind below)
             raise WattprintError(f"{label}: a folder without config.json", hint="pass the config.json file")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise WattprintError(f"{label}: cannot read the file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise WattprintError(f"{label}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    raw = load_json(path, "config.json")
     if not isinstance(raw, dict):
         raise WattprintError(f"{label}: a config.json holds a JSON object")
     source_note = ""
