@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from conftest import ROOT
 
 GEN = ("--prompt-tokens", "16", "--output-tokens", "8")
 BASE: dict[str, Any] = {
@@ -78,6 +81,32 @@ def infer_error(cli, model: Path | str, *extra: str, seconds: int = 60) -> str:
 # ----------------------------------------------------------------------------- 1. config.json fields typed
 
 
+@pytest.mark.parametrize("update, field", [
+    ({"max_position_embeddings": "4096"}, "max_position_embeddings"),
+    ({"max_position_embeddings": [4096]}, "max_position_embeddings"),
+    ({**QWEN2_SW, "max_window_layers": "x"}, "max_window_layers"),
+    ({**QWEN2_SW, "max_window_layers": [1]}, "max_window_layers"),
+    ({**QWEN2_SW, "max_window_layers": True}, "max_window_layers"),  # a boolean is not a number
+    ({**GEMMA3_SW, "sliding_window_pattern": 0}, "sliding_window_pattern"),  # was a modulo by zero
+    ({**GEMMA3_SW, "sliding_window_pattern": "x"}, "sliding_window_pattern"),
+    ({**GEMMA3_SW, "sliding_window_pattern": True}, "sliding_window_pattern"),
+    ({**QWEN3_MOE, "mlp_only_layers": 5}, "mlp_only_layers"),
+    ({**QWEN3_MOE, "mlp_only_layers": [[0]]}, "mlp_only_layers[0]"),
+    ({"layer_types": [1, None]}, "layer_types[0]"),
+    ({"attention_bias": "yes"}, "attention_bias"),
+    ({"quantization_config": ["mxfp4"]}, "quantization_config"),
+], ids=lambda v: json.dumps(v) if isinstance(v, dict) else v)
+def test_config_field_of_the_wrong_type_is_named(cli, tmp_path, update, field):
+    line = infer_error(cli, write_config(tmp_path, update))
+    assert f"'{field}'" in line and "config.json" in line
+
+
+@pytest.mark.parametrize("n_inner", ["abc", [1]])
+def test_gpt2_n_inner_of_the_wrong_type_is_named(cli, tmp_path, n_inner):
+    line = infer_error(cli, write_config(tmp_path, {"n_inner": n_inner}, base=GPT2))
+    assert "'n_inner'" in line
+
+
 @pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
 def test_config_nested_too_deeply(cli, tmp_path, text):
     path = tmp_path / "config.json"
@@ -86,7 +115,60 @@ def test_config_nested_too_deeply(cli, tmp_path, text):
     assert "nested too deeply" in line and "config.json" in line
 
 
+def test_every_config_field_goes_through_a_typed_accessor():
+    """spec_from_dict reads no field by hand: no cfg.get/cfg[...] but in the accessors."""
+    import inspect
+    import re
+
+    from wattprint import llm_config
+
+    source = inspect.getsource(llm_config.spec_from_dict)
+    assert not re.search(r"(?<![\w])(int|bool|str|float)\(cfg", source)
+    reads = [line.strip() for line in source.splitlines() if "cfg.get(" in line or "cfg[" in line]
+    allowed = ('cfg.get("model_type")', 'cfg.get("text_config")', 'cfg.get("head_dim") is None')
+    assert all(any(a in r for a in allowed) for r in reads), reads
+
+
 # ----------------------------------------------------------------------------- 2. loose types, silent results
+
+
+@pytest.mark.parametrize("update, base, field", [
+    ({"tie_word_embeddings": "false"}, BASE, "tie_word_embeddings"),  # was read as tied
+    ({"model_type": "mistral", "sliding_window": True}, BASE, "sliding_window"),  # was a 1-token window
+    ({"torch_dtype": "int4"}, BASE, "torch_dtype"),  # was bf16
+    ({"torch_dtype": ["bfloat16"]}, BASE, "torch_dtype"),
+    ({"torch_dtype": "float64"}, BASE, "torch_dtype"),
+    ({"n_inner": 1.5}, GPT2, "n_inner"),  # was 1
+    ({"n_inner": True}, GPT2, "n_inner"),
+    ({"max_position_embeddings": -1}, BASE, "max_position_embeddings"),  # was "exceeds its context of -1"
+    ({"max_position_embeddings": True}, BASE, "max_position_embeddings"),  # was "... context of True"
+    ({"n_positions": "1024"}, GPT2, "n_positions"),
+], ids=lambda v: json.dumps(v) if isinstance(v, dict) and len(v) < 4 else None)
+def test_loose_types_are_errors_not_other_numbers(cli, tmp_path, update, base, field):
+    line = infer_error(cli, write_config(tmp_path, update, base=base))
+    assert f"'{field}'" in line
+
+
+def test_unknown_dtype_names_the_supported_ones(cli, tmp_path):
+    line = infer_error(cli, write_config(tmp_path, {"torch_dtype": "int4"}))
+    assert "bfloat16" in line and "float16" in line and "float32" in line
+
+
+def test_nan_context_is_not_skipped(cli, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(BASE)[:-1] + ', "max_position_embeddings": NaN}')
+    assert "'max_position_embeddings'" in infer_error(cli, path)
+
+
+def test_accepted_values_still_load(tmp_path):
+    from wattprint.llm_config import load_config
+
+    spec = load_config(write_config(tmp_path, {"tie_word_embeddings": True, "torch_dtype": "torch.float16",
+                                               "model_type": "mistral", "sliding_window": 4}))
+    assert spec.tied and spec.dtype == "fp16" and spec.sliding_window == 4
+    assert load_config(write_config(tmp_path, {"n_inner": None}, base=GPT2)).intermediate == 256
+    spec = load_config(write_config(tmp_path, {**QWEN3_MOE, "mlp_only_layers": [0]}))
+    assert [m for _, m in spec.layer_kinds] == ["dense", "moe"]
 
 
 # ----------------------------------------------------------------------------- 3. integers too long to read
@@ -208,6 +290,61 @@ def test_budget_with_a_huge_count(cli, tmp_path, monkeypatch, limit):
 # ----------------------------------------------------------------------------- 5. config sizes bounded, cheap hints
 
 
+@pytest.mark.parametrize("update, extra, field", [
+    ({"num_attention_heads": 2**40, "num_key_value_heads": 2**40, "head_dim": 1}, ("--devices", "3"),
+     "num_attention_heads"),
+    ({"num_attention_heads": 2**70, "num_key_value_heads": 2**70, "head_dim": 1}, (), "num_attention_heads"),
+    ({"num_hidden_layers": 10**9}, (), "num_hidden_layers"),
+    ({"num_hidden_layers": 10**4}, (), "num_hidden_layers"),
+    ({"hidden_size": 2**63}, (), "hidden_size"),
+    ({"vocab_size": 10**15}, (), "vocab_size"),
+    ({"model_type": "mixtral", "num_local_experts": 10**9, "num_experts_per_tok": 2}, (), "num_local_experts"),
+])
+def test_config_sizes_are_bounded(cli, tmp_path, update, extra, field):
+    start = time.monotonic()
+    line = infer_error(cli, write_config(tmp_path, update), *extra, seconds=30)
+    assert f"'{field}'" in line and "limit" in line
+    assert time.monotonic() - start < 10
+
+
+def test_tp_hint_is_computed_from_divisors():
+    from wattprint.llm_config import tp_choices
+
+    def scan(heads: int, kv: int) -> list[int]:  # the definition, by brute force
+        return [d for d in range(1, heads + 1) if heads % d == 0 and
+                ((kv >= d and kv % d == 0) or (kv < d and d % kv == 0))][:8]
+
+    for heads in range(1, 130):
+        for kv in range(1, heads + 1):
+            assert tp_choices(heads, kv) == scan(heads, kv), (heads, kv)
+
+
+def test_tp_hint_is_cheap_on_a_hand_built_spec():
+    from dataclasses import replace
+
+    from wattprint.errors import WattprintError
+    from wattprint.llm_config import check_tp, load_config
+
+    spec = replace(load_config("llama-3.1-8b"), heads=2**70, kv_heads=2**70)
+    with deadline(10), pytest.raises(WattprintError, match="use one of 1, 2, 4"):
+        check_tp(spec, 3)
+
+
+def test_a_config_at_the_limits_loads(tmp_path):
+    from wattprint.llm_config import load_config
+
+    spec = load_config(write_config(tmp_path, {"num_hidden_layers": 1024, "num_attention_heads": 4096,
+                                               "num_key_value_heads": 4096, "head_dim": 1}))
+    assert spec.layers == 1024
+
+
+def test_limits_page_lists_every_config_bound():
+    from wattprint.limits import CONFIG_LIMITS
+
+    text = (ROOT / "docs" / "limits.md").read_text(encoding="utf-8")
+    assert [k for k in CONFIG_LIMITS if f"`{k}`" not in text] == []
+
+
 # ----------------------------------------------------------------------------- 6. special files as an LLM config
 
 
@@ -242,6 +379,26 @@ def test_oversized_config_json(cli, tmp_path):
 
 
 # ----------------------------------------------------------------------------- 7. / 8. messages that name the right field
+
+
+def test_sliding_window_layers_without_a_window_name_the_field(cli, tmp_path):
+    cfg = write_config(tmp_path, {"model_type": "qwen2", "use_sliding_window": True, "max_window_layers": 0})
+    line = infer_error(cli, cfg)
+    assert "'sliding_window'" in line and "past_local_length" not in line
+    # the advice the old message gave did not help: the same error with --dim past_local_length=N
+    assert infer_error(cli, cfg, "--dim", "past_local_length=8") == line
+
+
+def test_zero_head_size_names_hidden_size_and_heads(cli, tmp_path):
+    line = infer_error(cli, write_config(tmp_path, {"hidden_size": 4}))
+    assert "hidden_size" in line and "num_attention_heads" in line and "head size of 0" in line
+    assert "'head_dim' = 0" not in line
+
+
+@pytest.mark.parametrize("n_embd", [2, 66])
+def test_gpt2_width_not_divisible_by_heads(cli, tmp_path, n_embd):
+    line = infer_error(cli, write_config(tmp_path, {"n_embd": n_embd, "n_head": 4}, base=GPT2))
+    assert f"n_embd {n_embd}" in line and "n_head 4" in line and "past_value" not in line
 
 
 # ----------------------------------------------------------------------------- 9. an empty model path
