@@ -404,6 +404,24 @@ def test_gpt2_width_not_divisible_by_heads(cli, tmp_path, n_embd):
 # ----------------------------------------------------------------------------- 9. an empty model path
 
 
+def test_empty_model_argument_is_an_error(cli, tmp_path, monkeypatch):
+    write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    line = infer_error(cli, "")
+    assert "empty" in line and "MODEL" in line
+    code, _, _ = cli("infer", ".", *GEN)  # the folder, named, is still a model
+    assert code == 0
+
+
+@pytest.mark.parametrize("command", [("train", "--hardware", "a100", "--samples", "10", "--model", ""),
+                                     ("lifecycle", "--hardware", "a100", "--hours", "1", "--model", "")])
+def test_empty_model_option_is_an_error(cli, tmp_path, monkeypatch, command):
+    write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    line = one_line_error(*cli(*command))
+    assert "empty" in line and "--model" in line
+
+
 def test_load_config_refuses_an_empty_path(tmp_path, monkeypatch):
     from wattprint.errors import WattprintError
     from wattprint.llm_config import load_config
