@@ -74,6 +74,45 @@ LIMITS: dict[str, Bound] = {
     "embodied_kgco2e": Bound(0, 100_000, "kgCO2e", "published device figures are 10-3000 kg", low_open=True),
 }
 
+#: Hugging Face config.json figures (wattprint.llm_config), by config field. Each sits far above the largest
+#: published decoder; with these, a config is built and costed in seconds (10**9 layers would never finish).
+_LAYERS_WHY = "the deepest published decoders have ~130 layers (Llama 3.1 405B: 126)"
+_WIDTH_WHY = "the widest published MLPs are ~74k (PaLM 540B: 73,728)"
+_HEADS_WHY = "published decoders have at most 128 attention heads (Llama 3.1 405B, DeepSeek-V3)"
+_CONTEXT_WHY = "published contexts reach ~1e7 tokens (Llama 4 Scout); 2^31 is the largest graph dim"
+CONFIG_LIMITS: dict[str, Bound] = {
+    "num_hidden_layers": Bound(1, 1024, "layers", _LAYERS_WHY, integer=True),
+    "hidden_size": Bound(1, 262_144, "", "the widest published decoders are 12k-26k (PaLM 540B: 18,432)", integer=True),
+    "num_attention_heads": Bound(1, 4096, "heads", _HEADS_WHY, integer=True),
+    "num_key_value_heads": Bound(1, 4096, "heads", _HEADS_WHY, integer=True),
+    "head_dim": Bound(1, 8192, "", "published heads are 64-256 wide", integer=True),
+    "intermediate_size": Bound(1, 1_048_576, "", _WIDTH_WHY, integer=True),
+    "moe_intermediate_size": Bound(1, 1_048_576, "", _WIDTH_WHY, integer=True),
+    "vocab_size": Bound(1, 4_194_304, "tokens", "the largest published vocabularies are ~262k (Gemma 3)", integer=True),
+    "num_experts": Bound(1, 65_536, "experts", "published MoE decoders route over at most 384 experts (Kimi K2)",
+                         integer=True),
+    "num_experts_per_tok": Bound(1, 65_536, "experts", "at most num_experts", integer=True),
+    "max_position_embeddings": Bound(1, 2**31, "tokens", _CONTEXT_WHY, integer=True),
+    "sliding_window": Bound(1, 2**31, "tokens", _CONTEXT_WHY, integer=True),
+    "max_window_layers": Bound(0, 1024, "layers", _LAYERS_WHY, integer=True),
+    "sliding_window_pattern": Bound(1, 1024, "layers", _LAYERS_WHY, integer=True),
+    "decoder_sparse_step": Bound(1, 1024, "layers", _LAYERS_WHY, integer=True),
+    "mlp_only_layers": Bound(0, 1023, "", "layer indexes (0-based) below the layer limit", integer=True),
+}
+#: config.json keys read under another name (the GPT-2 family), mapped to the bound of the same figure
+CONFIG_ALIASES = {
+    "n_layer": "num_hidden_layers", "n_embd": "hidden_size", "n_head": "num_attention_heads",
+    "n_inner": "intermediate_size", "n_positions": "max_position_embeddings", "num_local_experts": "num_experts",
+    "experts_per_token": "num_experts_per_tok",
+}
+
+#: budget counts ('4.1G', '1e9'): the largest power of ten an exponent may write (a bigger one is a typo; an
+#: unbounded one made '1e99999999' compute a 100-million-digit integer)
+MAX_COUNT_EXPONENT = 30
+#: digits of one integer literal in a YAML or JSON file: no input of wattprint needs more, every such integer
+#: still converts to a float (which stops at ~1.8e308), and Python refuses to read more than 4,300 digits anyway
+MAX_NUMBER_DIGITS = 300
+
 #: graph bounds (wattprint.model)
 MAX_DIM = 2**31  # one dim of one tensor
 MAX_TENSOR_ELEMENTS = 2**40  # ~1.1e12 elements: 2.2 TB at fp16, above any device's memory
@@ -85,6 +124,7 @@ MAX_FILE_BYTES: dict[str, int] = {
     "budget file": 1 << 20,
     "hardware profile": 1 << 20,
     "baseline": 16 << 20,
+    "config.json": 4 << 20,  # a Hugging Face config.json is a few KB
     "grid file": 2 << 30,  # streamed: a 10-year 5-minute series is ~100 MB
     "model": 16 << 30,  # weights may be inline; onnx itself stops at 2 GB protobufs
 }

@@ -164,7 +164,16 @@ def find_shipped(name: str) -> Path | None:
 
 
 def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderSpec:
-    """Read a config.json (or a shipped config by name) into a :class:`DecoderSpec`."""
+    """Read a config.json (or a shipped config by name) into a :class:`DecoderSpec`.
+
+    The file is checked by kind (a FIFO or a device is refused before anything is read) and size (a
+    config.json is a few KB: :data:`wattprint.limits.MAX_FILE_BYTES`), like every other input file.
+    """
+    from wattprint.yamlio import load_json
+
+    if not str(source).strip():
+        raise WattprintError("the model path is empty", hint="pass a config.json, a folder holding one, or a "
+                                                             "built-in config name (see 'wattprint llm-configs')")
     path = Path(source)
     label = label or str(source)
     shipped = None
@@ -176,14 +185,9 @@ def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderS
         path = shipped
     if path.is_dir():
         path = path / "config.json"
-        if not path.is_file():
+        if not path.exists():  # (one that is not a regular file is refused by kind below)
             raise WattprintError(f"{label}: a folder without config.json", hint="pass the config.json file")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as e:
-        raise WattprintError(f"{label}: cannot read the file ({e})") from None
-    except json.JSONDecodeError as e:
-        raise WattprintError(f"{label}: not valid JSON (line {e.lineno}: {e.msg})") from None
+    raw = load_json(path, "config.json")
     if not isinstance(raw, dict):
         raise WattprintError(f"{label}: a config.json holds a JSON object")
     source_note = ""
@@ -194,69 +198,180 @@ def load_config(source: str | os.PathLike, label: str | None = None) -> DecoderS
     return spec_from_dict(raw, label, source=source_note or f"config.json: {path.name}")
 
 
-def _get(cfg: Mapping[str, Any], label: str, *keys: str, default: Any = None, required: bool = True) -> Any:
+# Every figure of a config.json is read through one of the accessors below: typed (a boolean is not a
+# number, a string is not a boolean), range-checked against wattprint.limits.CONFIG_LIMITS, and an error
+# names the file, the field and the value.
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _bad(label: str, key: str, value: Any, problem: str, hint: str | None = None) -> WattprintError:
+    return WattprintError(f"{label}: config.json field {key!r} = {_show(value)} {problem}", hint=hint)
+
+
+def _find(cfg: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]:
+    """(key, value) of the first of ``keys`` set to a non-null value; (``keys[0]``, None) when none is."""
     for k in keys:
-        if k in cfg and cfg[k] is not None:
-            return cfg[k]
-    if default is None and required:
-        raise WattprintError(f"{label}: config.json has no {keys[0]!r}", hint="is this a decoder model's config.json?")
-    return default
+        if cfg.get(k) is not None:
+            return k, cfg[k]
+    return keys[0], None
 
 
-def _int(cfg: Mapping[str, Any], label: str, *keys: str, default: int | None = None, low: int = 1) -> int:
-    v = _get(cfg, label, *keys, default=default, required=default is None)
-    if isinstance(v, bool) or not isinstance(v, int) or v < low:
-        raise WattprintError(f"{label}: config.json field {keys[0]!r} = {v!r} must be a whole number >= {low}")
+def _bound(key: str) -> Any:
+    from wattprint.limits import CONFIG_ALIASES, CONFIG_LIMITS
+
+    return CONFIG_LIMITS.get(CONFIG_ALIASES.get(key, key))
+
+
+def _check_int(label: str, key: str, v: Any, low: int | None = None, what: str = "") -> int:
+    """``v`` (config field ``key``) as a whole number inside its bound (``low`` overrides the bound's low)."""
+    b = _bound(key)
+    lo = low if low is not None else (int(b.low) if b is not None else 1)
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise _bad(label, f"{key}{what}", v, f"must be a whole number >= {lo}")
+    if v < lo:
+        raise _bad(label, f"{key}{what}", v, f"must be a whole number >= {lo}")
+    if b is not None and v > b.high:
+        unit = f" {b.unit}" if b.unit else ""
+        raise _bad(label, f"{key}{what}", v, f"is above the limit of {int(b.high):,}{unit} ({b.why})",
+                   hint="check the file; see docs/limits.md")
     return v
+
+
+def _int(cfg: Mapping[str, Any], label: str, *keys: str, default: int | None = None, low: int | None = None) -> int:
+    """A whole-number field (the first of ``keys`` present); ``default`` when absent, else an error."""
+    key, v = _find(cfg, keys)
+    if v is None:
+        if default is None:
+            raise WattprintError(f"{label}: config.json has no {keys[0]!r}", hint="is this a decoder model's config.json?")
+        return default
+    return _check_int(label, key, v, low)
+
+
+def _opt_int(cfg: Mapping[str, Any], label: str, *keys: str) -> int | None:
+    """A whole-number field that may be absent or null (None)."""
+    key, v = _find(cfg, keys)
+    return None if v is None else _check_int(label, key, v)
+
+
+def _bool(cfg: Mapping[str, Any], label: str, key: str, default: bool) -> bool:
+    v = cfg.get(key)
+    if v is None:
+        return default
+    if not isinstance(v, bool):
+        raise _bad(label, key, v, "must be true or false")
+    return v
+
+
+def _int_list(cfg: Mapping[str, Any], label: str, key: str) -> list[int]:
+    """A list of whole numbers (absent or null: empty)."""
+    v = cfg.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise _bad(label, key, v, "must be a list of layer indexes")
+    return [_check_int(label, key, x, what=f"[{i}]") for i, x in enumerate(v)]
+
+
+def _object(cfg: Mapping[str, Any], label: str, key: str) -> Mapping[str, Any]:
+    v = cfg.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise _bad(label, key, v, "must be an object")
+    return v
+
+
+def _dtype(cfg: Mapping[str, Any], label: str, default: str) -> tuple[str, bool]:
+    """(precision, whether the config names it) from ``torch_dtype`` (or ``dtype``, newer transformers).
+
+    transformers accepts any torch dtype name; wattprint costs the ones in :data:`_TORCH_DTYPE` and refuses
+    the others by name (an fp64 or int4 checkpoint costed as bf16 would be a silently wrong number).
+    """
+    key, v = _find(cfg, ("torch_dtype", "dtype"))
+    if v is None:
+        return _TORCH_DTYPE[default], False
+    name = v.removeprefix("torch.") if isinstance(v, str) else None
+    if name not in _TORCH_DTYPE:
+        raise _bad(label, key, v, "is not a dtype wattprint costs",
+                   hint=f"supported: {', '.join(_TORCH_DTYPE)}; or remove it and pass --precision")
+    return _TORCH_DTYPE[name], True
+
+
+def _layer_types(cfg: Mapping[str, Any], label: str, n: int) -> list[str] | None:
+    """Per layer "full" | "sliding" from ``layer_types`` (None when absent)."""
+    v = cfg.get("layer_types")
+    if v is None:
+        return None
+    if not isinstance(v, list) or len(v) != n:
+        got = f"{len(v)} entries" if isinstance(v, list) else "not a list"
+        raise _bad(label, "layer_types", v, f"must list one type per layer ({n} for num_hidden_layers {n}; {got})")
+    kinds = []
+    for i, t in enumerate(v):
+        if t not in ("full_attention", "sliding_attention"):
+            raise _bad(label, f"layer_types[{i}]", t, "must be 'full_attention' or 'sliding_attention'")
+        kinds.append("sliding" if t == "sliding_attention" else "full")
+    return kinds
 
 
 def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> DecoderSpec:
     """Interpret the figures of a config.json dict (see ``SUPPORTED`` for the families)."""
     mt = cfg.get("model_type")
-    if isinstance(cfg.get("text_config"), dict) and mt in ("gemma3", "llava", "mistral3"):
-        inner = dict(cfg["text_config"])
+    if mt in ("gemma3", "llava", "mistral3") and cfg.get("text_config") is not None:
+        inner = dict(_object(cfg, label, "text_config"))
         inner.setdefault("model_type", "gemma3_text" if mt == "gemma3" else inner.get("model_type"))
         cfg, mt = inner, inner.get("model_type")
-    if mt not in SUPPORTED:
+    if not isinstance(mt, str) or mt not in SUPPORTED:
         raise WattprintError(
-            f"{label}: model_type {mt!r} is not supported", hint=f"supported: {', '.join(SUPPORTED)}"
+            f"{label}: model_type {_show(mt)} is not supported", hint=f"supported: {', '.join(SUPPORTED)}"
         )
     notes: list[str] = []
-    torch_dtype = cfg.get("torch_dtype") or cfg.get("dtype")
-    if torch_dtype is None:
-        # transformers loads a checkpoint without a dtype in fp32; gpt-oss keeps its non-expert weights in bf16
-        torch_dtype = "bfloat16" if mt == "gpt_oss" else "float32"
-        notes.append(f"config.json names no torch_dtype: {_TORCH_DTYPE[torch_dtype]} assumed (pass --precision)")
-    dtype = _TORCH_DTYPE.get(str(torch_dtype).replace("torch.", ""), "bf16")
 
     if mt == "gpt2":
         hidden = _int(cfg, label, "n_embd", "hidden_size")
         heads = _int(cfg, label, "n_head", "num_attention_heads")
-        n_inner = cfg.get("n_inner") or 4 * hidden
+        if hidden % heads:
+            hkey, _ = _find(cfg, ("n_embd", "hidden_size"))
+            nkey, _ = _find(cfg, ("n_head", "num_attention_heads"))
+            raise WattprintError(f"{label}: config.json {hkey} {hidden} is not divisible by {nkey} {heads}",
+                                 hint=f"GPT-2 splits {hkey} evenly over the heads: check both fields")
         n = _int(cfg, label, "n_layer", "num_hidden_layers")
+        n_inner = _opt_int(cfg, label, "n_inner")
+        positions = _opt_int(cfg, label, "n_positions", "max_position_embeddings")
+        dtype, _ = _dtype(cfg, label, "float32")
         return DecoderSpec(
             name=label, model_type=mt, hidden=hidden, layers=n, heads=heads, kv_heads=heads,
-            head_dim=hidden // heads, intermediate=int(n_inner), vocab=_int(cfg, label, "vocab_size"),
-            tied=bool(cfg.get("tie_word_embeddings", True)), gated_mlp=False, norm="layer", qkv_bias=True,
-            out_bias=True, mlp_bias=True, qk_norm=False,
-            learned_positions=_int(cfg, label, "n_positions", "max_position_embeddings", default=1024),
+            head_dim=hidden // heads, intermediate=4 * hidden if n_inner is None else n_inner,
+            vocab=_int(cfg, label, "vocab_size"), tied=_bool(cfg, label, "tie_word_embeddings", True),
+            gated_mlp=False, norm="layer", qkv_bias=True, out_bias=True, mlp_bias=True, qk_norm=False,
+            learned_positions=1024 if positions is None else positions,
             extra_norms=0, layer_kinds=(("full", "dense"),) * n, sliding_window=None,
-            dtype=_TORCH_DTYPE.get(str(cfg.get("torch_dtype", "float32")), "fp32"),
-            max_positions=cfg.get("n_positions"), source=source,
+            dtype=dtype, max_positions=_opt_int(cfg, label, "n_positions"), source=source,
         )
 
+    # transformers loads a checkpoint without a dtype in fp32; gpt-oss keeps its non-expert weights in bf16
+    dtype, named = _dtype(cfg, label, "bfloat16" if mt == "gpt_oss" else "float32")
+    if not named:
+        notes.append(f"config.json names no torch_dtype: {dtype} assumed (pass --precision)")
     hidden = _int(cfg, label, "hidden_size")
     heads = _int(cfg, label, "num_attention_heads")
     n = _int(cfg, label, "num_hidden_layers")
     kv_heads = _int(cfg, label, "num_key_value_heads", default=heads)
+    if cfg.get("head_dim") is None and hidden < heads:
+        raise WattprintError(
+            f"{label}: config.json hidden_size {hidden} / num_attention_heads {heads} gives a head size of 0",
+            hint="check hidden_size and num_attention_heads, or set head_dim",
+        )
     head_dim = _int(cfg, label, "head_dim", default=hidden // heads)
     vocab = _int(cfg, label, "vocab_size")
     if heads % kv_heads:
         raise WattprintError(f"{label}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
-    tied_default = mt.startswith("gemma")
-    tied = bool(cfg.get("tie_word_embeddings", tied_default))
-    window = cfg.get("sliding_window")
-    window = int(window) if isinstance(window, int) and window > 0 else None
+    tied = _bool(cfg, label, "tie_word_embeddings", mt.startswith("gemma"))
+    window = _opt_int(cfg, label, "sliding_window")
+    max_positions = _opt_int(cfg, label, "max_position_embeddings")
     experts = top_k = expert_inter = 0
     expert_dtype = None
     intermediate = _int(cfg, label, "intermediate_size", default=4 * hidden)
@@ -273,32 +388,37 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
     if mt in ("qwen3", "qwen3_moe", "gemma3", "gemma3_text"):
         qk_norm = True
     if mt in ("llama", "mistral", "mixtral", "qwen3", "qwen3_moe"):
-        qkv_bias = bool(cfg.get("attention_bias", False))
+        qkv_bias = _bool(cfg, label, "attention_bias", False)
         out_bias = mt == "llama" and qkv_bias
-        mlp_bias = bool(cfg.get("mlp_bias", False))
+        mlp_bias = _bool(cfg, label, "mlp_bias", False)
     if mt in ("gemma2", "gemma3", "gemma3_text"):
         extra_norms = 2  # post-attention and post-feedforward norms
     if mt == "gpt_neox":
         gated, norm = False, "layer"
         qkv_bias = out_bias = mlp_bias = True
     if mt in ("qwen2", "qwen3", "qwen3_moe"):
-        if not cfg.get("use_sliding_window", False):
+        if not _bool(cfg, label, "use_sliding_window", False):
             window = None
         else:
-            first_full = int(cfg.get("max_window_layers", n))
+            first_full = _int(cfg, label, "max_window_layers", default=n)
             attn_kind = ["sliding" if i >= first_full else "full" for i in range(n)]
     if mt in ("mistral", "mixtral", "phi3") and window is not None:
         attn_kind = ["sliding"] * n
     if mt == "gemma2" and window:
         attn_kind = ["sliding" if i % 2 == 0 else "full" for i in range(n)]
     if mt in ("gemma3", "gemma3_text") and window:
-        pattern = int(cfg.get("sliding_window_pattern", 6))
+        pattern = _int(cfg, label, "sliding_window_pattern", default=6)
         attn_kind = ["full" if (i + 1) % pattern == 0 else "sliding" for i in range(n)]
     if mt == "gpt_oss":
         qkv_bias = out_bias = mlp_bias = True
-    types = cfg.get("layer_types")
-    if isinstance(types, list) and len(types) == n:
-        attn_kind = ["sliding" if "sliding" in str(t) else "full" for t in types]
+    types = _layer_types(cfg, label, n)
+    if types is not None:
+        attn_kind = types
+    if "sliding" in attn_kind and window is None:
+        raise WattprintError(
+            f"{label}: config.json has sliding-window layers but no 'sliding_window'",
+            hint="add the window (tokens) as sliding_window, as the model's published config.json has it",
+        )
     if all(a == "full" for a in attn_kind):
         window = None
 
@@ -312,12 +432,12 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
         top_k = _int(cfg, label, "num_experts_per_tok")
         expert_inter = _int(cfg, label, "moe_intermediate_size")
         step = _int(cfg, label, "decoder_sparse_step", default=1)
-        dense_only = set(cfg.get("mlp_only_layers") or ())
+        dense_only = set(_int_list(cfg, label, "mlp_only_layers"))
         mlp_kind = ["moe" if (i not in dense_only and (i + 1) % step == 0) else "dense" for i in range(n)]
     if experts and top_k > experts:
         raise WattprintError(f"{label}: num_experts_per_tok {top_k} exceeds the {experts} experts")
-    quant = cfg.get("quantization_config") or {}
-    if isinstance(quant, dict) and quant.get("quant_method") == "mxfp4" and experts:
+    quant = _object(cfg, label, "quantization_config")
+    if quant.get("quant_method") == "mxfp4" and experts:
         expert_dtype = "fp4"
         notes.append("experts stored as MXFP4 (4-bit values; the shared 8-bit scale per 32 values is not counted)")
     if mt == "gpt_oss":
@@ -328,7 +448,7 @@ def spec_from_dict(cfg: Mapping[str, Any], label: str, source: str = "") -> Deco
         out_bias=out_bias, mlp_bias=mlp_bias, qk_norm=qk_norm, learned_positions=0, extra_norms=extra_norms,
         layer_kinds=tuple(zip(attn_kind, mlp_kind)), sliding_window=window, experts=experts, top_k=top_k,
         expert_intermediate=expert_inter, dtype=dtype, expert_dtype=expert_dtype,
-        max_positions=cfg.get("max_position_embeddings"), source=source, notes=tuple(notes),
+        max_positions=max_positions, source=source, notes=tuple(notes),
     )
 
 
@@ -340,15 +460,37 @@ def kv_heads_per_device(spec: DecoderSpec, tp: int) -> int:
     return max(1, spec.kv_heads // tp)
 
 
+def _divisors(n: int) -> list[int]:
+    """The divisors of ``n`` >= 1, ascending, by trial division up to sqrt(n): 64 steps for the 4096 heads
+    the config limits allow. Past 2^32 (a spec built by hand) the trial stops at 2^16: the divisors below
+    it and their cofactors, a cheap subset for a hint."""
+    low, high = [], []
+    for d in range(1, min(math.isqrt(n), 1 << 16) + 1):
+        if n % d == 0:
+            low.append(d)
+            if d * d != n:
+                high.append(n // d)
+    return low + high[::-1]
+
+
+def tp_choices(heads: int, kv_heads: int, count: int = 8) -> list[int]:
+    """The ``count`` smallest device counts the heads split over: each divides the heads, and either divides
+    the KV heads or (fewer KV heads than devices: replicated) is a multiple of them. Those are the divisors
+    of gcd(heads, kv_heads), then kv_heads times each divisor > 1 of heads / kv_heads."""
+    ok = _divisors(math.gcd(heads, kv_heads))
+    if heads % kv_heads == 0 and len(ok) < count:
+        ok += [kv_heads * e for e in _divisors(heads // kv_heads)[1:]]
+    return ok[:count]
+
+
 def check_tp(spec: DecoderSpec, tp: int) -> None:
     if tp < 1:
         raise WattprintError(f"devices {tp} must be >= 1")
     if spec.heads % tp or (spec.kv_heads >= tp and spec.kv_heads % tp) or (spec.kv_heads < tp and tp % spec.kv_heads):
-        ok = [d for d in range(1, spec.heads + 1) if spec.heads % d == 0 and
-              ((spec.kv_heads >= d and spec.kv_heads % d == 0) or (spec.kv_heads < d and d % spec.kv_heads == 0))]
+        ok = tp_choices(spec.heads, spec.kv_heads)
         raise WattprintError(
             f"{spec.name}: {spec.heads} attention heads ({spec.kv_heads} KV heads) cannot be split over {tp} devices",
-            hint=f"use one of {', '.join(str(d) for d in ok[:8])}",
+            hint=f"use one of {', '.join(str(d) for d in ok)}",
         )
 
 

@@ -1,8 +1,10 @@
-"""Strict YAML loading: safe_load only, readable errors with file, line and column.
+"""Strict YAML and JSON loading: safe_load only, readable errors with file, line and column.
 
 Strict means: a duplicate mapping key is an error (YAML would silently keep the last one), a NUL
-byte is an error naming its line, and a file is checked by kind and size before it is read
-(:func:`wattprint.limits.check_file`).
+byte is an error naming its line, an integer of more than ``MAX_NUMBER_DIGITS`` digits is an
+error (Python would refuse it with a ValueError past 4,300), values nested too deeply are an error,
+and a file is checked by kind and size before it is read (:func:`wattprint.limits.check_file`).
+Every YAML or JSON input file is read here: :func:`load_yaml` and :func:`load_json`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:  # the stubs type both loaders alike: check against the pure-Python one
-    from yaml import MappingNode
+    from yaml import MappingNode, ScalarNode
     from yaml import SafeLoader as _BaseLoader
 else:
     try:  # libyaml's safe loader when available: same semantics, much faster
@@ -28,8 +30,40 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first = key, line, first
 
 
+class _NumberTooLarge(Exception):
+    def __init__(self, digits: int, line: int | None = None):
+        self.digits, self.line = digits, line
+
+
+def _too_many_digits(text: str) -> int | None:
+    """The digit count of an integer literal past ``MAX_NUMBER_DIGITS``, else None."""
+    from wattprint.limits import MAX_NUMBER_DIGITS
+
+    if len(text) <= MAX_NUMBER_DIGITS:
+        return None
+    digits = sum(c.isalnum() for c in text)  # (YAML allows 1_000 and 0x...; signs and '_' are not digits)
+    return digits if digits > MAX_NUMBER_DIGITS else None
+
+
+def _number_too_large(path: Path | str, exc: _NumberTooLarge, what: str) -> WattprintError:
+    from wattprint.limits import MAX_NUMBER_DIGITS
+
+    where = f"{path}:{exc.line}" if exc.line else f"{path}"
+    return WattprintError(
+        f"{where}: a number too large to read ({exc.digits:,} digits; a {what} number has at most "
+        f"{MAX_NUMBER_DIGITS} digits)",
+        hint="check the value: it is far beyond any real figure",
+    )
+
+
 class _SafeLoader(_BaseLoader):
-    """The safe loader, refusing duplicate keys in a mapping."""
+    """The safe loader, refusing duplicate keys in a mapping and integers too long to read."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # noqa: D102
+        digits = _too_many_digits(str(node.value))
+        if digits is not None:
+            raise _NumberTooLarge(digits, node.start_mark.line + 1)
+        return super().construct_yaml_int(node)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Hashable, Any]:  # noqa: D102
         import yaml
@@ -53,6 +87,7 @@ class _SafeLoader(_BaseLoader):
 
 # the stubs type a constructor's self as a Loader, and construct_yaml_map's as SafeConstructor: hence the ignore
 _SafeLoader.add_constructor("tag:yaml.org,2002:map", _SafeLoader.construct_yaml_map)  # type: ignore[type-var]
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
 
 
 def read_text(path: Path, what: str = "file") -> str:
@@ -96,8 +131,41 @@ def load_yaml(path: Path, what: str = "YAML file") -> Any:
         raise WattprintError(f"{where}: YAML syntax error: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise WattprintError(f"{path}: YAML error: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+    except _NumberTooLarge as exc:
+        raise _number_too_large(path, exc, what) from None
     except RecursionError:
         raise WattprintError(f"{path}: values nested too deeply for a {what}") from None
+
+
+def _json_int(text: str) -> int:
+    digits = _too_many_digits(text)
+    if digits is not None:
+        raise _NumberTooLarge(digits)
+    return int(text)
+
+
+def parse_json(text: str, path: Path | str, what: str = "JSON file", hint: str | None = None) -> Any:
+    """Parse JSON ``text`` read from ``path``; a syntax error becomes 'FILE:LINE: not valid JSON (message)'.
+
+    An integer too long to read and values nested too deeply are errors naming the file, not crashes.
+    """
+    import json
+
+    try:
+        return json.loads(text, parse_int=_json_int)
+    except json.JSONDecodeError as exc:
+        raise WattprintError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}), expected a {what}", hint=hint) from None
+    except _NumberTooLarge as exc:
+        raise _number_too_large(path, exc, what) from None
+    except RecursionError:
+        raise WattprintError(f"{path}: values nested too deeply for a {what}", hint=hint) from None
+    except ValueError as exc:  # (any other number Python refuses to read)
+        raise WattprintError(f"{path}: a number too large to read ({exc})", hint=hint) from None
+
+
+def load_json(path: Path, what: str = "JSON file", hint: str | None = None) -> Any:
+    """Load a JSON file: checked by kind and size (``what`` picks the limit), UTF-8, then :func:`parse_json`."""
+    return parse_json(read_text(path, what), path, what, hint)
 
 
 def key_line(path: Path, loc: tuple[Any, ...]) -> int | None:

@@ -22,7 +22,7 @@ from wattprint.carbon.regions import Region
 from wattprint.carbon.series import GridSeries, SeriesBuilder, intensity_value, parse_time
 from wattprint.citation import Source
 from wattprint.errors import WattprintError
-from wattprint.yamlio import key_line, load_yaml, read_text
+from wattprint.yamlio import key_line, load_json, load_yaml
 
 INTENSITY_COLUMNS = ("intensity_gco2e_per_kwh", "gco2e_per_kwh", "avg_ci", "carbon_intensity")
 #: WattTime MOER is in lbs CO2 per MWh: 1 lb = 453.59237 g (exact), 1 MWh = 1000 kWh
@@ -319,16 +319,8 @@ def _load_uk_json(path: Path) -> GridSeries:
     """The UK Carbon Intensity API (api.carbonintensity.org.uk) national response:
     ``{"data": [{"from", "to", "intensity": {"forecast", "actual", "index"}}]}``; 'actual' where
     published, else 'forecast' (counted in a note)."""
-    import json
-
     _check_tree_size(path, "JSON")
-    text = read_text(path, "grid file")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WattprintError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise WattprintError(f"{path}: JSON nested too deeply") from None
+    doc = load_json(path, "grid file")
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, list) or not data or not isinstance(data[0], dict) or "intensity" not in data[0]:
         raise WattprintError(

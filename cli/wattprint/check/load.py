@@ -10,7 +10,6 @@ baseline JSON (``check --write-baseline``, or a command's ``--format json``).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -373,22 +372,12 @@ def _check_baseline_schema(path: Path, doc: Any) -> None:
 
 def load_baseline(path: Path) -> Baseline | None:
     """A baseline JSON: `check --write-baseline` output, or any command's --format json. None when missing."""
-    from wattprint.limits import check_file
+    from wattprint.yamlio import load_json
 
     path = Path(path)
     if not path.exists():
         return None
-    check_file(path, "baseline")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise WattprintError(f"{path}:{exc.lineno}: baseline is not valid JSON: {exc.msg}",
-                             hint="write it with 'wattprint check --write-baseline FILE'") from None
-    except RecursionError:
-        raise WattprintError(f"{path}: baseline JSON nested too deeply",
-                             hint="rewrite it with --write-baseline") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WattprintError(f"{path}: cannot read the baseline ({exc})") from None
+    doc = load_json(path, "baseline", hint="write it with 'wattprint check --write-baseline FILE'")
     _check_baseline_schema(path, doc)
     if not isinstance(doc, dict) or doc.get("kind") not in ("check", "infer", "train"):
         raise WattprintError(

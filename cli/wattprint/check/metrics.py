@@ -42,11 +42,20 @@ def parse_count(value: object, field_name: str) -> float:
         if not math.isfinite(value) or value < 0:
             raise WattprintError(f"{field_name}: {value!r} must be a finite, non-negative count")
         return float(value)
+    from wattprint.limits import MAX_COUNT_EXPONENT
+
     match = _COUNT.match(str(value))
     if not match:
         raise WattprintError(f"{field_name}: cannot read {value!r} as a count", hint=COUNT_HINT)
-    number = float(match.group(1)) * (10 ** int(match.group(2)) if match.group(2) else 1)
-    return number * _COUNT_SCALE[match.group(3)]
+    exponent = match.group(2) or "0"
+    # (the exponent's length first: int() of a 100-million-digit exponent would itself take minutes)
+    if len(exponent.lstrip("+-").lstrip("0")) > 3 or abs(int(exponent)) > MAX_COUNT_EXPONENT:
+        raise WattprintError(f"{field_name}: the exponent of {value!r} is out of range (at most e{MAX_COUNT_EXPONENT})",
+                             hint=COUNT_HINT)
+    number = float(match.group(1)) * 10.0 ** int(exponent) * _COUNT_SCALE[match.group(3)]
+    if not math.isfinite(number):
+        raise WattprintError(f"{field_name}: {value!r} is too large a count", hint=COUNT_HINT)
+    return number
 
 
 def parse_percent(value: object, field_name: str) -> float:

@@ -49,9 +49,19 @@ COMPUTE, WHAT_IF, EMBODIED, STANDARDS, LLM = "From compute", "What-if", "Embodie
 
 # ----------------------------------------------------------------------------- arguments
 
+
+def _model_path(value: str) -> Path:
+    """A model path as typed: an empty one is an error (as a Path, '' would become '.', the current folder,
+    and its config.json would be estimated without being named)."""
+    if not str(value).strip():
+        raise typer.BadParameter("the path is empty: pass a model file (or a config.json, or a built-in LLM name)")
+    return Path(value)
+
+
 SpecArg = Annotated[Path | None, typer.Argument(metavar="SPEC.yaml", show_default=False,
                                                     help="Training run spec (YAML). Flags override its fields.")]
-ModelArg = Annotated[Path, typer.Argument(metavar="MODEL.onnx", show_default=False, help="ONNX model file.")]
+ModelArg = Annotated[Path, typer.Argument(metavar="MODEL.onnx", show_default=False, help="ONNX model file.",
+                                          parser=_model_path)]
 
 # ----------------------------------------------------------------------------- what runs, and how much
 
@@ -65,6 +75,7 @@ Params = Annotated[float | None, typer.Option("--params", metavar="N", rich_help
                                                  help="Model parameters N: with --tokens, 6*N*D FLOPs.")]
 Tokens = Annotated[float | None, typer.Option("--tokens", metavar="N", rich_help_panel=COMPUTE, help="Training tokens D.")]
 TrainModel = Annotated[Path | None, typer.Option("--model", metavar="MODEL.onnx", rich_help_panel=COMPUTE,
+                                                    parser=_model_path,
                                                     help="ONNX model: with --samples, 3x forward FLOPs per sample.")]
 Samples = Annotated[float | None, typer.Option("--samples", metavar="N", rich_help_panel=COMPUTE,
                                                   help="Training samples per epoch.")]
@@ -152,7 +163,7 @@ KvPrecision = Annotated[Precision | None, typer.Option("--kv-precision", rich_he
                                                           help="KV-cache precision (default: --precision).")]
 
 # lifecycle: the serving side of a training + serving estimate
-ServeModel = Annotated[Path, typer.Option("--model", metavar="MODEL.onnx", show_default=False,
+ServeModel = Annotated[Path, typer.Option("--model", metavar="MODEL.onnx", show_default=False, parser=_model_path,
                                           help="The trained model (ONNX) to serve.")]
 ServeHardware = Annotated[str, typer.Option("--serve-hardware", metavar="ID", autocompletion=_complete_hardware,
                                             help="Serving hardware.")]
