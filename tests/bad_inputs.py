@@ -72,6 +72,15 @@ def _models(folder: Path) -> dict[str, Path]:
          [vi("y", None)], [w54])
     b75 = nh.from_array(np.zeros((7, 5), np.float32), "b")
     save("add_mismatch", [h.make_node("Add", ["x", "b"], ["y"], name="add")], [vi("x", [2, 3])], [vi("y", None)], [b75])
+    c34 = nh.from_array(np.zeros((2, 3, 4), np.float32), "c")
+    save("concat_rank", [h.make_node("Concat", ["x", "c"], ["y"], name="cat", axis=0)], [vi("x", [2, 3])],
+         [vi("y", None)], [c34])
+    c53 = nh.from_array(np.zeros((5, 3), np.float32), "c")
+    save("concat_dims", [h.make_node("Concat", ["x", "c"], ["y"], name="cat", axis=1)], [vi("x", [2, 3])],
+         [vi("y", None)], [c53])
+    c23 = nh.from_array(np.zeros((2, 3), np.float32), "c")
+    save("concat_axis", [h.make_node("Concat", ["x", "c"], ["y"], name="cat", axis=7)], [vi("x", [2, 3])],
+         [vi("y", None)], [c23])
     k3 = nh.from_array(np.zeros((2, 1, 3, 3), np.float32), "k")
     save("conv_group0", [h.make_node("Conv", ["x", "k"], ["y"], name="conv", group=0)], [vi("x", [1, 1, 8, 8])],
          [vi("y", None)], [k3])
@@ -116,7 +125,8 @@ def _models(folder: Path) -> dict[str, Path]:
 MODEL_NEEDLES = {
     "negative_dim": "'w'", "huge_reshape": "rs", "kernel_too_big": "conv", "cycle": "cycle", "self_loop": "n1",
     "matmul_mismatch": "mm", "add_mismatch": "add", "conv_group0": "group", "conv_channels": "channels",
-    "gemm_mismatch": "gemm", "undefined_dtype": "undefined", "unknown_dtype": "unknown", "input_dtype0": "'x'",
+    "gemm_mismatch": "gemm", "concat_rank": "ranks 2, 3", "concat_dims": "differ on axis 0",
+    "concat_axis": "axis 7", "undefined_dtype": "undefined", "unknown_dtype": "unknown", "input_dtype0": "'x'",
     "opset_99": "opset", "opset_0": "opset", "opset_m1": "opset", "opset_1000": "opset", "dangling_input": "ghost",
     "duplicated_output": "'y'", "output_shadows_input": "'x'", "missing_output": "nowhere", "dim_too_big": "'w'",
     "neg_input_dim": "'x'", "empty": "empty", "garbage": "garbage.onnx", "text": "text.onnx",
