@@ -194,21 +194,21 @@ def check_node(label: str, name: str, op: str, dom: str, in_shapes: Sequence[Sha
         if len(shapes) >= 2 and len(shapes) == len(given):
             _broadcast(where, shapes)
     elif op == "Concat":
-        shapes = [s for s in in_shapes if s is not None]
-        if shapes:
-            rank = len(shapes[0])
-            if any(len(s) != rank for s in shapes):
-                raise WattprintError(f"{where}: inputs of ranks {', '.join(str(len(s)) for s in shapes)} "
-                                     f"cannot be concatenated ({' and '.join(str(list(s)) for s in shapes)})")
+        parts = [s for s in in_shapes if s is not None]
+        if parts:
+            rank = len(parts[0])
+            if any(len(s) != rank for s in parts):
+                raise WattprintError(f"{where}: inputs of ranks {', '.join(str(len(s)) for s in parts)} "
+                                     f"cannot be concatenated ({' and '.join(str(list(s)) for s in parts)})")
             axis = int(attrs("axis", 0))
             if not -rank <= axis < rank:
                 raise WattprintError(f"{where}: axis {axis} is outside the inputs' rank {rank}")
             axis %= rank
             for i in range(rank):
-                dims = {s[i] for s in shapes if s[i] is not None}
+                dims = {d for s in parts if (d := s[i]) is not None}
                 if i != axis and len(dims) > 1:
                     raise WattprintError(
-                        f"{where}: inputs {' and '.join(str(list(s)) for s in shapes)} differ on axis {i} "
+                        f"{where}: inputs {' and '.join(str(list(s)) for s in parts)} differ on axis {i} "
                         f"({' vs '.join(str(d) for d in sorted(dims))}); only axis {axis} may differ"
                     )
     elif op == "Conv":
