@@ -355,17 +355,19 @@ class _Analyzer:
         attrs: _Lazy, opset: int,
     ) -> ShapeResult:
         """The result of a node's shape rule; computed once per distinct op, attributes and input facts
-        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic)."""
+        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic). A tracked
+        value left out of the key (see :meth:`_tensor_parts`): the result is kept only if the rule read no value."""
         key = None
+        partial = False
         if attrs.caller is None:
             k: list[object] = [op, dom, opset, len(outs)]
-            if not self._tensor_parts(sc, ins, k):  # (every tracked input value is in the key)
-                if node.n_attrs:
-                    k.append(tuple([a.SerializeToString() for a in node.attribute]))
-                key = tuple(k)
-                res: ShapeResult = self._shapes.get(key, _MISSING)
-                if res is not _MISSING:
-                    return res
+            partial = self._tensor_parts(sc, ins, k)
+            if node.n_attrs:
+                k.append(tuple([a.SerializeToString() for a in node.attribute]))
+            key = tuple(k)
+            res: ShapeResult = self._shapes.get(key, _MISSING)
+            if res is not _MISSING:
+                return res
         c = _Ctx(node, ins, sc, attrs, opset, len(outs))
         try:
             res = fn(c)
@@ -375,7 +377,7 @@ class _Analyzer:
                 res = fn(c)
             except Exception:
                 res = None
-        if key is not None:
+        if key is not None and not (partial and c.values_read):
             self._shapes[key] = res
         return res
 
