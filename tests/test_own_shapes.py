@@ -186,6 +186,24 @@ def test_pool_ceil_mode_before_opset_22_falls_back(runs):
         assert r.nodes[0].output_shape == shape
 
 
+@pytest.mark.parametrize("node, x", [
+    # a window larger than the input: onnx rounds the negative span towards zero, the rule towards -inf
+    (h.make_node("MaxPool", ["x"], ["y"], kernel_shape=[5, 5], dilations=[2, 2], strides=[2, 2]), [1, 2, 7, 8]),
+    # ceil mode with auto_pad: onnx applies it, the rule does not
+    (h.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1, auto_pad="VALID"),
+     [1, 2, 7, 8]),
+    # repeated axes once normalized; a broadcast conflict
+    (h.make_node("Unsqueeze", ["x"], ["y"], axes=[1, -2]), [5]),
+    (h.make_node("Where", ["c", "x", "x2"], ["y"]), [2, 3]),
+], ids=["window", "ceil+auto_pad", "axes", "broadcast"])
+def test_malformed_windows_axes_broadcasts_fall_back(runs, node, x):
+    inputs = [h.make_tensor_value_info("x", F, x), h.make_tensor_value_info("x2", F, [4, 3]),
+              h.make_tensor_value_info("c", T.BOOL, [3])]
+    model = _model([node], [i for i in inputs if i.name in node.input], [h.make_tensor_value_info("y", F, None)],
+                   opset=11 if node.op_type == "Unsqueeze" else 17)
+    check(model, runs, 1)
+
+
 def test_split_num_outputs_not_its_outputs_falls_back(runs):
     model = _model([h.make_node("Split", ["x"], ["a", "b"], axis=0, num_outputs=3)],
                    [h.make_tensor_value_info("x", F, [7])], [h.make_tensor_value_info(n, F, None) for n in "ab"], opset=18)

@@ -290,9 +290,11 @@ def _reads_alike(c: _Ctx, version: int) -> bool:
     """Whether onnx's inference reads a node (its shape rule's context) as the rule does, at ``version`` of its
     domain: onnx has no schema for it (its inference skips the node), or onnx's checker accepts it (attribute names
     and types, input and output counts, not deprecated), its flags are 0 or 1, Split's ``num_outputs`` is its
-    number of outputs, a pooling op in ceil mode is of opset 22 or later, and the inputs of an Attention or Einsum
-    agree with each other (:func:`_attention_alike`, :func:`_einsum_alike`). A malformed node may still get a shape
-    from onnx, read otherwise (an attribute of another opset ignored, a float attribute read as 0)."""
+    number of outputs, a pooling op in ceil mode is of opset 22 or later, the inputs of an Attention or Einsum agree
+    with each other (:func:`_attention_alike`, :func:`_einsum_alike`), a window fits its input
+    (:func:`_window_alike`), Unsqueeze/Squeeze axes are distinct and in range, and broadcast inputs do not conflict.
+    A malformed node may still get a shape from onnx, read otherwise (an attribute of another opset ignored, a float
+    attribute read as 0, repeated axes, a window larger than its input)."""
     node = c.node
     schema = _schema(node.op_type, version, node.domain)
     if schema is None:
@@ -310,11 +312,66 @@ def _reads_alike(c: _Ctx, version: int) -> bool:
             return False
         if a.name == "num_outputs" and node.op_type == "Split" and a.i != len(node.output):
             return False
-    if node.op_type == "Attention":
+    op = node.op_type
+    if op == "Attention":
         return _attention_alike(c)
-    if node.op_type == "Einsum":
+    if op == "Einsum":
         return _einsum_alike(c)
+    if op in _WINDOWS:
+        return _window_alike(c, _WINDOWS[op])
+    if op in ("Unsqueeze", "Squeeze"):
+        axes, s = c.ints(1, "axes"), c.shape(0)
+        if axes is None or s is None:
+            return True  # (no axes: Squeeze drops every 1; unknown: the rule leaves the output open)
+        rank = len(s) + (len(axes) if op == "Unsqueeze" else 0)
+        return len({a + rank if a < 0 else a for a in axes} & set(range(rank))) == len(axes)
+    if op == "Expand":
+        target = c.ints(1)
+        return target is None or _broadcasts([c.shape(0), tuple(target)])
+    if op in _BROADCAST_INPUTS:
+        return _broadcasts([c.shape(i) for i in _BROADCAST_INPUTS[op] if c.has(i)])
     return True
+
+
+#: convolution and pooling ops: the input holding the kernel's dims (None: the kernel_shape attribute)
+_WINDOWS: dict[str, int | None] = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3, "MaxPool": None,
+                                   "AveragePool": None, "LpPool": None}
+
+#: ops whose inputs broadcast and whose rule takes no conflict (two sizes other than 1) out (graph_checks raises on
+#: the arithmetic ones'): onnx reads a conflict otherwise
+_BROADCAST_INPUTS = {"Where": (0, 1, 2), "BitwiseAnd": (0, 1), "BitwiseOr": (0, 1), "BitwiseXor": (0, 1)}
+
+
+def _broadcasts(shapes: Sequence[Shape | None]) -> bool:
+    """Whether known shapes broadcast without a conflict (None: unknown, left to the rule)."""
+    known = [s for s in shapes if s is not None]
+    for i in range(1, max((len(s) for s in known), default=0) + 1):
+        if len({s[-i] for s in known if len(s) >= i} - {1}) > 1:
+            return False
+    return True
+
+
+def _window_alike(c: _Ctx, weight: int | None) -> bool:
+    """A convolution or pooling: onnx divides a negative span (a window larger than the padded input) rounding
+    towards zero, the rule towards minus infinity; onnx applies a pooling's ceil mode with an ``auto_pad``, the rule
+    does not. Alike where every window fits the (padded) input and ceil mode comes without ``auto_pad``."""
+    s = c.shape(0)
+    auto = c.attr("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    if weight is None and int(c.attr("ceil_mode", 0)) and auto != "NOTSET":
+        return False
+    if s is None or len(s) < 3 or auto in ("SAME_UPPER", "SAME_LOWER"):
+        return True
+    n = len(s) - 2
+    ks = c.attr("kernel_shape")
+    w = c.shape(weight) if weight is not None else None
+    kernel = [int(k) for k in ks] if ks else (list(w[2:]) if w is not None else None)
+    dil = [int(x) for x in (c.attr("dilations") or [1] * n)]
+    pads = [int(x) for x in (c.attr("pads") or [0] * (2 * n))] if auto == "NOTSET" else [0] * (2 * n)
+    if kernel is None or len(kernel) != n or len(dil) != n or len(pads) != 2 * n:
+        return True  # (the rule leaves the output open or fails: no shape to compare)
+    return all(d is None or k is None or d + pads[i] + pads[i + n] >= (k - 1) * dil[i] + 1
+               for i, (d, k) in enumerate(zip(s[2:], kernel)))
 
 
 def _attention_alike(c: _Ctx) -> bool:
