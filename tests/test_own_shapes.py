@@ -192,10 +192,12 @@ def test_pool_ceil_mode_before_opset_22_falls_back(runs):
     # ceil mode with auto_pad: onnx applies it, the rule does not
     (h.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1, auto_pad="VALID"),
      [1, 2, 7, 8]),
+    # explicit pads with auto_pad: onnx adds them, the rule does not
+    (h.make_node("LpPool", ["x"], ["y"], kernel_shape=[2, 2], auto_pad="SAME_LOWER", pads=[0, 1, 2, 2]), [1, 3, 8, 8]),
     # repeated axes once normalized; a broadcast conflict
     (h.make_node("Unsqueeze", ["x"], ["y"], axes=[1, -2]), [5]),
     (h.make_node("Where", ["c", "x", "x2"], ["y"]), [2, 3]),
-], ids=["window", "ceil+auto_pad", "axes", "broadcast"])
+], ids=["window", "ceil+auto_pad", "pads+auto_pad", "axes", "broadcast"])
 def test_malformed_windows_axes_broadcasts_fall_back(runs, node, x):
     inputs = [h.make_tensor_value_info("x", F, x), h.make_tensor_value_info("x2", F, [4, 3]),
               h.make_tensor_value_info("c", T.BOOL, [3])]

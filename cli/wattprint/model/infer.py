@@ -353,13 +353,14 @@ def _broadcasts(shapes: Sequence[Shape | None]) -> bool:
 
 def _window_alike(c: _Ctx, weight: int | None) -> bool:
     """A convolution or pooling: onnx divides a negative span (a window larger than the padded input) rounding
-    towards zero, the rule towards minus infinity; onnx applies a pooling's ceil mode with an ``auto_pad``, the rule
-    does not. Alike where every window fits the (padded) input and ceil mode comes without ``auto_pad``."""
+    towards zero, the rule towards minus infinity; onnx applies explicit pads, and a pooling's ceil mode, with an
+    ``auto_pad``, the rule does not. Alike where every window fits the (padded) input and neither pads nor ceil
+    mode come with ``auto_pad``."""
     s = c.shape(0)
     auto = c.attr("auto_pad", b"NOTSET")
     auto = auto.decode() if isinstance(auto, bytes) else str(auto)
-    if weight is None and int(c.attr("ceil_mode", 0)) and auto != "NOTSET":
-        return False
+    if auto != "NOTSET" and (c.attr("pads") is not None or (weight is None and int(c.attr("ceil_mode", 0)))):
+        return False  # (pads with auto_pad: onnx adds them, the rule ignores them)
     if s is None or len(s) < 3 or auto in ("SAME_UPPER", "SAME_LOWER"):
         return True
     n = len(s) - 2
