@@ -119,7 +119,10 @@ def _generate_main(names: list[str]) -> None:
 
 # ----------------------------------------------------------------------------------------- workers
 
-_PHASES = ("check_structure", "_bind_dims", "_run_shape_inference", "_shared_weights", "node_records")
+# (_inference_needed, _collect_types: whether onnx's inference is needed, and the declared types a walk without it
+# checks; absent in checkouts before them, and then not timed)
+_PHASES = ("check_structure", "_bind_dims", "_inference_needed", "_collect_types", "_run_shape_inference",
+           "_shared_weights", "node_records")
 
 
 def _pernode_worker(model: str, reps: int) -> dict:

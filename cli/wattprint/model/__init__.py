@@ -4,7 +4,7 @@ Module map:
 
 * :mod:`.load`: parse (from a memory map), validate, confine external-data locations;
 * :mod:`.dims`: bind symbolic input dims, evaluate derived dims (``past_sequence_length + 1``);
-* :mod:`.infer`: onnx's own shape inference on a stripped copy;
+* :mod:`.infer`: onnx's own shape inference on a stripped copy, and whether the walk needs it;
 * :mod:`.walk`: the graph walk (own shape/value propagation, subgraphs, functions);
 * :mod:`.ops`: the op registry, one module per family: each op declared once with its shape rule, counting
   rule, weight inputs and fusion class (a new op goes in its family module as ``@op(...)`` on its rule);

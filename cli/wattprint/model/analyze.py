@@ -10,13 +10,13 @@ import onnx
 
 from ..errors import WattprintError
 from ..graph_checks import check_structure
-from .common import _EMPTY, no_gc, node_records
-from .costs import PRECISION_BITS, ModelCost, dtype_name, normalize_domain
-from .dims import _bind_dims, _unbound_message
-from .infer import _run_shape_inference
+from .common import _EMPTY, NodeRec, no_gc, node_records
+from .costs import PRECISION_BITS, ModelCost, NodeCost, dtype_name, normalize_domain
+from .dims import _bind_dims, _Binding, _unbound_message
+from .infer import TypeFacts, _collect_types, _inference_needed, _run_shape_inference
 from .load import load_proto
 from .tied import _shared_weights
-from .walk import _Analyzer, _Scope
+from .walk import Inferred, Issue, _Analyzer, _Scope
 
 
 def analyze_model(
@@ -84,18 +84,21 @@ def _analyze(
     real_inputs = [vi for vi in graph.input if vi.name not in init_names]
     binding = _bind_dims(real_inputs, dims, batch, label, warnings, frozenset(empty_dims))
 
-    inferred = _run_shape_inference(model, init_names, binding, warnings)
-
-    an = _Analyzer(label, opsets, precision, model.functions, warnings)
-    scope = _Scope()
-    for t in graph.initializer:
-        an.add_initializer(scope, t)
-    for st in graph.sparse_initializer:
-        scope.set(st.values.name, tuple(st.dims), st.values.data_type, const=True)
-    for vi in real_inputs:
-        dt, shp = binding.input_types[vi.name]
-        scope.set(vi.name, shp, dt, taint=binding.taints.get(vi.name, _EMPTY))
-    costs, issues = an.walk(nodes, scope, inferred, depth=0, top=True)
+    walked = None
+    if _inference_needed(model, nodes, binding) is None:
+        # own shape rules only: no onnx inference, unless the walk finds a fact it could have changed
+        declared: dict[str, TypeFacts] = {}
+        _collect_types(graph, declared, bound=binding.bound, nodes=nodes)
+        n_warnings = len(warnings)
+        try:
+            walked = _walk(model, label, opsets, precision, warnings, binding, real_inputs, nodes, None, declared)
+        except Exception:  # NeedsInference, or an error the walk with onnx's inference gives (or not) itself
+            walked = None
+            del warnings[n_warnings:]
+    if walked is None:
+        inferred = _run_shape_inference(model, init_names, binding, warnings, nodes)
+        walked = _walk(model, label, opsets, precision, warnings, binding, real_inputs, nodes, inferred, {})
+    costs, issues = walked
 
     unbound: dict[str, str] = {}
     for op, reason, taint in issues:
@@ -126,3 +129,24 @@ def _analyze(
         not_counted=not_counted_t,
         warnings=tuple(warnings),
     )
+
+
+def _walk(
+    model: onnx.ModelProto, label: str, opsets: Mapping[str, int], precision: str | None, warnings: list[str],
+    binding: _Binding, real_inputs: list[onnx.ValueInfoProto], nodes: list[NodeRec], inferred: Inferred | None,
+    declared: Inferred,
+) -> tuple[list[NodeCost], list[Issue]]:
+    """The graph walk, from the initializers and bound inputs (``inferred``: onnx's shape inference, or None:
+    own rules only, checked against the ``declared`` types; may raise :class:`~.walk.NeedsInference`)."""
+    graph = model.graph
+    an = _Analyzer(label, opsets, precision, model.functions, warnings)
+    an.declared = declared
+    scope = _Scope()
+    for t in graph.initializer:
+        an.add_initializer(scope, t)
+    for st in graph.sparse_initializer:
+        scope.set(st.values.name, tuple(st.dims), st.values.data_type, const=True)
+    for vi in real_inputs:
+        dt, shp = binding.input_types[vi.name]
+        scope.set(vi.name, shp, dt, taint=binding.taints.get(vi.name, _EMPTY))
+    return an.walk(nodes, scope, inferred, depth=0, top=True)

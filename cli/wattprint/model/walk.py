@@ -19,7 +19,7 @@ from ..graph_checks import check_node
 from .common import _EMPTY, _EXTERNAL, MAX_DEPTH, SMALL_VALUE, NodeRec, _merge, node_records
 from .costing import Template, cost_template, folded_template, node_cost, not_counted
 from .costs import MS, NodeCost, dtype_name, normalize_domain
-from .infer import _parse_type
+from .infer import _parse_type, _reads_alike
 from .ops import CONTROL_OPS, SHAPE_FNS, VALUE_OPS
 from .ops.base import OpView, Shape, ShapeResult, ShapeRule, TensorView, Value, _Ctx, _full
 
@@ -42,6 +42,10 @@ Inferred = Mapping[str, tuple[int, "Shape | None"]]
 Facts = list[tuple["Shape | None", int]]
 
 
+#: the part of a node's signature before its outputs (see :meth:`_Analyzer._head`): [op, domain, opset, each input's
+#: part, the number of inputs], whether a tracked input value was left out of it, the serialized attributes
+Head = tuple[list[object], bool, tuple[bytes, ...] | None]
+
 #: tracked values up to this many elements take part in a node's signature (larger: the node is costed afresh)
 _SIGNATURE_VALUE = 64
 
@@ -51,6 +55,13 @@ _SIGNATURE_VALUE = 64
 _SAME_ELEMENTS = frozenset(
     {"Transpose", "Reshape", "Identity", "Cast", "CastLike", "Squeeze", "Unsqueeze", "Flatten", "DequantizeLinear"}
 )
+
+
+class NeedsInference(Exception):
+    """Raised by a walk without onnx's shape inference (``inferred=None``) where onnx's inference could have
+    changed a fact the walk sets: wattprint's own rules left a tensor's shape or dtype open, a declared type
+    disagrees with them, or a value came from a rule that onnx's result would have skipped. The caller runs
+    onnx's inference and walks again."""
 
 
 class _Scope:
@@ -164,6 +175,9 @@ class _Analyzer:
         self._tensor_sigs: dict[str, tuple[object, ...]] = {}
         self._shapes: dict[tuple[object, ...], ShapeResult] = {}  # shape-rule signature -> its result (see _shape_rule)
         self.top: _Scope | None = None  # the top graph's scope (set by walk(top=True))
+        # declared types (value_info, graph outputs; see .infer._collect_types), checked by a walk without onnx's
+        # inference: where onnx's inference leaves a tensor open, the walk with it takes its declared type first
+        self.declared: Inferred = {}
 
     # ---------------------------------------------------------------- tensors
     def add_initializer(self, sc: _Scope, t: TensorProto) -> None:
@@ -203,10 +217,13 @@ class _Analyzer:
         )
 
     # ------------------------------------------------------------------ walk
-    def walk(self, nodes: list[NodeRec], sc: _Scope, inferred: Inferred, depth: int, top: bool = False,
+    def walk(self, nodes: list[NodeRec], sc: _Scope, inferred: Inferred | None, depth: int, top: bool = False,
              caller_attrs: Mapping[str, Any] | None = None, opsets: Mapping[str, int] | None = None,
              prefix: str = "") -> tuple[list[NodeCost], list[Issue]]:
-        """Walk ``nodes`` (a graph's or function's body, as :class:`~.common.NodeRec`); return (NodeCosts, issues)."""
+        """Walk ``nodes`` (a graph's or function's body, as :class:`~.common.NodeRec`); return (NodeCosts, issues).
+
+        ``inferred``: onnx's shape inference, or None: own rules only, raising :class:`NeedsInference` where
+        onnx's result could have changed a fact (model-local function bodies never read it: ``{}``)."""
         opsets = opsets or self.opsets
         costs: list[NodeCost] = []
         issues: list[Issue] = []
@@ -237,7 +254,7 @@ class _Analyzer:
                         nc, sub_issues = self._control(node, name, ins, outs, sc, inferred, attrs, depth, opsets)
                     else:
                         nc, sub_issues = self._function(node, name, ins, outs, sc, attrs, depth)
-                except WattprintError:
+                except (WattprintError, NeedsInference):
                     raise
                 except Exception as e:  # malformed subgraph / function body
                     nc = not_counted(name, op, dom, None, "unknown", f"malformed {op} node ({type(e).__name__})")
@@ -247,8 +264,12 @@ class _Analyzer:
                         sc.taint[o] = taint
                 issues.extend(sub_issues)
             else:
-                self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
-                nc = self._cost(node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs)
+                head: Head | None
+                if inferred is None:
+                    head = self._propagate_own(node, op, dom, ins, outs, sc, attrs, opset, taint)
+                else:
+                    head = self._propagate(node, op, dom, ins, outs, sc, inferred, attrs, opset, taint)
+                nc = self._cost(node, op, dom, name, ins, outs, sc, attrs, opset, caller_attrs, head)
             if not nc.counted and nc.note:
                 note = nc.note
                 if not taint and note.startswith("shape unknown: "):
@@ -261,11 +282,11 @@ class _Analyzer:
 
     def _cost(
         self, node: NodeRec, op: str, dom: str, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
-        attrs: _Lazy, opset: int, caller_attrs: Mapping[str, Any] | None,
+        attrs: _Lazy, opset: int, caller_attrs: Mapping[str, Any] | None, head: Head | None = None,
     ) -> NodeCost:
         """Check and cost one node (its shapes known). The name-independent part, checks included, is
         computed once per distinct signature (:meth:`_signature`): repeated layers cost a lookup."""
-        key, partial = self._signature(node, op, dom, ins, outs, sc, opset, caller_attrs)
+        key, partial = self._signature(node, op, dom, ins, outs, sc, opset, caller_attrs, head)
         tpl = self._templates.get(key) if key is not None else None
         if tpl is None:
             check_node(
@@ -307,19 +328,26 @@ class _Analyzer:
 
     def _signature(
         self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, opset: int,
-        caller_attrs: Mapping[str, Any] | None,
+        caller_attrs: Mapping[str, Any] | None, head: Head | None = None,
     ) -> tuple[tuple[object, ...] | None, bool]:
         """What the checks and the counting rule of a node see, as a hashable key, and whether a
         tracked value was left out of it (larger than _SIGNATURE_VALUE elements: reused only if the
-        rule reads no value). None: not reused (attributes taken from a calling function)."""
+        rule reads no value). None: not reused (attributes taken from a calling function). ``head``: the
+        node's :meth:`_head`, where its shape rule made it."""
         if caller_attrs is not None:
             return None, False
-        key: list[object] = [op, dom, opset]
-        partial = self._tensor_parts(sc, ins, key)
+        k, partial, attr_key = head if head is not None else self._head(node, op, dom, ins, sc, opset)
+        key = list(k)
         partial = self._tensor_parts(sc, outs, key) or partial
-        if node.n_attrs:
-            key.append(tuple([a.SerializeToString() for a in node.attribute]))
+        if attr_key is not None:
+            key.append(attr_key)
         return tuple(key), partial
+
+    def _head(self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], sc: _Scope, opset: int) -> Head:
+        """The part of a node's signature before its outputs: shared by its shape rule's key and its signature."""
+        k: list[object] = [op, dom, opset]
+        partial = self._tensor_parts(sc, ins, k)
+        return k, partial, tuple([a.SerializeToString() for a in node.attribute]) if node.n_attrs else None
 
     def _tensor_parts(self, sc: _Scope, names: Sequence[str], key: list[object]) -> bool:
         """Append each tensor's part of a node signature to ``key``: shape, dtype, constness, the dtype
@@ -352,21 +380,24 @@ class _Analyzer:
 
     def _shape_rule(
         self, fn: ShapeRule, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
-        attrs: _Lazy, opset: int,
+        attrs: _Lazy, opset: int, head: Head | None, own: bool = False,
     ) -> ShapeResult:
         """The result of a node's shape rule; computed once per distinct op, attributes and input facts
-        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic)."""
+        (shape rules are functions of these alone: repeated layers repeat the same shape arithmetic). A tracked
+        value left out of the key (see :meth:`_tensor_parts`): the result is kept only if the rule read no value.
+        ``own``: no onnx inference (:meth:`_propagate_own`); a node onnx may read otherwise (see
+        :func:`.infer._reads_alike`) raises :class:`NeedsInference` (checked once per distinct node)."""
         key = None
-        if attrs.caller is None:
-            k: list[object] = [op, dom, opset, len(outs)]
-            if not self._tensor_parts(sc, ins, k):  # (every tracked input value is in the key)
-                if node.n_attrs:
-                    k.append(tuple([a.SerializeToString() for a in node.attribute]))
-                key = tuple(k)
-                res: ShapeResult = self._shapes.get(key, _MISSING)
-                if res is not _MISSING:
-                    return res
+        partial = False
+        if head is not None:
+            k, partial, attr_key = head
+            key = (*k, len(outs), attr_key)
+            res: ShapeResult = self._shapes.get(key, _MISSING)
+            if res is not _MISSING:
+                return res
         c = _Ctx(node, ins, sc, attrs, opset, len(outs))
+        if own and not _reads_alike(c, opset):
+            raise NeedsInference(f"{op}: onnx's inference may read it otherwise at opset {opset}")
         try:
             res = fn(c)
         except Exception:
@@ -375,7 +406,7 @@ class _Analyzer:
                 res = fn(c)
             except Exception:
                 res = None
-        if key is not None:
+        if key is not None and not (partial and c.values_read):
             self._shapes[key] = res
         return res
 
@@ -383,12 +414,10 @@ class _Analyzer:
     def _propagate(
         self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
         inferred: Inferred, attrs: _Lazy, opset: int, taint: Taint,
-    ) -> None:
-        is_const = (
-            (op == "Constant" or _all_const(ins, sc.const))
-            and op not in _NONDETERMINISTIC
-            and dom in ("", MS)
-        )
+    ) -> Head | None:
+        """Set the facts of a node's outputs: onnx's inference first, the node's own shape rule where it leaves a
+        shape open or the output's value is computable. Returns the node's :meth:`_head` where the rule ran."""
+        is_const = _const_out(op, dom, ins, sc.const)
         need_own = False
         for o in outs:
             if not o:
@@ -406,30 +435,19 @@ class _Analyzer:
                 sc.const[o] = True
             if taint:
                 sc.taint[o] = taint
-        if op in ("DequantizeLinear",) and ins and ins[0]:
-            for o in outs[:1]:
-                if o:
-                    sc.dq[o] = sc.dtype.get(ins[0], 0)
-        if is_const and op in _SAME_ELEMENTS and ins and ins[0] and outs and outs[0]:
-            self.canon[self._global(sc, outs[0])] = self._key(sc, ins[0])
+        self._storage_facts(op, ins, outs, sc, is_const)
         fn = SHAPE_FNS.get(op)
         if fn is None:
             if need_own:
                 for o in outs:
                     if o and o not in inferred:
                         sc.set(o, None, 0, const=is_const, taint=taint)
-            return
-        want_value = False
-        if dom == "" and op in VALUE_OPS:
-            value = sc.value
-            want_value = True
-            for i in ins[: VALUE_OPS[op]]:
-                if i and value.get(i) is None:
-                    want_value = False
-                    break
+            return None
+        want_value = dom == "" and _wants_value(op, ins, sc.value)
         if not need_own and not want_value:
-            return
-        res = self._shape_rule(fn, node, op, dom, ins, outs, sc, attrs, opset)
+            return None
+        head = self._head(node, op, dom, ins, sc, opset) if attrs.caller is None else None
+        res = self._shape_rule(fn, node, op, dom, ins, outs, sc, attrs, opset, head)
         for k, o in enumerate(outs):
             if not o:
                 continue
@@ -454,10 +472,60 @@ class _Analyzer:
                     sc.value[o] = val
                     if s_now is None or None in s_now:
                         sc.shape[o] = tuple(np.shape(val))
+        return head
+
+    def _propagate_own(
+        self, node: NodeRec, op: str, dom: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
+        attrs: _Lazy, opset: int, taint: Taint,
+    ) -> Head:
+        """:meth:`_propagate` without onnx's inference: the node's own shape rule sets its outputs' facts.
+
+        Raises :class:`NeedsInference` where :meth:`_propagate` with onnx's result could set other facts: an
+        output's shape or dtype left open by the rule (onnx's may be known), a declared type that disagrees with
+        the rule (taken first where onnx's result is open), a value from the rule of an ai.onnx op without its
+        input values (a shape known from onnx keeps that rule from running)."""
+        fn = SHAPE_FNS.get(op)
+        if fn is None:
+            raise NeedsInference(f"{op}: no own shape rule")
+        is_const = _const_out(op, dom, ins, sc.const)
+        want_value = dom == "" and _wants_value(op, ins, sc.value)
+        head = self._head(node, op, dom, ins, sc, opset)  # (no calling function's attributes: see walk)
+        res = self._shape_rule(fn, node, op, dom, ins, outs, sc, attrs, opset, head, own=True)
+        declared = self.declared
+        for k, o in enumerate(outs):
+            if not o:
+                continue
+            shp, dt, val = (res[k] if res is not None and k < len(res) else (None, 0, None))
+            if shp is None or None in shp or not dt:
+                raise NeedsInference(f"{op} output {o!r}: shape or dtype left open by its rule")
+            if val is not None and dom == "" and not want_value:
+                raise NeedsInference(f"{op} output {o!r}: a value without the input values")
+            if declared and o in declared and not _agrees(declared[o], shp, dt):
+                raise NeedsInference(f"{op} output {o!r}: the declared type disagrees with the rule")
+            sc.shape[o] = shp
+            sc.dtype[o] = dt
+            if is_const:
+                sc.const[o] = True
+            if taint:
+                sc.taint[o] = taint
+            if val is not None and np.size(val) <= SMALL_VALUE and tuple(shp) == tuple(np.shape(val)):
+                sc.value[o] = val
+        self._storage_facts(op, ins, outs, sc, is_const)
+        return head
+
+    def _storage_facts(self, op: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, is_const: bool) -> None:
+        """The dtype DequantizeLinear read, and the storage identity of a constant seen through a re-indexing."""
+        if op == "DequantizeLinear" and ins and ins[0]:
+            for o in outs[:1]:
+                if o:
+                    sc.dq[o] = sc.dtype.get(ins[0], 0)
+        if is_const and op in _SAME_ELEMENTS and ins and ins[0] and outs and outs[0]:
+            self.canon[self._global(sc, outs[0])] = self._key(sc, ins[0])
 
     # --------------------------------------------------------- control flow
     def _subgraph(
-        self, g: onnx.GraphProto, sc: _Scope, inferred: Inferred, depth: int, opsets: Mapping[str, int], bind: Facts,
+        self, g: onnx.GraphProto, sc: _Scope, inferred: Inferred | None, depth: int, opsets: Mapping[str, int],
+        bind: Facts,
     ) -> tuple[list[NodeCost], list[Issue], Facts]:
         sub = _Scope(sc)
         for t in g.initializer:
@@ -479,8 +547,8 @@ class _Analyzer:
         return costs, issues, outs
 
     def _control(
-        self, node: NodeRec, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope, inferred: Inferred,
-        attrs: _Lazy, depth: int, opsets: Mapping[str, int],
+        self, node: NodeRec, name: str, ins: tuple[str, ...], outs: tuple[str, ...], sc: _Scope,
+        inferred: Inferred | None, attrs: _Lazy, depth: int, opsets: Mapping[str, int],
     ) -> tuple[NodeCost, list[Issue]]:
         op = node.op_type
         a = attrs.get_all()
@@ -566,6 +634,10 @@ class _Analyzer:
                 ax = ax + len(shp) + 1 if ax < 0 else ax
                 shp = tuple(shp[:ax]) + (seq,) + tuple(shp[ax:])
             souts.append((shp, dt))
+        if inferred is None and any(souts[k][0] != bind[k][0] for k in range(min(n_state, len(souts)))):
+            # onnx gives a state output its input's shape (merged with the body's): a state that changes shape
+            # across iterations (malformed) is read otherwise
+            raise NeedsInference(f"Scan {name!r}: a state output's shape differs from its input's")
         self._set_outputs(outs, souts, sc, inferred)
         if seq is None:
             return self._aggregate(name, op, outs, sc, costs, 0, "Scan sequence length unknown", counted=False), []
@@ -575,11 +647,22 @@ class _Analyzer:
     def _inner(issues: list[Issue], op: str) -> list[Issue]:
         return [(o, f"{r} (inside {op})" if "(inside" not in r else r, t) for o, r, t in issues]
 
-    def _set_outputs(self, outs: tuple[str, ...], shapes: Facts, sc: _Scope, inferred: Inferred) -> None:
+    def _set_outputs(self, outs: tuple[str, ...], shapes: Facts, sc: _Scope, inferred: Inferred | None) -> None:
+        """Facts of a control node's outputs from its subgraphs; onnx's inference first where known (None: not
+        run, see :meth:`_propagate_own`)."""
         for k, o in enumerate(outs):
             if not o:
                 continue
             shp, dt = shapes[k] if k < len(shapes) else (None, 0)
+            if inferred is None:
+                if shp is None or None in shp or not dt:
+                    raise NeedsInference(f"output {o!r}: shape or dtype left open by its subgraph")
+                d = self.declared.get(o)
+                if d is not None and not _agrees(d, shp, dt):
+                    raise NeedsInference(f"output {o!r}: the declared type disagrees with its subgraph")
+                sc.shape[o] = shp
+                sc.dtype[o] = dt
+                continue
             known = inferred.get(o)
             if known is not None and known[1] is not None and None not in known[1]:
                 shp = known[1]
@@ -661,6 +744,30 @@ class _Analyzer:
                     sc.const[actual] = True
         note = f"function {dom + '.' if dom else ''}{op}: {len(costs)} nodes"
         return self._aggregate(name, op, outs, sc, costs, 1, note, domain=dom), self._inner(issues, op)
+
+
+def _const_out(op: str, dom: str, ins: Sequence[str], const: Mapping[str, bool]) -> bool:
+    """Whether a node's outputs are constants (computed from constants only, deterministically)."""
+    return (op == "Constant" or _all_const(ins, const)) and op not in _NONDETERMINISTIC and dom in ("", MS)
+
+
+def _wants_value(op: str, ins: Sequence[str], value: Mapping[str, Value]) -> bool:
+    """Whether an ai.onnx op's output value is computable: the inputs it needs have known values."""
+    n = VALUE_OPS.get(op)
+    if n is None:
+        return False
+    for i in ins[:n]:
+        if i and value.get(i) is None:
+            return False
+    return True
+
+
+def _agrees(declared: tuple[int, Shape | None], shape: Shape, dtype: int) -> bool:
+    """Whether a declared type leaves a (known) shape and dtype as they are (merged, declared first)."""
+    ddt, ds = declared
+    if ddt and ddt != dtype:
+        return False
+    return ds is None or (len(ds) == len(shape) and all(a is None or a == b for a, b in zip(ds, shape)))
 
 
 def _all_const(names: Sequence[str], const: Mapping[str, bool]) -> bool:

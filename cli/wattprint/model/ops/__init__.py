@@ -29,7 +29,7 @@ from .base import ShapeRule
 from .registry import CONTROL, ONNX_INFERENCE, REGISTRY, Fusion, OpDef, op
 
 __all__ = ["CONTROL", "ONNX_INFERENCE", "REGISTRY", "Fusion", "OpDef", "op", "lookup", "fusion_ops", "SHAPE_FNS",
-           "VALUE_OPS", "CONTROL_OPS"]
+           "OWN_SHAPE", "VALUE_OPS", "CONTROL_OPS"]
 
 
 def _shape_fns() -> dict[str, ShapeRule]:
@@ -42,6 +42,8 @@ def _shape_fns() -> dict[str, ShapeRule]:
 
 #: op name -> shape rule (shape rules apply by name, in every domain: a com.microsoft Gelu is shaped as Gelu)
 SHAPE_FNS: dict[str, ShapeRule] = _shape_fns()
+#: (domain, op) of every op declared with an own shape rule (not ``ONNX_INFERENCE`` / ``CONTROL``)
+OWN_SHAPE = frozenset((d.domain, d.op_type) for d in REGISTRY.values() if callable(d.shape))
 #: op name -> number of leading inputs whose known values make the output value computable
 VALUE_OPS: dict[str, int] = {d.op_type: d.values for d in REGISTRY.values() if d.values is not None}
 #: ai.onnx ops the walker analyses through their subgraphs

@@ -44,7 +44,7 @@ class _Attrs(Protocol):
 
 
 class _Ctx:
-    __slots__ = ("node", "ins", "sc", "_attrs", "opset", "nout", "novals")
+    __slots__ = ("node", "ins", "sc", "_attrs", "opset", "nout", "novals", "values_read")
 
     def __init__(self, node: NodeRec, ins: tuple[str, ...], sc: _Facts, attrs: _Attrs, opset: int, nout: int):
         self.node = node
@@ -54,6 +54,7 @@ class _Ctx:
         self.opset = opset
         self.nout = nout
         self.novals = False
+        self.values_read = False  # a rule read a tensor value (through value)
 
     def has(self, i: int) -> bool:
         return i < len(self.ins) and bool(self.ins[i])
@@ -65,7 +66,11 @@ class _Ctx:
         return self.sc.dtype.get(self.ins[i], 0) if self.has(i) else 0
 
     def value(self, i: int) -> Value | None:
-        return self.sc.value.get(self.ins[i]) if self.has(i) and not self.novals else None
+        """The value of input ``i`` (small tensors only), or None. Rules read values only through here."""
+        v = self.sc.value.get(self.ins[i]) if self.has(i) and not self.novals else None
+        if v is not None:
+            self.values_read = True
+        return v
 
     def attr(self, name: str, default: Any = None) -> Any:  # (attribute values: ints, floats, tensors, ...)
         return self._attrs.get_all().get(name, default)
