@@ -112,6 +112,7 @@ class _Structure:
     producer: dict[str, int]
     consumers: dict[str, list[int]]
     has_edges: list[bool]
+    via_view: list[bool]  # per running node: whether it reads a view's output
     heads: tuple[int, ...]  # per group: the node that names its kernel
     kinds: tuple[str, ...]  # per group: its kernel kind
     kernel_of: tuple[int | None, ...]  # per node: its group's index
@@ -214,19 +215,17 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
     # (the rules read the tensors of running nodes only)
     runs = [c and not v and not h for c, v, h in zip(counted, view, host)]
     reads = list(ins)
+    via_view = [False] * n_nodes  # the node reads a view's output
     consumers: dict[str, list[int]] = {}
     for i in compress(range(n_nodes), runs):
         a = ins[i]
         for t in a:
             if t in roots:
                 a = reads[i] = tuple([r for t in a for r in roots.get(t, (t,))])
+                via_view[i] = True
                 break
         for r in a:
-            c = consumers.get(r)
-            if c is None:
-                consumers[r] = [i]
-            else:
-                c.append(i)
+            consumers.setdefault(r, []).append(i)  # (most tensors have one reader: one lookup, and its list)
 
     group = list(range(n_nodes))  # union-find over node indices
 
@@ -282,7 +281,9 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
         for r in reads[i]:
             j = producer.get(r)
             if j is not None and runs[j]:
-                g = find(j)
+                g = group[j]  # (find(j), without the call when j's parent is the root)
+                if group[g] != g:
+                    g = find(g)
                 made.append((r, j, g))
                 if g not in prep:
                     reads_work = True
@@ -328,7 +329,9 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
     members: dict[int, list[int]] = {}
     first_mac: dict[int, int] = {}
     for i in compress(range(n_nodes), [r and w for r, w in zip(runs, works)]):
-        g = find(i)
+        g = group[i]  # (find(i), without the call when i's parent is the root)
+        if group[g] != g:
+            g = find(g)
         idx = members.get(g)
         if idx is None:
             members[g] = [i]
@@ -357,7 +360,7 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
     for k, members_ in enumerate(groups):
         for i in members_:
             kernel_of[i] = k
-    return _Structure(groups, tuple(views), roots, producer, consumers, has_edges, heads,
+    return _Structure(groups, tuple(views), roots, producer, consumers, has_edges, via_view, heads,
                       tuple(kernel_kind(nodes[h]) for h in heads), tuple(kernel_of),
                       len(producer) == sum(map(len, outs)))
 
@@ -402,7 +405,8 @@ def _prologues(outs: list[tuple[str, ...]], reads: list[tuple[str, ...]], member
 def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
     half = on_chip_bytes // 2
     weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
-    roots, producer, consumers, has_edges, kernel_of = st.roots, st.producer, st.consumers, st.has_edges, st.kernel_of
+    roots, producer, consumers, kernel_of = st.roots, st.producer, st.consumers, st.kernel_of
+    has_edges, via_view = st.has_edges, st.via_view
     # the size of a tensor that a view re-indexes: as written by its producer; a tensor without one (a graph
     # input): as the largest view of it reads it (Shape reads none of it); else as the reader reads it
     written: dict[str, int] = {}
@@ -446,15 +450,14 @@ def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> t
             constants = max(0, n.bytes_read - sum(activation_bytes))  # weights and constants
             weight_bytes = n.weight_bytes
             traffic += constants - weight_bytes if weights_resident and weight_bytes else constants
+            reads_view = via_view[i]
             for t, b in zip(n.activation_inputs, activation_bytes):
-                rs = roots.get(t)
+                rs = roots.get(t) if reads_view else None
                 if rs is None or len(rs) == 1:
                     # one tensor: read directly, or through a view (a broadcast reads its source)
                     r = t if rs is None else rs[0]
-                    if r in seen_in:
-                        continue
                     j = producer.get(r)
-                    if j is not None and kernel_of[j] == k:
+                    if (j is not None and kernel_of[j] == k) or r in seen_in:
                         continue
                     seen_in.add(r)
                     rb = b if rs is None else min(b, size(r, b))
