@@ -50,15 +50,29 @@ def peak_for(profile: HardwareProfile, precision: str, warnings: set[str]) -> tu
 @dataclass(frozen=True)
 class LayerEnergy:
     node: NodeCost
-    peak_precision: str | None  # the peak used for MACs
-    time_s: float
-    bound: str  # "compute" | "memory" | "launch" | "-" (fused into another layer, a view, or not counted)
-    energy_j: float  # at the accelerator
+    peak_precision: str | None = None  # the peak used for MACs
+    time_s: float = 0.0
+    bound: str = "-"  # "compute" | "memory" | "launch" | "-" (fused into another layer, a view, or not counted)
+    energy_j: float = 0.0  # at the accelerator
     compute_s: float = 0.0
     memory_s: float = 0.0
     dram_bytes: int = 0  # bytes the layer's kernel moves through DRAM (0 when fused into another layer)
     fused_into: str | None = None  # the layer whose kernel runs this node
     view: bool = False  # a re-indexing: no kernel, no bytes
+
+    @classmethod
+    def idle(cls, node: NodeCost, fused_into: str | None, view: bool) -> LayerEnergy:
+        """A row without a kernel of its own (fused into another layer's, a view, or not counted): every figure
+        at its default. Only the fields that differ are stored on it; the others read the defaults, which the
+        class holds. (A frozen dataclass's __init__ stores all ten fields, through object.__setattr__ each, and
+        a large graph has some 100,000 such rows.)"""
+        row = object.__new__(cls)
+        object.__setattr__(row, "node", node)
+        if fused_into is not None:
+            object.__setattr__(row, "fused_into", fused_into)
+        if view:
+            object.__setattr__(row, "view", view)
+        return row
 
 
 @dataclass(frozen=True)
@@ -159,12 +173,12 @@ def layer_energies(nodes: tuple[NodeCost, ...], passe: PassEnergy, kernel_of: li
     """One row per node: a kernel's time and energy sit on its head node; its other members say where they ran."""
     out: list[LayerEnergy] = []
     append = out.append
+    idle = LayerEnergy.idle
     kernel_times = passe.kernels
     for i, k in enumerate(kernel_of):
         node = nodes[i]
         if k is None:
-            view = node.counted and node.op_type in _VIEW_NAMES
-            append(LayerEnergy(node, None, 0.0, "-", 0.0, 0.0, 0.0, 0, None, view))
+            append(idle(node, None, node.counted and node.op_type in _VIEW_NAMES))
             continue
         kt = kernel_times[k]
         kernel = kt.kernel
@@ -172,7 +186,7 @@ def layer_energies(nodes: tuple[NodeCost, ...], passe: PassEnergy, kernel_of: li
             append(LayerEnergy(node, kt.peak_precision, kt.time_s, kt.bound, kt.energy_j, kt.compute_s,
                                kt.memory_s, kernel.dram_bytes))
         else:
-            append(LayerEnergy(node, None, 0.0, "-", 0.0, 0.0, 0.0, 0, nodes[kernel.head].name, False))
+            append(idle(node, nodes[kernel.head].name, False))
     return tuple(out)
 
 

@@ -21,7 +21,7 @@ measurements uses the pooled values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -256,9 +256,14 @@ class KernelWork:
 
 
 def kernel_work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> list[KernelWork]:
+    return [KernelWork(*w) for w in _work(nodes, kernels, dev)]
+
+
+def _work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceModel) -> Iterator[
+        tuple[float, float, float, str | None]]:
+    """Each kernel's :class:`KernelWork` fields (a pass of 50,000 kernels reads them once: no object for each)."""
     peaks, vector = dev.peaks, dev.peaks[VECTOR]
     vec_peak, bandwidth = vector[0], dev.bandwidth_bps
-    out = []
     for k in kernels:
         c = v = 0.0
         used = None
@@ -269,8 +274,7 @@ def kernel_work(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: Devic
                 used = used or used_p
                 c += 2 * n.macs / peak
             v += (n.elementwise_ops + n.reduction_ops + n.transcendental_ops) / vec_peak
-        out.append(KernelWork(c, v, k.dram_bytes / bandwidth, used))
-    return out
+        yield c, v, k.dram_bytes / bandwidth, used
 
 
 def power_limit_scaling(time_s: float, dynamic_j: float, static_w: float, limit_w: float) -> tuple[float, float]:
@@ -299,17 +303,17 @@ def run_pass(nodes: Sequence[NodeCost], kernels: Sequence[Kernel], dev: DeviceMo
     alpha_c, alpha_m = fc.alpha_compute, fc.alpha_memory
     rows = []
     total_t = 0.0
-    for k, w in zip(kernels, kernel_work(nodes, kernels, dev)):
-        tc = w.compute_s / eff[k.kind] + w.vector_s / eff_vector
-        tm = w.memory_s / mem_eff
+    for k, (compute_s, vector_s, memory_s, peak_precision) in zip(kernels, _work(nodes, kernels, dev)):
+        tc = compute_s / eff[k.kind] + vector_s / eff_vector
+        tm = memory_s / mem_eff
         launch = launch_s * k.launches
         busy = tm if tm > tc else tc  # max(tc, tm)
         t = busy + launch
         bound = "compute" if tc >= tm else "memory"
         if launch > busy:
             bound = "launch"
-        dyn = dyn_w * (alpha_c * (w.compute_s + w.vector_s) + alpha_m * w.memory_s)
-        rows.append((k, tc, tm, t, bound, w.peak_precision, dyn))
+        dyn = dyn_w * (alpha_c * (compute_s + vector_s) + alpha_m * memory_s)
+        rows.append((k, tc, tm, t, bound, peak_precision, dyn))
         total_t += t
     dynamic = sum(r[6] for r in rows)
     static_w = dev.static_w

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -97,8 +98,8 @@ def _cache_appends(n: NodeCost) -> dict[str, int]:
     return out
 
 
-def _is_view(n: NodeCost) -> bool:
-    return n.op_type in VIEW_OPS and not n.macs and n.domain in ("", "com.microsoft")
+#: domains whose view and elementwise ops the rules know
+_FUSING_DOMAINS = ("", "com.microsoft")
 
 
 @dataclass(frozen=True)
@@ -106,14 +107,16 @@ class _Structure:
     """What the grouping depends on: the graph's edges and op kinds, not its byte counts."""
 
     groups: tuple[tuple[int, ...], ...]
-    view: tuple[bool, ...]
+    views: tuple[int, ...]  # the nodes that are views (rule 1)
     roots: dict[str, tuple[str, ...]]
     producer: dict[str, int]
     consumers: dict[str, list[int]]
-    has_edges: tuple[bool, ...]
+    has_edges: list[bool]
+    via_view: list[bool]  # per running node: whether it reads a view's output
     heads: tuple[int, ...]  # per group: the node that names its kernel
     kinds: tuple[str, ...]  # per group: its kernel kind
     kernel_of: tuple[int | None, ...]  # per node: its group's index
+    single_writer: bool  # no tensor is written twice (the rule in ONNX)
 
 
 #: groupings of recently seen graph structures (a decode step at another cache length, the same layer
@@ -168,27 +171,32 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
     ins = [n.activation_inputs for n in nodes]
     outs = [n.outputs for n in nodes]
     # the node's edges are known: its outputs, and the bytes of each output and activation input
-    has_edges = tuple(
+    has_edges = [
         bool(o) and len(n.output_bytes) == len(o) and len(n.activation_bytes) == len(a)
         for n, o, a in zip(nodes, outs, ins)
-    )
+    ]
     producer: dict[str, int] = {}
     for i, o in enumerate(outs):
         for t in o:
             producer[t] = i
 
-    # rule 1: resolve views to the tensors they re-index
+    # rule 1: resolve views to the tensors they re-index (a root tuple holds each tensor once, so a view of
+    # one source re-indexes that source's roots as they are)
     roots: dict[str, tuple[str, ...]] = {}
-    view = [False] * n_nodes
-    for i, n in enumerate(nodes):
-        if counted[i] and has_edges[i] and ins[i] and _is_view(n):
-            view[i] = True
-            srcs = ins[i] if ops[i] == "Concat" else ins[i][:1]
-            sources: list[str] = []
-            for s in srcs:
-                sources.extend(roots.get(s, (s,)))
+    views: list[int] = []
+    for i in [i for i, op in enumerate(ops) if op in VIEW_OPS]:
+        a = ins[i]
+        if counted[i] and has_edges[i] and a and not macs[i] and nodes[i].domain in _FUSING_DOMAINS:
+            views.append(i)
+            if ops[i] == "Concat":
+                src = tuple(dict.fromkeys([r for s in a for r in roots.get(s, (s,))]))
+            else:
+                src = roots.get(a[0], (a[0],))
             for t in outs[i]:
-                roots[t] = tuple(dict.fromkeys(sources))
+                roots[t] = src
+    view = [False] * n_nodes
+    for i in views:
+        view[i] = True
 
     # shape arithmetic (Shape -> Gather -> Concat -> Range ...) runs on the host while the graph is
     # prepared: it launches no kernel and moves nothing through device memory
@@ -204,22 +212,20 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
 
     # per node: the tensors it reads, views resolved to their roots (in input order, repeats kept);
     # runs: a node that runs in a kernel (counted, not a view, not on the host)
+    # (the rules read the tensors of running nodes only)
     runs = [c and not v and not h for c, v, h in zip(counted, view, host)]
     reads = list(ins)
-    for i, a in enumerate(ins):
+    via_view = [False] * n_nodes  # the node reads a view's output
+    consumers: dict[str, list[int]] = {}
+    for i in compress(range(n_nodes), runs):
+        a = ins[i]
         for t in a:
             if t in roots:
-                reads[i] = tuple([r for t in a for r in roots.get(t, (t,))])
+                a = reads[i] = tuple([r for t in a for r in roots.get(t, (t,))])
+                via_view[i] = True
                 break
-    consumers: dict[str, list[int]] = {}
-    for i, a in enumerate(reads):
-        if runs[i]:
-            for r in a:
-                c = consumers.get(r)
-                if c is None:
-                    consumers[r] = [i]
-                else:
-                    c.append(i)
+        for r in a:
+            consumers.setdefault(r, []).append(i)  # (most tensors have one reader: one lookup, and its list)
 
     group = list(range(n_nodes))  # union-find over node indices
 
@@ -237,18 +243,18 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
     siblings: dict[tuple[str, ...], int] = {}  # (input tensor, op) -> first weight GEMM reading it
     softmax_in: set[int] = set()  # group roots that contain a Softmax
     fusable = [
-        c and not m and op not in BARRIER_OPS and e and n.domain in ("", "com.microsoft") and bool(a)
+        c and not m and op not in BARRIER_OPS and e and n.domain in _FUSING_DOMAINS and bool(a)
         for c, m, op, e, a, n in zip(counted, macs, ops, has_edges, ins, nodes)
     ]
 
-    for i, n in enumerate(nodes):
-        if not runs[i] or not (macs[i] or works[i]):
-            continue
+    # the nodes the rules below look at: running nodes with MACs, and running fusable ones that do work
+    for i in compress(range(n_nodes), [r and (m or (w and f)) for r, m, w, f in zip(runs, macs, works, fusable)]):
         op = ops[i]
         a = ins[i]
         if macs[i]:
+            weight_bytes = nodes[i].weight_bytes
             # rule 5: GEMMs with weights that read the same activation (Q, K and V projections) run as one
-            if n.weight_bytes and len(a) == 1 and op in ("MatMul", "Gemm", "MatMulNBits"):
+            if weight_bytes and len(a) == 1 and op in ("MatMul", "Gemm", "MatMulNBits"):
                 key = roots.get(a[0], (a[0],)) + (op,)
                 sib = siblings.get(key)
                 if sib is not None:
@@ -257,7 +263,7 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
                 siblings[key] = i
             has_mac[i] = i
             # rule 3: (softmax of Q x K^T) x V
-            if n.weight_bytes == 0 and op in ("MatMul", "MatMulInteger", "QLinearMatMul") and a:
+            if weight_bytes == 0 and op in ("MatMul", "MatMulInteger", "QLinearMatMul") and a:
                 for r in roots.get(a[0], (a[0],)):
                     j = producer.get(r)
                     if j is None or view[j]:
@@ -269,20 +275,20 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
                         group[i] = g
                         break
             continue
-        if not fusable[i]:
-            continue
         # rule 2: join the kernel of an input's producer; kernels without MACs that meet here merge
-        made: list[tuple[str, int]] = []  # (tensor, its producer) of the inputs another kernel computes
+        made: list[tuple[str, int, int]] = []  # (tensor, its producer, its group) of the inputs another kernel computes
         reads_work = False  # reads a tensor computed from something other than graph inputs
         for r in reads[i]:
             j = producer.get(r)
             if j is not None and runs[j]:
-                made.append((r, j))
-                if not reads_work and find(j) not in prep:
+                g = group[j]  # (find(j), without the call when j's parent is the root)
+                if group[g] != g:
+                    g = find(g)
+                made.append((r, j, g))
+                if g not in prep:
                     reads_work = True
         candidates: list[int] = []
-        for r, j in made:
-            g = find(j)
+        for r, j, g in made:
             if reads_work and g in prep:
                 continue  # input-derived prep stays apart (rule 9)
             if macs[j]:
@@ -313,41 +319,50 @@ def _group(nodes: Sequence[NodeCost], works: list[bool]) -> _Structure:
                 group[g] = root
                 if g in softmax_in:
                     softmax_in.add(root)
-        if not reads_work and not n.params:
+        if not reads_work and not nodes[i].params:
             prep.add(find(i))
         if op == "Softmax":
             softmax_in.add(find(i))
 
+    # the kernels: the running nodes that do work, by group (each list in node order); the first MAC node of
+    # each group names its kernel
     members: dict[int, list[int]] = {}
-    for i in range(n_nodes):
-        if runs[i] and works[i]:
-            g = find(i)
-            idx = members.get(g)
-            if idx is None:
-                members[g] = [i]
-            else:
-                idx.append(i)
+    first_mac: dict[int, int] = {}
+    for i in compress(range(n_nodes), [r and w for r, w in zip(runs, works)]):
+        g = group[i]  # (find(i), without the call when i's parent is the root)
+        if group[g] != g:
+            g = find(g)
+        idx = members.get(g)
+        if idx is None:
+            members[g] = [i]
+        else:
+            idx.append(i)
+        if macs[i] and g not in first_mac:
+            first_mac[g] = i
 
     # rule 9: a kernel without MACs whose results feed a single other kernel (an attention mask's Cast, a
     # pooler's token select) runs as that kernel's prologue; one computed from graph inputs alone (rotary
     # angles, a mask from positions) is recomputed in the prologue of the first kernel that reads it. Repeated
     # until nothing moves: a prologue merged into a kernel without MACs may make that one a prologue in turn
-    # (single-reader prologues first, so that input-derived prep lands in the kernel its first reader ends up in)
-    owner = {i: g for g, idx in members.items() for i in idx}
-    # (a merge moves a kernel without MACs into another: which kernels have MACs never changes)
-    with_macs = {g for g, idx in members.items() if any(macs[i] for i in idx)}
-    moved = True
-    while moved:
-        moved = _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=False) or (
-            _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=True))
+    # (single-reader prologues first, so that input-derived prep lands in the kernel its first reader ends up in).
+    # A merge moves a kernel without MACs into another: which kernels have MACs, and their first MAC node, never
+    # change
+    if len(first_mac) < len(members):
+        owner = {i: g for g, idx in members.items() for i in idx}
+        with_macs = set(first_mac)
+        moved = True
+        while moved:
+            moved = _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=False) or (
+                _prologues(outs, reads, members, owner, with_macs, consumers, producer, host, shared=True))
     groups = tuple(tuple(v) for v in members.values())
-    heads = tuple(next((i for i in members_ if macs[i]), members_[0]) for members_ in groups)
+    heads = tuple(first_mac.get(g, idx[0]) for g, idx in members.items())
     kernel_of: list[int | None] = [None] * n_nodes
     for k, members_ in enumerate(groups):
         for i in members_:
             kernel_of[i] = k
-    return _Structure(groups, tuple(view), roots, producer, consumers, has_edges, heads,
-                      tuple(kernel_kind(nodes[h]) for h in heads), tuple(kernel_of))
+    return _Structure(groups, tuple(views), roots, producer, consumers, has_edges, via_view, heads,
+                      tuple(kernel_kind(nodes[h]) for h in heads), tuple(kernel_of),
+                      len(producer) == sum(map(len, outs)))
 
 
 def _read_before(users: Sequence[int], i: int, g: int, find: Callable[[int], int]) -> bool:
@@ -390,27 +405,39 @@ def _prologues(outs: list[tuple[str, ...]], reads: list[tuple[str, ...]], member
 def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> tuple[list[Kernel], list[int | None]]:
     half = on_chip_bytes // 2
     weights_resident = 0 < sum(n.weight_bytes for n in nodes if n.counted) <= half
-    roots, producer, consumers, has_edges = st.roots, st.producer, st.consumers, st.has_edges
-    size: dict[str, int] = {}  # bytes of each tensor as written by its producer
-    for n in nodes:
-        for t, b in zip(n.outputs, n.output_bytes):
-            size[t] = b
-    for i, n in enumerate(nodes):  # tensors without a producer (graph inputs): their size as a view reads it
-        if st.view[i]:  # (the largest read: Shape reads none of it)
-            for t, b in zip(n.activation_inputs, n.activation_bytes):
-                if t not in producer and b > size.get(t, 0):
-                    size[t] = b
+    roots, producer, consumers, kernel_of = st.roots, st.producer, st.consumers, st.kernel_of
+    has_edges, via_view = st.has_edges, st.via_view
+    # the size of a tensor that a view re-indexes: as written by its producer; a tensor without one (a graph
+    # input): as the largest view of it reads it (Shape reads none of it); else as the reader reads it
+    written: dict[str, int] = {}
+    if not st.single_writer:  # (a tensor written twice: the last byte count given for it)
+        for n in nodes:
+            written.update(zip(n.outputs, n.output_bytes))
+    for i in st.views:
+        n = nodes[i]
+        for t, b in zip(n.activation_inputs, n.activation_bytes):
+            if t not in producer and b > written.get(t, 0):
+                written[t] = b
+
+    def size(t: str, b: int) -> int:
+        j = producer.get(t)
+        if j is None or not st.single_writer:
+            return written.get(t, b)
+        n = nodes[j]  # (its only writer: looked up when a read needs it, not tabled for every tensor)
+        p = n.outputs.index(t)
+        return n.output_bytes[p] if p < len(n.output_bytes) else b
 
     out: list[Kernel] = []
-    for idx, head, kind in zip(st.groups, st.heads, st.kinds):
-        inside = set(idx)
+    # (a node is inside kernel k when kernel_of says so: the same as being one of its members)
+    for k, (idx, head, kind) in enumerate(zip(st.groups, st.heads, st.kinds)):
         traffic = 0
         launches = 1
         # what the kernel has read: a tensor by its name, the tensors a view re-indexes by their tuple
         seen_in: set[object] = set()
         for i in idx:
             n = nodes[i]
-            if n.op_type == "Attention" and n.domain == "com.microsoft" and n.output_bytes:
+            op = n.op_type
+            if op == "Attention" and n.domain == "com.microsoft" and n.output_bytes:
                 # the contrib op projects Q, K and V into a scratch buffer that its attention kernel reads back
                 # (from DRAM unless they fit on chip, as separate Q, K and V tensors would)
                 if n.output_bytes[0] > half:
@@ -419,38 +446,47 @@ def _traffic(nodes: Sequence[NodeCost], st: _Structure, on_chip_bytes: int) -> t
             if not has_edges[i]:
                 traffic += n.bytes_read + n.bytes_written
                 continue
-            constants = max(0, n.bytes_read - sum(n.activation_bytes))  # weights and constants
-            traffic += constants - n.weight_bytes if weights_resident and n.weight_bytes else constants
-            for t, b in zip(n.activation_inputs, n.activation_bytes):
-                rs = roots.get(t)
+            activation_bytes = n.activation_bytes
+            constants = max(0, n.bytes_read - sum(activation_bytes))  # weights and constants
+            weight_bytes = n.weight_bytes
+            traffic += constants - weight_bytes if weights_resident and weight_bytes else constants
+            reads_view = via_view[i]
+            for t, b in zip(n.activation_inputs, activation_bytes):
+                rs = roots.get(t) if reads_view else None
                 if rs is None or len(rs) == 1:
                     # one tensor: read directly, or through a view (a broadcast reads its source)
                     r = t if rs is None else rs[0]
-                    rb = b if rs is None else min(b, size.get(r, b))
-                    if r in seen_in or producer.get(r) in inside:
+                    j = producer.get(r)
+                    if (j is not None and kernel_of[j] == k) or r in seen_in:
                         continue
                     seen_in.add(r)
-                    if rb <= half and r in producer:
+                    rb = b if rs is None else min(b, size(r, b))
+                    if rb <= half and j is not None:
                         continue  # produced by an earlier kernel and still on chip
                     traffic += rb
                     continue
                 # a view of several tensors (a Concat): read the tensors it re-indexes
-                rb = min(b, sum(size.get(x, b) for x in rs))
-                if rs in seen_in or all(producer.get(r) in inside for r in rs):
+                if rs in seen_in or all(producer.get(r) is not None and kernel_of[producer[r]] == k for r in rs):
                     continue
                 seen_in.add(rs)
+                rb = min(b, sum([size(x, b) for x in rs]))
                 if rb <= half and all(r in producer for r in rs):
                     continue  # produced by earlier kernels and still on chip
                 traffic += rb
-            appended = _cache_appends(n) if n.op_type in KV_CACHE_OPS else {}
+            appended = _cache_appends(n) if op in KV_CACHE_OPS else None
             for t, b in zip(n.outputs, n.output_bytes):
                 users = consumers.get(t)
                 if users is None:
-                    traffic += b - appended.get(t, 0)  # a graph output (a KV cache: only what is appended)
-                elif b > half and any(u not in inside for u in users):
-                    traffic += b  # read by another kernel, too large to stay on chip
-        steps = nodes[head].output_shape
-        if kind == KIND_RECURRENT and steps:
-            launches += max(0, int(steps[0]) - 1)  # one dependent step per time step
+                    # a graph output (a KV cache: only what is appended)
+                    traffic += b - appended.get(t, 0) if appended else b
+                elif b > half:
+                    for u in users:
+                        if kernel_of[u] != k:
+                            traffic += b  # read by another kernel, too large to stay on chip
+                            break
+        if kind == KIND_RECURRENT:
+            steps = nodes[head].output_shape
+            if steps:
+                launches += max(0, int(steps[0]) - 1)  # one dependent step per time step
         out.append(Kernel(head, idx, traffic, kind, launches))
-    return out, list(st.kernel_of)
+    return out, list(kernel_of)

@@ -12,9 +12,11 @@ import csv
 import io
 import json
 import math
+import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from types import NoneType
 from typing import Any
 
 
@@ -35,12 +37,19 @@ class Section:
 
 
 class Records(Sequence[dict[str, Any]]):
-    """A list of JSON records made on demand, one per item (e.g. a layer per node): a document can hold a
-    200k-layer table without 200k dicts in memory, and :func:`write_json` writes each record as it is made."""
+    """A list of JSON records with the same keys, made on demand, one per item (e.g. a layer per node): a
+    document can hold a 200k-layer table without 200k dicts in memory, and :func:`write_json` writes each record
+    as text made from its values (:meth:`texts`) as it goes."""
 
-    def __init__(self, items: Sequence[Any], record: Callable[[Any], dict[str, Any]]) -> None:
+    def __init__(self, items: Sequence[Any], keys: Sequence[str], values: Callable[[Any], Sequence[Any]]) -> None:
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"record keys repeat: {keys}")
         self._items = items
-        self._record = record
+        self.keys = tuple(keys)
+        self._values = values  # an item's values, in the order of the keys
+
+    def _record(self, item: Any) -> dict[str, Any]:
+        return dict(zip(self.keys, self._values(item)))
 
     def __len__(self) -> int:
         return len(self._items)
@@ -57,8 +66,27 @@ class Records(Sequence[dict[str, Any]]):
         return isinstance(other, (list, Records)) and list(self) == list(other)
 
     def cleaned(self) -> Records:
-        record = self._record
-        return Records(self._items, lambda x: _clean_record(record(x)))
+        values = self._values
+        return Records(self._items, self.keys, lambda x: [_clean(v) for v in values(x)])
+
+    def texts(self) -> Iterator[str]:
+        """Each record as JSON: the text that ``_ENCODER.encode(_clean(record))`` gives, made without the dict or
+        its rounded copy. The keys are written once into a line template; each value is written by the function
+        for its type (:data:`_TEXT`), chosen once per combination of value types (a table has few)."""
+        line = "{" + ", ".join(_ENCODER.encode(k).replace("%", "%%") + ": %s" for k in self.keys) + "}"
+        # numbers repeat down a table (a layer's counts and times repeat with its layer type): their texts are
+        # held for the table
+        text = dict(_TEXT)
+        for kind in (int, float):
+            text[kind] = _Texts(_TEXT[kind]).__getitem__
+        writers: dict[tuple[type, ...], list[Callable[[Any], str]]] = {}
+        for item in self._items:
+            values = self._values(item)
+            kinds = tuple(map(type, values))
+            write = writers.get(kinds)
+            if write is None:
+                write = writers[kinds] = [text.get(k, _encoded) for k in kinds]
+            yield line % tuple(map(_call, write, values))
 
 
 def _clean_float(value: float) -> float | None:
@@ -89,15 +117,6 @@ def _nested(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-#: the value types :func:`_clean` changes (the rest it returns as they are)
-_CLEANED = frozenset({float, dict, list, tuple, Records})
-
-
-def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
-    """:func:`_clean` for one record, with a fast path for its flat values (a 200k-layer table makes 200k)."""
-    return {k: _clean(v) if type(v) in _CLEANED else v for k, v in record.items()}
-
-
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), default=_nested)  # C-accelerated
 
 
@@ -124,6 +143,66 @@ def _record_encoder() -> Callable[[Any], str]:
     return encode
 
 
+_encode = _record_encoder()
+#: the value types :func:`_clean` changes (the rest it returns as they are)
+_CLEANED = frozenset({float, dict, list, tuple, Records})
+
+
+# The JSON text of a value after :func:`_clean`, exactly as _ENCODER's C encoder writes it (what
+# :meth:`Records.texts` writes): a string escaped by encode_basestring (ensure_ascii=False); None, True and False
+# as null, true and false; an int by its repr, a float by the repr of its _clean_float rounding (NaN and infinity:
+# null); a list or tuple of ints by their reprs joined by the item separator. The encoder tests with isinstance,
+# so it writes a subclass of these types like its base type: such a value, and any other, goes through the
+# encoder itself (after _clean).
+def _float_text(value: float) -> str:
+    cleaned = _clean_float(value)
+    return "null" if cleaned is None else repr(cleaned)
+
+
+def _items_text(value: Sequence[Any]) -> str:
+    if _INT.issuperset(map(type, value)):  # (ints only, e.g. a shape)
+        return "[" + ", ".join(map(repr, value)) + "]"
+    return _encoded(value)
+
+
+_INT = frozenset({int})
+
+
+def _encoded(value: Any) -> str:
+    return _encode(_clean(value))
+
+
+_TEXT: dict[type, Callable[[Any], str]] = {
+    str: json.encoder.encode_basestring,  # (the C function, as the encoder uses)
+    int: repr,
+    float: _float_text,
+    bool: {True: "true", False: "false"}.__getitem__,
+    NoneType: {None: "null"}.__getitem__,
+    list: _items_text,
+    tuple: _items_text,
+}
+
+
+class _Texts(dict[Any, str]):
+    """The texts of values of one type, held as they are met (a lookup is cheaper than writing a number)."""
+
+    def __init__(self, text: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._text = text
+
+    def __missing__(self, value: Any) -> str:
+        text = self._text(value)
+        # (at most _HELD of them; not a zero float: -0.0 == 0.0, and the two are written differently)
+        if len(self) < _HELD and (value or type(value) is not float):
+            self[value] = text
+        return text
+
+
+_HELD = 1 << 16
+#: ``f(x)`` for each pair when mapped over functions and values (operator.call, Python 3.11+)
+_call: Callable[[Callable[[Any], str], Any], str] = getattr(operator, "call", lambda f, x: f(x))
+
+
 def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
     """One key per line; a list of records (e.g. layers) gets one record per line, written as it is made.
 
@@ -134,15 +213,17 @@ def write_json(doc: dict[str, Any], write: Callable[[str], Any]) -> None:
     for i, (key, value) in enumerate(doc.items()):
         write(",\n  " if i else "\n  ")
         write(_ENCODER.encode(key) + ": ")
-        value = _clean(value)
-        records: Sequence[dict[str, Any]] | None = value if type(value) is Records else None
-        if records is None and isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
-            records = value
-        if records:
-            encode = _record_encoder()
+        texts: Iterable[str] | None = None
+        if type(value) is Records:
+            texts = value.texts() if len(value) else None
+        else:
+            value = _clean(value)
+            if isinstance(value, list) and value and all(isinstance(x, dict) for x in value):
+                texts = map(_encode, value)
+        if texts is not None:
             write("[")
-            for j, item in enumerate(records):
-                write((",\n    " if j else "\n    ") + encode(item))
+            for j, text in enumerate(texts):
+                write((",\n    " if j else "\n    ") + text)
             write("\n  ]")
         else:
             write(_ENCODER.encode(value))

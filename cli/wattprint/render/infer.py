@@ -27,34 +27,26 @@ def _shape(shape: Any) -> str:
     return "?" if shape is None else "x".join(str(d) for d in shape) or "scalar"
 
 
-def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
+#: the keys of a layer's record, in order (:func:`layer_values`)
+LAYER_KEYS = ("name", "op_type", "domain", "output_shape", "precision", "macs", "flops", "elementwise_ops",
+              "reduction_ops", "transcendental_ops", "params", "bytes_read", "bytes_written", "weight_bytes",
+              "dram_bytes", "fused_into", "view", "time_s", "bound", "peak_precision",
+              "accelerator_energy_per_batch_j", "accelerator_energy_per_inference_j", "counted", "note")
+
+
+def layer_values(layer: LayerEnergy, batch: int) -> tuple[Any, ...]:
+    """A layer's record: the values of :data:`LAYER_KEYS`."""
     n = layer.node
-    return {
-        "name": n.name,
-        "op_type": n.op_type,
-        "domain": n.domain,
-        "output_shape": list(n.output_shape) if n.output_shape is not None else None,
-        "precision": n.precision,
-        "macs": n.macs,
-        "flops": n.flops,
-        "elementwise_ops": n.elementwise_ops,
-        "reduction_ops": n.reduction_ops,
-        "transcendental_ops": n.transcendental_ops,
-        "params": n.params,
-        "bytes_read": n.bytes_read,
-        "bytes_written": n.bytes_written,
-        "weight_bytes": n.weight_bytes,
-        "dram_bytes": layer.dram_bytes,
-        "fused_into": layer.fused_into,
-        "view": layer.view,
-        "time_s": layer.time_s,
-        "bound": layer.bound,
-        "peak_precision": layer.peak_precision,
-        "accelerator_energy_per_batch_j": layer.energy_j,
-        "accelerator_energy_per_inference_j": layer.energy_j / batch,
-        "counted": n.counted,
-        "note": n.note,
-    }
+    return (
+        n.name, n.op_type, n.domain, list(n.output_shape) if n.output_shape is not None else None, n.precision,
+        n.macs, n.flops, n.elementwise_ops, n.reduction_ops, n.transcendental_ops, n.params, n.bytes_read,
+        n.bytes_written, n.weight_bytes, layer.dram_bytes, layer.fused_into, layer.view, layer.time_s, layer.bound,
+        layer.peak_precision, layer.energy_j, layer.energy_j / batch, n.counted, n.note,
+    )
+
+
+def layer_doc(layer: LayerEnergy, batch: int) -> dict[str, Any]:
+    return dict(zip(LAYER_KEYS, layer_values(layer, batch)))
 
 
 def label_doc(label: EnergyLabel | None) -> dict[str, Any] | None:
@@ -106,7 +98,7 @@ def infer_doc(r: InferenceResult, label: EnergyLabel | None = None) -> dict[str,
             **pue_doc(r.pue),
             **grid_doc(r.grid),
         },
-        "layers": Records(r.layers, lambda layer: layer_doc(layer, r.batch)),
+        "layers": Records(r.layers, LAYER_KEYS, lambda layer: layer_values(layer, r.batch)),
         "not_counted": [{"op_type": op, "count": c, "reason": why} for op, c, why in m.not_counted],
         "warnings": list(m.warnings) + list(r.warnings),
         "comparisons": comparisons_doc(r.comparisons),
